@@ -1,0 +1,119 @@
+// Package engine is llmsql's inference engine seen from outside: a pool of
+// registered GGUF models that are loaded on first use, and generation,
+// tokenization and detokenization over them. The parts it is built from live
+// in its subpackages: gguf (file format), quant and tensor (weight formats and
+// kernels), tokenizer, model (forward pass), kvcache, sample.
+package engine
+
+import (
+	"errors"
+	"fmt"
+)
+
+// GenerateOptions are the sampling and stopping parameters of one
+// generation. The zero value is not the default: use DefaultGenerateOptions.
+type GenerateOptions struct {
+	Temperature      float32 // 0 = greedy
+	TopK             int     // 0 = off
+	TopP             float32 // 1 = off
+	MinP             float32 // 0 = off
+	RepeatPenalty    float32 // 1 = off
+	RepeatLastN      int     // tokens the penalties look back over (64)
+	FrequencyPenalty float32 // 0 = off
+	PresencePenalty  float32 // 0 = off
+	MaxTokens        int     // new tokens at most
+	Seed             uint64
+	HasSeed          bool     // without a seed, sampling draws a random one
+	Stop             []string // generation ends before the first stop string
+	IgnoreEOS        bool     // keep going past end-of-generation tokens
+}
+
+// DefaultGenerateOptions are the defaults of the SQL generate() function.
+func DefaultGenerateOptions() GenerateOptions {
+	return GenerateOptions{
+		Temperature:   0.8,
+		TopK:          40,
+		TopP:          0.95,
+		MinP:          0.05,
+		RepeatPenalty: 1,
+		RepeatLastN:   64,
+		MaxTokens:     256,
+	}
+}
+
+// Validate checks every option's range and names the first bad one.
+func (o *GenerateOptions) Validate() error {
+	switch {
+	case o.Temperature < 0 || o.Temperature > 100 || o.Temperature != o.Temperature:
+		return &OptionError{"temperature", "0 to 100"}
+	case o.TopK < 0:
+		return &OptionError{"top_k", "0 (off) or more"}
+	case !(o.TopP > 0 && o.TopP <= 1):
+		return &OptionError{"top_p", "greater than 0, at most 1"}
+	case !(o.MinP >= 0 && o.MinP <= 1):
+		return &OptionError{"min_p", "0 to 1"}
+	case !(o.RepeatPenalty > 0 && o.RepeatPenalty <= 10):
+		return &OptionError{"repeat_penalty", "greater than 0, at most 10"}
+	case o.RepeatLastN < 0:
+		return &OptionError{"repeat_last_n", "0 or more"}
+	case !(o.FrequencyPenalty >= -2 && o.FrequencyPenalty <= 2):
+		return &OptionError{"frequency_penalty", "-2 to 2"}
+	case !(o.PresencePenalty >= -2 && o.PresencePenalty <= 2):
+		return &OptionError{"presence_penalty", "-2 to 2"}
+	case o.MaxTokens < 0 || o.MaxTokens > 1<<20:
+		return &OptionError{"max_tokens", "0 to 1048576"}
+	}
+	for _, s := range o.Stop {
+		if s == "" {
+			return &OptionError{"stop", "non-empty strings"}
+		}
+	}
+	return nil
+}
+
+// OptionError is a generation option outside its allowed range.
+type OptionError struct {
+	Name    string
+	Allowed string
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("option %s out of range: allowed %s", e.Name, e.Allowed)
+}
+
+// ModelInfo describes a registered model, loaded or not.
+type ModelInfo struct {
+	Name          string
+	Path          string
+	Architecture  string
+	Parameters    uint64
+	Quantization  string // general.file_type's name, e.g. "MOSTLY_Q4_0"
+	ContextLength int
+	VocabSize     int
+	FileBytes     int64
+	Loaded        bool
+}
+
+// ErrUnknownModel is wrapped by errors about a name no model is registered under.
+var ErrUnknownModel = errors.New("unknown model")
+
+// UnknownModelError names the missing model and says how to list the others.
+func UnknownModelError(name string) error { return unknownModelError(name) }
+
+type unknownModelError string
+
+func (e unknownModelError) Error() string {
+	return fmt.Sprintf("model '%s' is not registered; see SELECT name FROM llm.models", string(e))
+}
+
+func (e unknownModelError) Is(target error) bool { return target == ErrUnknownModel }
+
+// PromptTooLongError reports a prompt that does not fit the context.
+type PromptTooLongError struct {
+	Tokens  int
+	Context int
+}
+
+func (e *PromptTooLongError) Error() string {
+	return fmt.Sprintf("prompt is %d tokens, longer than the model's context of %d tokens", e.Tokens, e.Context)
+}
