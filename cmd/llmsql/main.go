@@ -11,7 +11,7 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strings"
+	"sync"
 )
 
 // command is one subcommand. run receives the arguments after the
@@ -83,19 +83,25 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'llmsql COMMAND -h' for a command's flags.")
 }
 
-// newFlagSet returns a FlagSet that reports errors instead of exiting, and
-// prints its help to stderr.
+// newFlagSet returns a FlagSet that reports errors instead of exiting or
+// printing: run prints a parse error once, as one line plus the synopsis.
+// -h prints the synopsis and the flags to stderr.
 func newFlagSet(c *command, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	helpPrinters.Store(fs, func() {
 		fmt.Fprintf(stderr, "usage: llmsql %s %s\n", c.name, c.usage)
-		if strings.Contains(c.usage, "-") {
-			fs.PrintDefaults()
-		}
-	}
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	})
 	return fs
 }
+
+// helpPrinters holds each FlagSet's -h output; the flag package calls Usage
+// on every parse error too, where we want one line instead.
+var helpPrinters sync.Map // *flag.FlagSet -> func()
 
 // parseFlags parses args allowing flags after positional arguments
 // (llmsql inspect FILE --json), which the flag package alone stops at.
@@ -112,6 +118,9 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				if p, ok := helpPrinters.Load(fs); ok {
+					p.(func())()
+				}
 				return nil, err
 			}
 			return nil, &usageError{err.Error()}
