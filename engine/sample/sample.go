@@ -1,0 +1,221 @@
+// Package sample picks the next token from a row of logits: greedily, or by
+// drawing from the distribution shaped by penalties, top-k, top-p, min-p and
+// temperature, in llama.cpp's order. Each sequence has its own Sampler and
+// its own random stream, so a seeded sequence draws the same tokens however
+// many other sequences share its forward passes and however many threads
+// compute them.
+package sample
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// Params shape the distribution. Temperature 0 means greedy.
+type Params struct {
+	Temperature      float32
+	TopK             int     // 0 = all tokens
+	TopP             float32 // 1 = off
+	MinP             float32 // 0 = off
+	RepeatPenalty    float32 // 1 = off
+	RepeatLastN      int     // how many recent tokens the penalties see
+	FrequencyPenalty float32
+	PresencePenalty  float32
+	Seed             uint64
+}
+
+type candidate struct {
+	id    int32
+	logit float32
+	p     float32
+}
+
+// Sampler holds one sequence's sampling state.
+type Sampler struct {
+	p       Params
+	rng     *rand.Rand
+	recent  []int32 // the last RepeatLastN accepted tokens, oldest first
+	counts  map[int32]int
+	cands   []candidate
+	scratch []float32
+}
+
+// New returns a sampler whose random stream is fixed by p.Seed.
+func New(p Params) *Sampler {
+	if p.TopP <= 0 {
+		p.TopP = 1
+	}
+	if p.RepeatPenalty <= 0 {
+		p.RepeatPenalty = 1
+	}
+	return &Sampler{
+		p:      p,
+		rng:    rand.New(rand.NewPCG(p.Seed, p.Seed^0x9e3779b97f4a7c15)),
+		counts: map[int32]int{},
+	}
+}
+
+// Accept records a token the sequence now holds (prompt or generated), for
+// the penalties.
+func (s *Sampler) Accept(tok int32) {
+	if s.p.RepeatLastN <= 0 || !s.penalizes() {
+		return
+	}
+	if len(s.recent) == s.p.RepeatLastN {
+		old := s.recent[0]
+		copy(s.recent, s.recent[1:])
+		s.recent = s.recent[:len(s.recent)-1]
+		if s.counts[old]--; s.counts[old] == 0 {
+			delete(s.counts, old)
+		}
+	}
+	s.recent = append(s.recent, tok)
+	s.counts[tok]++
+}
+
+func (s *Sampler) penalizes() bool {
+	return s.p.RepeatPenalty != 1 || s.p.FrequencyPenalty != 0 || s.p.PresencePenalty != 0
+}
+
+// Sample picks a token from logits (one per vocabulary entry). logits is
+// not modified.
+func (s *Sampler) Sample(logits []float32) int32 {
+	if s.penalizes() && len(s.counts) > 0 {
+		s.scratch = append(s.scratch[:0], logits...)
+		logits = s.scratch
+		for tok, n := range s.counts {
+			if int(tok) >= len(logits) {
+				continue
+			}
+			l := logits[tok]
+			if l <= 0 {
+				l *= s.p.RepeatPenalty
+			} else {
+				l /= s.p.RepeatPenalty
+			}
+			l -= float32(n)*s.p.FrequencyPenalty + s.p.PresencePenalty
+			logits[tok] = l
+		}
+	}
+	if s.p.Temperature <= 0 {
+		return Greedy(logits)
+	}
+
+	c := s.cands[:0]
+	for i, l := range logits {
+		c = append(c, candidate{id: int32(i), logit: l})
+	}
+	s.cands = c
+	byLogit := func(i, j int) bool {
+		if c[i].logit != c[j].logit {
+			return c[i].logit > c[j].logit
+		}
+		return c[i].id < c[j].id
+	}
+	if k := s.p.TopK; k > 0 && k < len(c) {
+		c = topK(c, k)
+	} else {
+		sort.Slice(c, byLogit)
+	}
+	// c is now sorted by logit, highest first.
+	if s.p.TopP < 1 {
+		softmax(c)
+		var cum float32
+		keep := len(c)
+		for i := range c {
+			cum += c[i].p
+			if cum >= s.p.TopP {
+				keep = i + 1
+				break
+			}
+		}
+		c = c[:keep]
+	}
+	if s.p.MinP > 0 {
+		limit := c[0].logit + float32(math.Log(float64(s.p.MinP)))
+		keep := 1
+		for keep < len(c) && c[keep].logit >= limit {
+			keep++
+		}
+		c = c[:keep]
+	}
+	for i := range c {
+		c[i].logit /= s.p.Temperature
+	}
+	softmax(c)
+	r := s.rng.Float32()
+	var cum float32
+	for i := range c {
+		cum += c[i].p
+		if r < cum {
+			return c[i].id
+		}
+	}
+	return c[len(c)-1].id
+}
+
+// Greedy returns the index of the largest logit (the first, on ties).
+func Greedy(logits []float32) int32 {
+	best := 0
+	for i, l := range logits {
+		if l > logits[best] {
+			best = i
+		}
+	}
+	return int32(best)
+}
+
+// topK returns the k highest candidates sorted, using a partial selection
+// so a 150k vocabulary costs O(n log k), not a full sort.
+func topK(c []candidate, k int) []candidate {
+	less := func(a, b candidate) bool { // a ranks below b
+		if a.logit != b.logit {
+			return a.logit < b.logit
+		}
+		return a.id > b.id
+	}
+	// A min-heap of the best k seen so far, kept in c[:k].
+	h := c[:k]
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= k {
+				return
+			}
+			m := l
+			if r := l + 1; r < k && less(h[r], h[l]) {
+				m = r
+			}
+			if !less(h[m], h[i]) {
+				return
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
+	}
+	for i := k/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for _, x := range c[k:] {
+		if less(h[0], x) {
+			h[0] = x
+			down(0)
+		}
+	}
+	sort.Slice(h, func(i, j int) bool { return less(h[j], h[i]) })
+	return h
+}
+
+// softmax sets p of candidates sorted by logit, highest first.
+func softmax(c []candidate) {
+	max := c[0].logit
+	var sum float32
+	for i := range c {
+		c[i].p = float32(math.Exp(float64(c[i].logit - max)))
+		sum += c[i].p
+	}
+	for i := range c {
+		c[i].p /= sum
+	}
+}
