@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -25,15 +24,23 @@ type PoolConfig struct {
 }
 
 // Pool holds the registered models, loads each on first use and shares one
-// copy of its weights among all queries.
+// copy of its weights among all queries. When loaded models exceed the
+// memory budget, idle ones are unloaded, least recently used first.
 type Pool struct {
 	cfg    PoolConfig
 	mu     sync.Mutex
 	models map[string]*entry
+	clock  int64 // advances on every use, for LRU order
 }
 
 type entry struct {
-	info ModelInfo
+	info    ModelInfo
+	loading chan struct{} // closed when a load in progress ends
+	model   *Model
+	loadErr error
+	users   int   // calls using model now
+	lastUse int64 // clock at the last use
+	gone    bool  // unregistered: close when the last user leaves
 }
 
 // NewPool returns an empty pool.
@@ -67,14 +74,24 @@ func (p *Pool) Register(name, path string) (ModelInfo, error) {
 	return info, nil
 }
 
-// Unregister removes a model. Queries already using it finish first.
+// Unregister removes a model. Calls already using it finish first.
 func (p *Pool) Unregister(name string) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.models[name]; !ok {
+	e, ok := p.models[name]
+	if !ok {
+		p.mu.Unlock()
 		return UnknownModelError(name)
 	}
 	delete(p.models, name)
+	e.gone = true
+	var closeNow *Model
+	if e.users == 0 && e.model != nil {
+		closeNow, e.model = e.model, nil
+	}
+	p.mu.Unlock()
+	if closeNow != nil {
+		closeNow.Close()
+	}
 	return nil
 }
 
@@ -84,7 +101,9 @@ func (p *Pool) Models() []ModelInfo {
 	defer p.mu.Unlock()
 	out := make([]ModelInfo, 0, len(p.models))
 	for _, e := range p.models {
-		out = append(out, e.info)
+		info := e.info
+		info.Loaded = e.model != nil
+		out = append(out, info)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -106,22 +125,158 @@ func (p *Pool) Metadata(name string) ([]gguf.KV, error) {
 	return f.Metadata, nil
 }
 
-var errNotYet = errors.New("inference is not available in this build yet")
+// Acquire returns the loaded model called name, loading it if needed, and
+// a release function the caller must call when done with it.
+func (p *Pool) Acquire(ctx context.Context, name string) (*Model, func(), error) {
+	p.mu.Lock()
+	e, ok := p.models[name]
+	if !ok {
+		p.mu.Unlock()
+		return nil, nil, UnknownModelError(name)
+	}
+	for e.model == nil {
+		if e.loading != nil {
+			wait := e.loading
+			p.mu.Unlock()
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			}
+			p.mu.Lock()
+			if e.model == nil && e.loadErr != nil {
+				err := e.loadErr
+				p.mu.Unlock()
+				return nil, nil, err
+			}
+			continue
+		}
+		// Load outside the lock: other models stay usable meanwhile.
+		e.loading = make(chan struct{})
+		e.loadErr = nil
+		p.mu.Unlock()
+		m, err := LoadModel(e.info.Path, LoadConfig{Threads: p.cfg.Threads, Slots: p.cfg.MaxSequences})
+		p.mu.Lock()
+		close(e.loading)
+		e.loading = nil
+		if err != nil {
+			e.loadErr = fmt.Errorf("loading model '%s': %w", name, err)
+			p.mu.Unlock()
+			return nil, nil, e.loadErr
+		}
+		e.model = m
+	}
+	e.users++
+	p.clock++
+	e.lastUse = p.clock
+	m := e.model
+	toClose := p.evictLocked(e)
+	p.mu.Unlock()
+	for _, old := range toClose {
+		old.Close()
+	}
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			p.mu.Lock()
+			e.users--
+			var closeNow *Model
+			if e.users == 0 && e.gone && e.model != nil {
+				closeNow, e.model = e.model, nil
+			}
+			p.mu.Unlock()
+			if closeNow != nil {
+				closeNow.Close()
+			}
+		})
+	}
+	return m, release, nil
+}
+
+// evictLocked unloads idle models, least recently used first, until the
+// loaded ones fit the memory budget. keep is never unloaded.
+func (p *Pool) evictLocked(keep *entry) []*Model {
+	if p.cfg.MemoryBudget <= 0 {
+		return nil
+	}
+	var loaded []*entry
+	var total int64
+	for _, e := range p.models {
+		if e.model != nil {
+			loaded = append(loaded, e)
+			total += e.model.MemoryBytes()
+		}
+	}
+	sort.Slice(loaded, func(i, j int) bool { return loaded[i].lastUse < loaded[j].lastUse })
+	var out []*Model
+	for _, e := range loaded {
+		if total <= p.cfg.MemoryBudget {
+			break
+		}
+		if e == keep || e.users > 0 {
+			continue
+		}
+		total -= e.model.MemoryBytes()
+		out = append(out, e.model)
+		e.model = nil
+	}
+	return out
+}
 
 // Generate runs prompt through the model and returns the completion.
 func (p *Pool) Generate(ctx context.Context, model, prompt string, opts GenerateOptions) (string, error) {
-	return "", errNotYet
+	if err := opts.Validate(); err != nil {
+		return "", err
+	}
+	m, release, err := p.Acquire(ctx, model)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	res, err := m.Generate(ctx, Request{Prompt: prompt, Options: opts})
+	if err != nil {
+		return "", err
+	}
+	return res.Text, nil
 }
 
 // Tokenize returns the ids of text, with BOS as the vocabulary asks and
 // without parsing special-token text.
 func (p *Pool) Tokenize(ctx context.Context, model, text string) ([]int32, error) {
-	return nil, errNotYet
+	m, release, err := p.Acquire(ctx, model)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return m.Tok.Encode(text, true, false), nil
 }
 
-// Detokenize returns the text of ids.
+// Detokenize returns the text of ids. Ids outside the vocabulary are an
+// error rather than silently dropped.
 func (p *Pool) Detokenize(ctx context.Context, model string, ids []int32) (string, error) {
-	return "", errNotYet
+	m, release, err := p.Acquire(ctx, model)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	for _, id := range ids {
+		if id < 0 || int(id) >= m.Tok.VocabSize() {
+			return "", fmt.Errorf("token id %d is outside the vocabulary of %d", id, m.Tok.VocabSize())
+		}
+	}
+	return m.Tok.Decode(ids), nil
+}
+
+// Close unloads every model. Calls must have finished.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range p.models {
+		if e.model != nil {
+			e.model.Close()
+			e.model = nil
+		}
+	}
 }
 
 // Describe reads a GGUF file's header and summarises it.

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+
+	"github.com/llmsql/llmsql/engine"
+)
+
+func init() {
+	register(&command{
+		name:    "generate",
+		summary: "generate text from a prompt, streaming it to stdout",
+		usage:   "-m MODEL -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--threads N] [--ignore-eos] [--json] [--logits-out FILE]",
+		run:     runGenerate,
+	})
+	register(&command{
+		name:    "bench",
+		summary: "measure prompt and generation speed, like llama-bench",
+		usage:   "-m MODEL [-p 512] [-n 64] [-t THREADS] [--json]",
+		run:     runBench,
+	})
+}
+
+func runGenerate(args []string, stdout, stderr io.Writer) error {
+	c := commands["generate"]
+	fs := newFlagSet(c, stderr)
+	modelPath := fs.String("m", "", "GGUF model file")
+	prompt := fs.String("p", "", "prompt")
+	n := fs.Int("n", 128, "tokens to generate at most")
+	temp := fs.Float64("temp", 0.8, "temperature (0 = greedy)")
+	topK := fs.Int("top-k", 40, "top-k (0 = off)")
+	topP := fs.Float64("top-p", 0.95, "top-p (1 = off)")
+	minP := fs.Float64("min-p", 0.05, "min-p (0 = off)")
+	repeat := fs.Float64("repeat-penalty", 1.0, "repetition penalty (1 = off)")
+	seed := fs.Int64("seed", -1, "random seed (-1 = random)")
+	threads := fs.Int("threads", 0, "threads (0 = all cores)")
+	ignoreEOS := fs.Bool("ignore-eos", false, "keep generating past end-of-generation tokens")
+	asJSON := fs.Bool("json", false, "print one JSON line instead of streaming text")
+	logitsOut := fs.String("logits-out", "", "write the logits at the last prompt position to FILE as a JSON array")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *modelPath == "" {
+		return usagef("-m MODEL is required")
+	}
+	opts := engine.GenerateOptions{
+		Temperature: float32(*temp), TopK: *topK, TopP: float32(*topP), MinP: float32(*minP),
+		RepeatPenalty: float32(*repeat), RepeatLastN: 64, MaxTokens: *n, IgnoreEOS: *ignoreEOS,
+	}
+	if *seed >= 0 {
+		opts.Seed, opts.HasSeed = uint64(*seed), true
+	}
+	if err := opts.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	if *threads < 0 {
+		return usagef("--threads must be 0 or more")
+	}
+	m, err := engine.LoadModel(*modelPath, engine.LoadConfig{Threads: *threads, Slots: 1})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	req := engine.Request{Prompt: *prompt, Options: opts, WantLogits: *logitsOut != ""}
+	if !*asJSON {
+		req.OnText = func(s string) error { _, err := io.WriteString(stdout, s); return err }
+	}
+	res, err := m.Generate(ctx, req)
+	if err != nil {
+		return err
+	}
+	if *logitsOut != "" {
+		if err := writeJSONFile(*logitsOut, finiteFloats(res.Logits)); err != nil {
+			return err
+		}
+	}
+	if !*asJSON {
+		fmt.Fprintln(stdout)
+		fmt.Fprintf(stderr, "prompt: %d tokens, %.1f t/s; generated: %d tokens, %.1f t/s (%s)\n",
+			len(res.PromptIDs), rate(len(res.PromptIDs), res.PromptTime.Seconds()),
+			len(res.GeneratedIDs), rate(len(res.GeneratedIDs), res.GenTime.Seconds()), res.StopReason)
+		return nil
+	}
+	out := struct {
+		PromptIDs    []int32 `json:"prompt_ids"`
+		GeneratedIDs []int32 `json:"generated_ids"`
+		Text         string  `json:"text"`
+		PromptTPS    float64 `json:"prompt_tokens_per_s"`
+		GenTPS       float64 `json:"gen_tokens_per_s"`
+		StopReason   string  `json:"stop_reason"`
+	}{res.PromptIDs, res.GeneratedIDs, res.Text,
+		rate(len(res.PromptIDs), res.PromptTime.Seconds()), rate(len(res.GeneratedIDs), res.GenTime.Seconds()), res.StopReason}
+	if out.GeneratedIDs == nil {
+		out.GeneratedIDs = []int32{}
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
+
+func rate(n int, secs float64) float64 {
+	if secs <= 0 || n == 0 {
+		return 0
+	}
+	return math.Round(float64(n)/secs*100) / 100
+}
+
+// finiteFloats converts to float64 so JSON prints the shortest decimal that
+// reads back as the same float32; NaN and infinities cannot be JSON numbers
+// and are clamped, which only a broken model produces.
+func finiteFloats(xs []float32) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		f := float64(x)
+		switch {
+		case math.IsNaN(f):
+			f = 0
+		case math.IsInf(f, 1):
+			f = math.MaxFloat32
+		case math.IsInf(f, -1):
+			f = -math.MaxFloat32
+		}
+		out[i] = f
+	}
+	return out
+}
+
+func writeJSONFile(path string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+func runBench(args []string, stdout, stderr io.Writer) error {
+	c := commands["bench"]
+	fs := newFlagSet(c, stderr)
+	modelPath := fs.String("m", "", "GGUF model file")
+	p := fs.Int("p", 512, "prompt tokens to process")
+	n := fs.Int("n", 64, "tokens to generate")
+	threads := fs.Int("t", 0, "threads (0 = all cores)")
+	reps := fs.Int("r", 1, "repetitions (the best is reported)")
+	asJSON := fs.Bool("json", false, "print one JSON line")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *modelPath == "" {
+		return usagef("-m MODEL is required")
+	}
+	if *p < 0 || *n < 0 || *threads < 0 || *reps < 1 || *p+*n == 0 {
+		return usagef("-p and -n must be 0 or more (not both 0), -t 0 or more, -r at least 1")
+	}
+	m, err := engine.LoadModel(*modelPath, engine.LoadConfig{Threads: *threads, Slots: 1, Context: max(*p+*n+1, 16)})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	var best engine.BenchResult
+	for i := 0; i < *reps; i++ {
+		r, err := m.Bench(context.Background(), *p, *n)
+		if err != nil {
+			return err
+		}
+		if r.PromptTPS > best.PromptTPS {
+			best.PromptTPS = r.PromptTPS
+		}
+		if r.GenTPS > best.GenTPS {
+			best.GenTPS, best.AllocsPerToken = r.GenTPS, r.AllocsPerToken
+		}
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]float64{
+			"prompt_tokens_per_s": math.Round(best.PromptTPS*100) / 100,
+			"gen_tokens_per_s":    math.Round(best.GenTPS*100) / 100,
+			"allocs_per_token":    best.AllocsPerToken,
+			"threads":             float64(m.Threads()),
+		})
+	}
+	fmt.Fprintf(stdout, "model: %s (%s, %d threads)\n", *modelPath, m.Net.Arch, m.Threads())
+	if *p > 0 {
+		fmt.Fprintf(stdout, "pp%d: %.2f tokens/s\n", *p, best.PromptTPS)
+	}
+	if *n > 0 {
+		fmt.Fprintf(stdout, "tg%d: %.2f tokens/s (%.1f allocations per token)\n", *n, best.GenTPS, best.AllocsPerToken)
+	}
+	return nil
+}

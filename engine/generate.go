@@ -1,0 +1,394 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/llmsql/llmsql/engine/gguf"
+	"github.com/llmsql/llmsql/engine/kvcache"
+	"github.com/llmsql/llmsql/engine/model"
+	"github.com/llmsql/llmsql/engine/sample"
+	"github.com/llmsql/llmsql/engine/sched"
+	"github.com/llmsql/llmsql/engine/tensor"
+	"github.com/llmsql/llmsql/engine/tokenizer"
+)
+
+// LoadConfig sizes a loaded model's runtime.
+type LoadConfig struct {
+	Threads int // 0 = all cores
+	Slots   int // sequences decoded at once; 0 = 4
+	// Context caps positions per sequence below the model's training
+	// context, to bound KV memory; 0 = min(training context, 4096).
+	Context   int
+	KVF32     bool // F32 KV cache instead of F16
+	BatchSize int  // prompt tokens per forward pass; 0 = 512
+}
+
+// Model is a loaded model ready to generate: weights mapped from the GGUF
+// file, its tokenizer, a KV cache with a slot per concurrent sequence, and
+// the worker threads. Generate may be called from many goroutines: each
+// call holds a slot, and forward passes take turns.
+type Model struct {
+	Path string
+	File *gguf.File
+	Net  *model.Model
+	Tok  *tokenizer.Tokenizer
+
+	cfg   LoadConfig
+	pool  *tensor.Pool
+	kv    *kvcache.Cache
+	sched *sched.Scheduler
+}
+
+// LoadModel opens path and prepares it for generation.
+func LoadModel(path string, cfg LoadConfig) (*Model, error) {
+	f, err := gguf.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := loadFrom(f, cfg)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	m.Path = path
+	return m, nil
+}
+
+func loadFrom(f *gguf.File, cfg LoadConfig) (*Model, error) {
+	net, err := model.Load(f)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenizer.Load(f)
+	if err != nil {
+		return nil, err
+	}
+	if tok.VocabSize() != net.Vocab {
+		return nil, fmt.Errorf("model: tokenizer has %d tokens but the embedding has %d rows", tok.VocabSize(), net.Vocab)
+	}
+	if cfg.Slots <= 0 {
+		cfg.Slots = 4
+	}
+	if cfg.Context <= 0 {
+		cfg.Context = min(net.ContextLen, 4096)
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 512
+	}
+	kv, err := kvcache.New(kvcache.Config{
+		Layers: net.Layers, Slots: cfg.Slots, Context: cfg.Context,
+		KVDim: net.KVHeads * net.HeadDim, F32: cfg.KVF32,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pool := tensor.NewPool(cfg.Threads)
+	m := &Model{File: f, Net: net, Tok: tok, cfg: cfg, pool: pool, kv: kv}
+	m.sched = sched.New(model.NewState(net, pool), kv, net.Vocab, sched.Config{BatchTokens: cfg.BatchSize})
+	return m, nil
+}
+
+// Close stops the scheduler (ending running generations with an error),
+// releases the threads and unmaps the file.
+func (m *Model) Close() error {
+	m.sched.Close()
+	m.pool.Close()
+	return m.File.Close()
+}
+
+// SchedStats returns the scheduler's running totals: forward passes and
+// tokens computed, reused and generated.
+func (m *Model) SchedStats() sched.Stats { return m.sched.Stats() }
+
+// MemoryBytes estimates what the model holds in memory: its weights (mapped,
+// resident once touched) and its KV cache.
+func (m *Model) MemoryBytes() int64 { return m.Net.WeightBytes + m.kv.Bytes() }
+
+// Context is the number of positions a sequence may use.
+func (m *Model) Context() int { return m.cfg.Context }
+
+// KV returns the cache, for reports of its size.
+func (m *Model) KV() *kvcache.Cache { return m.kv }
+
+// Threads is the number of worker threads.
+func (m *Model) Threads() int { return m.pool.Threads() }
+
+// Result is a finished generation.
+type Result struct {
+	PromptIDs    []int32
+	GeneratedIDs []int32
+	Text         string
+	// StopReason is "eos", "stop" (a stop string), "length" (max tokens)
+	// or "context" (the sequence filled the context).
+	StopReason string
+	PromptTime time.Duration
+	GenTime    time.Duration
+	// Logits are the logits at the last prompt position, when asked for.
+	Logits []float32
+}
+
+// Request is one generation.
+type Request struct {
+	Prompt    string
+	PromptIDs []int32 // used instead of Prompt when set
+	Options   GenerateOptions
+	// OnText receives the completion as it is produced, in pieces that are
+	// whole UTF-8 and never include text of a stop string; an error from
+	// it ends the generation with that error.
+	OnText func(string) error
+	// WantLogits copies the last prompt position's logits into the result.
+	WantLogits bool
+}
+
+// Generate runs one request. It honours ctx between forward passes, so a
+// cancelled query stops within one step.
+func (m *Model) Generate(ctx context.Context, req Request) (*Result, error) {
+	opts := req.Options
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	ids := req.PromptIDs
+	if ids == nil {
+		ids = m.Tok.Encode(req.Prompt, true, false)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("prompt is empty and the vocabulary adds no BOS token")
+	}
+	if len(ids) >= m.cfg.Context {
+		return nil, &PromptTooLongError{Tokens: len(ids), Context: m.cfg.Context}
+	}
+	res := &Result{PromptIDs: ids}
+	seed := opts.Seed
+	if !opts.HasSeed {
+		seed = uint64(time.Now().UnixNano())
+	}
+	smp := sample.New(sample.Params{
+		Temperature: opts.Temperature, TopK: opts.TopK, TopP: opts.TopP, MinP: opts.MinP,
+		RepeatPenalty: opts.RepeatPenalty, RepeatLastN: opts.RepeatLastN,
+		FrequencyPenalty: opts.FrequencyPenalty, PresencePenalty: opts.PresencePenalty, Seed: seed,
+	})
+	for _, id := range ids {
+		smp.Accept(id)
+	}
+
+	// The scheduler calls onToken on its own goroutine, so that must stay
+	// cheap: it decodes and checks stop strings, and hands finished text to
+	// this goroutine, which calls the (possibly slow) OnText.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := newTextOut(m.Tok, opts.Stop)
+	var mu sync.Mutex
+	var ready []string
+	notify := make(chan struct{}, 1)
+	var firstToken time.Time
+	start := time.Now()
+	r := sched.Request{
+		Prompt:     ids,
+		MaxTokens:  opts.MaxTokens,
+		Sampler:    smp,
+		WantLogits: req.WantLogits,
+		OnToken: func(tok int32) (bool, error) {
+			if firstToken.IsZero() {
+				firstToken = time.Now()
+			}
+			mu.Lock()
+			res.GeneratedIDs = append(res.GeneratedIDs, tok)
+			stopped, piece := out.add(tok)
+			if piece != "" {
+				ready = append(ready, piece)
+			}
+			mu.Unlock()
+			if piece != "" {
+				select {
+				case notify <- struct{}{}:
+				default:
+				}
+			}
+			return stopped, nil
+		},
+	}
+	if !opts.IgnoreEOS {
+		r.Stop = m.Tok.IsEOG
+	}
+	done := make(chan sched.Result, 1)
+	go func() { done <- m.sched.Run(ctx, r) }()
+
+	var cbErr error
+	deliver := func() {
+		mu.Lock()
+		pieces := ready
+		ready = nil
+		mu.Unlock()
+		for _, p := range pieces {
+			if cbErr == nil && req.OnText != nil {
+				if cbErr = req.OnText(p); cbErr != nil {
+					cancel()
+				}
+			}
+		}
+	}
+	var sr sched.Result
+wait:
+	for {
+		select {
+		case <-notify:
+			deliver()
+		case sr = <-done:
+			break wait
+		}
+	}
+	deliver()
+	if cbErr != nil {
+		return nil, cbErr
+	}
+	if sr.Err != nil {
+		return nil, sr.Err
+	}
+	end := time.Now()
+	if firstToken.IsZero() {
+		firstToken = end
+	}
+	res.PromptTime = firstToken.Sub(start)
+	res.GenTime = end.Sub(firstToken)
+	res.Logits = sr.PromptLogits
+	switch sr.Reason {
+	case "done":
+		res.StopReason = "stop"
+	default:
+		res.StopReason = sr.Reason
+	}
+	tail := out.finish()
+	if tail != "" && req.OnText != nil {
+		if err := req.OnText(tail); err != nil {
+			return nil, err
+		}
+	}
+	res.Text = out.text.String()
+	return res, nil
+}
+
+// textOut turns generated ids into text: complete UTF-8 only, stop strings
+// cut off, and each piece released as soon as it cannot be part of a stop
+// string.
+type textOut struct {
+	dec     *tokenizer.StreamDecoder
+	stops   []string
+	holdLen int             // longest stop string minus one: text that may start a stop
+	text    strings.Builder // everything released (stop string excluded)
+	pending string          // decoded but held back
+}
+
+func newTextOut(tok *tokenizer.Tokenizer, stops []string) *textOut {
+	t := &textOut{dec: tok.NewStreamDecoder(), stops: stops}
+	for _, s := range stops {
+		t.holdLen = max(t.holdLen, len(s)-1)
+	}
+	return t
+}
+
+// add decodes one token; it reports whether a stop string ended the text,
+// and the text released.
+func (t *textOut) add(id int32) (bool, string) {
+	t.pending += t.dec.Add(id)
+	return t.flush(false)
+}
+
+// finish releases what was held back at the end of generation.
+func (t *textOut) finish() string {
+	t.pending += t.dec.Flush()
+	_, piece := t.flush(true)
+	return piece
+}
+
+func (t *textOut) flush(final bool) (bool, string) {
+	for _, s := range t.stops {
+		if i := strings.Index(t.pending, s); i >= 0 {
+			t.pending = t.pending[:i]
+			return true, t.release(len(t.pending))
+		}
+	}
+	n := len(t.pending)
+	if !final {
+		n -= t.holdLen
+		// Do not split a UTF-8 sequence.
+		for n > 0 && n < len(t.pending) && t.pending[n]&0xC0 == 0x80 {
+			n--
+		}
+	}
+	if n <= 0 {
+		return false, ""
+	}
+	return false, t.release(n)
+}
+
+func (t *textOut) release(n int) string {
+	piece := t.pending[:n]
+	t.pending = t.pending[n:]
+	t.text.WriteString(piece)
+	return piece
+}
+
+// BenchResult is what Bench measured.
+type BenchResult struct {
+	PromptTPS      float64
+	GenTPS         float64
+	AllocsPerToken float64
+}
+
+// Bench times a p-token prompt (in BatchSize chunks) and then n decode
+// steps of one token, as llama-bench's pp and tg tests do, through the
+// same scheduler generation uses. Token ids are arbitrary: speed does not
+// depend on them.
+func (m *Model) Bench(ctx context.Context, p, n int) (BenchResult, error) {
+	if p+n+1 >= m.cfg.Context {
+		return BenchResult{}, fmt.Errorf("bench: %d+%d tokens exceed the context of %d", p, n, m.cfg.Context)
+	}
+	tok := func(i int) int32 { return int32((i*7919 + 1) % m.Net.Vocab) }
+	greedy := sample.New(sample.Params{})
+	var r BenchResult
+	if p > 0 {
+		ids := make([]int32, p)
+		for i := range ids {
+			ids[i] = tok(i)
+		}
+		// A distinct first token keeps the prefix cache from reusing an
+		// earlier run's positions.
+		ids[0] = int32(time.Now().UnixNano() % int64(m.Net.Vocab))
+		start := time.Now()
+		res := m.sched.Run(ctx, sched.Request{Prompt: ids, MaxTokens: 0, Sampler: greedy})
+		if res.Err != nil {
+			return r, res.Err
+		}
+		r.PromptTPS = float64(p) / time.Since(start).Seconds()
+	}
+	if n > 0 {
+		var before, after runtime.MemStats
+		var start time.Time
+		count := 0
+		res := m.sched.Run(ctx, sched.Request{
+			Prompt: []int32{int32(time.Now().UnixNano() % int64(m.Net.Vocab))}, MaxTokens: n + 1, Sampler: greedy,
+			OnToken: func(int32) (bool, error) {
+				// The first token comes from the prompt pass; time the
+				// decode steps after it.
+				if count++; count == 1 {
+					runtime.ReadMemStats(&before)
+					start = time.Now()
+				}
+				return false, nil
+			},
+		})
+		if res.Err != nil {
+			return r, res.Err
+		}
+		elapsed := time.Since(start)
+		runtime.ReadMemStats(&after)
+		r.GenTPS = float64(n) / elapsed.Seconds()
+		r.AllocsPerToken = float64(after.Mallocs-before.Mallocs) / float64(n)
+	}
+	return r, nil
+}

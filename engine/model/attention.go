@@ -1,0 +1,92 @@
+package model
+
+import (
+	"math"
+
+	"github.com/llmsql/llmsql/engine/kvcache"
+	"github.com/llmsql/llmsql/engine/quant"
+	"github.com/llmsql/llmsql/engine/tensor"
+)
+
+// attention computes, for every (token, head), softmax(q·K/sqrt(d))·V over
+// the positions 0..pos of the token's own sequence: causal, and blind to
+// other sequences in the batch.
+//
+// With an F16 cache it follows llama.cpp's CPU flash attention for one
+// query row: the query is rounded to F16, scores are F16 dot products, and
+// the running weighted sum of values is kept in F16 and rescaled online as
+// the maximum score grows. Matching that order of rounding is what keeps
+// greedy decoding on the same tokens as llama.cpp's.
+func (s *State) attention(kv *kvcache.Cache, layer int, b *Batch, q, out []float32) {
+	c := s.m.Config
+	n := b.Len()
+	qd := c.Heads * c.HeadDim
+	group := c.Heads / c.KVHeads
+	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
+	f32 := kv.IsF32()
+	if !f32 {
+		if cap(s.q16) < n*qd {
+			s.q16 = make([]uint16, n*qd)
+			s.acc16 = make([]uint16, n*qd)
+		}
+		q16 := s.q16[:n*qd]
+		for i, v := range q {
+			q16[i] = quant.FP32ToFP16(v)
+		}
+	}
+	kvd := c.KVHeads * c.HeadDim
+	hd := c.HeadDim
+	s.pool.Parallel(n*c.Heads, 1, func(lo, hi int) {
+		for item := lo; item < hi; item++ {
+			i, h := item/c.Heads, item%c.Heads
+			seq, pos := int(b.Seq[i]), int(b.Pos[i])
+			kvh := h / group
+			o := out[i*qd+h*hd:][:hd]
+			var sum, maxS float32 = 0, float32(math.Inf(-1))
+			if f32 {
+				qh := q[i*qd+h*hd:][:hd]
+				keys, vals := kv.K32(layer, seq, pos+1), kv.V32(layer, seq, pos+1)
+				clear(o)
+				for p := 0; p <= pos; p++ {
+					sc := tensor.DotF32(keys[p*kvd+kvh*hd:][:hd], qh) * scale
+					ms, vs := float32(1), float32(1)
+					if sc > maxS {
+						ms = float32(math.Exp(float64(maxS - sc)))
+						maxS = sc
+						tensor.ScaleF32(o, ms)
+					} else {
+						vs = float32(math.Exp(float64(sc - maxS)))
+					}
+					tensor.Axpy(o, vals[p*kvd+kvh*hd:][:hd], vs)
+					sum = sum*ms + vs
+				}
+			} else {
+				qh := s.q16[i*qd+h*hd:][:hd]
+				acc := s.acc16[i*qd+h*hd:][:hd]
+				clear(acc)
+				keys, vals := kv.K16(layer, seq, pos+1), kv.V16(layer, seq, pos+1)
+				for p := 0; p <= pos; p++ {
+					sc := tensor.DotF16(keys[p*kvd+kvh*hd:][:hd], qh) * scale
+					ms, vs := float32(1), float32(1)
+					if sc > maxS {
+						ms = float32(math.Exp(float64(maxS - sc)))
+						maxS = sc
+						tensor.ScaleF16(acc, ms)
+					} else {
+						vs = float32(math.Exp(float64(sc - maxS)))
+					}
+					tensor.MadF16(acc, vals[p*kvd+kvh*hd:][:hd], vs)
+					sum = sum*ms + vs
+				}
+				for j, a := range acc {
+					o[j] = quant.FP16ToFP32(a)
+				}
+			}
+			inv := float32(0)
+			if sum != 0 {
+				inv = 1 / sum
+			}
+			tensor.ScaleF32(o, inv)
+		}
+	})
+}

@@ -1,0 +1,321 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/llmsql/llmsql/engine/kvcache"
+	"github.com/llmsql/llmsql/engine/quant"
+	"github.com/llmsql/llmsql/engine/tensor"
+)
+
+// Batch is a set of tokens processed in one forward pass. Token i belongs
+// to sequence (cache slot) Seq[i] at position Pos[i]; within a sequence,
+// positions must continue where the cache ends, in order. Logits[i] asks
+// for the logits of token i (a prompt needs only its last).
+type Batch struct {
+	Tokens []int32
+	Pos    []int32
+	Seq    []int32
+	Logits []bool
+}
+
+// Add appends one token.
+func (b *Batch) Add(token, pos, seq int32, logits bool) {
+	b.Tokens = append(b.Tokens, token)
+	b.Pos = append(b.Pos, pos)
+	b.Seq = append(b.Seq, seq)
+	b.Logits = append(b.Logits, logits)
+}
+
+// Reset empties the batch, keeping its memory.
+func (b *Batch) Reset() {
+	b.Tokens, b.Pos, b.Seq, b.Logits = b.Tokens[:0], b.Pos[:0], b.Seq[:0], b.Logits[:0]
+}
+
+// Len is the number of tokens.
+func (b *Batch) Len() int { return len(b.Tokens) }
+
+// State is the scratch memory of forward passes: activations sized for the
+// largest batch seen so far, reused so that decoding allocates nothing. A
+// State serves one forward pass at a time.
+type State struct {
+	m    *Model
+	pool *tensor.Pool
+	cap  int // tokens the buffers hold
+
+	x, xb      []float32 // [n][Embd]: residual stream, normed input
+	q, k, v    []float32 // [n][heads*HeadDim], [n][kvDim]
+	att        []float32 // [n][heads*HeadDim]: attention output
+	gate, up   []float32 // [n][FF]
+	out        []float32 // [n][Embd]: projection output
+	rows       []int     // batch indices whose logits are wanted
+	hidden     []float32 // [len(rows)][Embd]
+	logits     []float32 // [len(rows)][Vocab]
+	q16, acc16 []uint16  // F16 queries and value accumulators
+	ropeCos    []float32
+	ropeSin    []float32
+	lastPos    map[int32]int32
+}
+
+// NewState returns scratch memory for m, using pool's threads.
+func NewState(m *Model, pool *tensor.Pool) *State {
+	return &State{m: m, pool: pool, lastPos: map[int32]int32{}}
+}
+
+func (s *State) grow(n int) {
+	if n <= s.cap {
+		return
+	}
+	c := s.m.Config
+	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	s.x = make([]float32, n*c.Embd)
+	s.xb = make([]float32, n*c.Embd)
+	s.q = make([]float32, n*qd)
+	s.k = make([]float32, n*kvd)
+	s.v = make([]float32, n*kvd)
+	s.att = make([]float32, n*qd)
+	s.gate = make([]float32, n*c.FF)
+	s.up = make([]float32, n*c.FF)
+	s.out = make([]float32, n*c.Embd)
+	s.ropeCos = make([]float32, n*c.RopeDims/2)
+	s.ropeSin = make([]float32, n*c.RopeDims/2)
+	s.cap = n
+}
+
+// Forward runs b through the model, writing keys and values into kv, and
+// returns the logits of the tokens that asked for them, in batch order:
+// Vocab floats each. The returned slice is reused by the next call.
+func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
+	m, c := s.m, s.m.Config
+	n := b.Len()
+	if n == 0 {
+		return nil, nil
+	}
+	if len(b.Pos) != n || len(b.Seq) != n || len(b.Logits) != n {
+		return nil, fmt.Errorf("model: batch arrays differ in length")
+	}
+	if err := s.checkBatch(b, kv); err != nil {
+		return nil, err
+	}
+	s.grow(n)
+	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	x, xb := s.x[:n*c.Embd], s.xb[:n*c.Embd]
+	q, k, v := s.q[:n*qd], s.k[:n*kvd], s.v[:n*kvd]
+	att, out := s.att[:n*qd], s.out[:n*c.Embd]
+	gate, up := s.gate[:n*c.FF], s.up[:n*c.FF]
+
+	for i, tok := range b.Tokens {
+		row := m.Embed.Data[int(tok)*m.Embed.Type.RowSize(c.Embd):][:m.Embed.Type.RowSize(c.Embd)]
+		if err := quant.Dequantize(m.Embed.Type, x[i*c.Embd:(i+1)*c.Embd], row); err != nil {
+			return nil, err
+		}
+	}
+	s.ropeTables(b)
+
+	for li := range m.Blocks {
+		l := &m.Blocks[li]
+		s.rmsNorm(xb, x, l.AttnNorm, n, c.Embd)
+		s.pool.MatMul(q, l.Q, xb, n)
+		s.pool.MatMul(k, l.K, xb, n)
+		s.pool.MatMul(v, l.V, xb, n)
+		if l.QBias != nil {
+			addBias(q, l.QBias, n)
+			addBias(k, l.KBias, n)
+			addBias(v, l.VBias, n)
+		}
+		if l.QNorm != nil {
+			s.rmsNorm(q, q, l.QNorm, n*c.Heads, c.HeadDim)
+			s.rmsNorm(k, k, l.KNorm, n*c.KVHeads, c.HeadDim)
+		}
+		s.rope(q, n, c.Heads)
+		s.rope(k, n, c.KVHeads)
+		s.storeKV(kv, li, b, k, v)
+		s.attention(kv, li, b, q, att)
+		s.pool.MatMul(out, l.O, att, n)
+		add(x, out)
+
+		s.rmsNorm(xb, x, l.FFNNorm, n, c.Embd)
+		s.pool.MatMul(gate, l.Gate, xb, n)
+		s.pool.MatMul(up, l.Up, xb, n)
+		s.pool.Parallel(n, 1, func(lo, hi int) { swiglu(gate[lo*c.FF:hi*c.FF], up[lo*c.FF:hi*c.FF]) })
+		s.pool.MatMul(out, l.Down, gate, n)
+		add(x, out)
+	}
+	for i := range b.Tokens {
+		if p := b.Pos[i] + 1; int(p) > kv.Len(int(b.Seq[i])) {
+			kv.SetLen(int(b.Seq[i]), int(p))
+		}
+	}
+
+	// Logits only for the tokens that want them.
+	s.rows = s.rows[:0]
+	for i, want := range b.Logits {
+		if want {
+			s.rows = append(s.rows, i)
+		}
+	}
+	nr := len(s.rows)
+	if nr == 0 {
+		return nil, nil
+	}
+	if cap(s.hidden) < nr*c.Embd {
+		s.hidden = make([]float32, nr*c.Embd)
+	}
+	if cap(s.logits) < nr*m.Vocab {
+		s.logits = make([]float32, nr*m.Vocab)
+	}
+	hidden, logits := s.hidden[:nr*c.Embd], s.logits[:nr*m.Vocab]
+	for j, i := range s.rows {
+		copy(hidden[j*c.Embd:(j+1)*c.Embd], x[i*c.Embd:(i+1)*c.Embd])
+	}
+	s.rmsNorm(hidden, hidden, m.OutputNorm, nr, c.Embd)
+	s.pool.MatMul(logits, m.Output, hidden, nr)
+	return logits, nil
+}
+
+// checkBatch makes sure every sequence continues where its cache ends,
+// with consecutive positions, inside the cache.
+func (s *State) checkBatch(b *Batch, kv *kvcache.Cache) error {
+	cfg := kv.Config()
+	clear(s.lastPos)
+	for i, tok := range b.Tokens {
+		if tok < 0 || int(tok) >= s.m.Vocab {
+			return fmt.Errorf("model: token id %d is outside the vocabulary of %d", tok, s.m.Vocab)
+		}
+		seq, pos := b.Seq[i], b.Pos[i]
+		if seq < 0 || int(seq) >= cfg.Slots {
+			return fmt.Errorf("model: sequence %d is outside the cache's %d slots", seq, cfg.Slots)
+		}
+		want, seen := s.lastPos[seq]
+		if seen {
+			want++
+		} else {
+			want = int32(kv.Len(int(seq)))
+		}
+		if pos != want {
+			return fmt.Errorf("model: sequence %d: token at position %d, expected %d", seq, pos, want)
+		}
+		if int(pos) >= cfg.Context {
+			return fmt.Errorf("model: sequence %d: position %d is beyond the context of %d", seq, pos, cfg.Context)
+		}
+		s.lastPos[seq] = pos
+	}
+	return nil
+}
+
+// rmsNorm writes dst = src / rms(src) * w for n rows of width d, in
+// llama.cpp's order: the sum of squares in float64, the scale in float32.
+func (s *State) rmsNorm(dst, src, w []float32, n, d int) {
+	eps := s.m.RMSEps
+	body := func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			x := src[r*d : (r+1)*d]
+			y := dst[r*d : (r+1)*d]
+			var sum float64
+			for _, v := range x {
+				sum += float64(v * v)
+			}
+			mean := float32(sum / float64(d))
+			scale := 1 / float32(math.Sqrt(float64(mean+eps)))
+			for i, v := range x {
+				y[i] = (v * scale) * w[i]
+			}
+		}
+	}
+	if n*d < 1<<14 {
+		body(0, n)
+		return
+	}
+	s.pool.Parallel(n, 1, body)
+}
+
+// ropeTables fills the cos/sin of every batch token's position the way
+// ggml_rope_cache_init does: theta advances by repeated multiplication in
+// float32, which is what makes our rotations bit-compatible with its.
+func (s *State) ropeTables(b *Batch) {
+	c := s.m.Config
+	half := c.RopeDims / 2
+	thetaScale := float32(math.Pow(float64(c.RopeBase), float64(-2.0/float32(c.RopeDims))))
+	for i, p := range b.Pos {
+		theta := float32(p)
+		cs, sn := s.ropeCos[i*half:(i+1)*half], s.ropeSin[i*half:(i+1)*half]
+		for j := 0; j < half; j++ {
+			t := theta
+			if s.m.RopeFreqs != nil {
+				t /= s.m.RopeFreqs[j]
+			}
+			t *= c.RopeScale
+			cs[j] = float32(math.Cos(float64(t)))
+			sn[j] = float32(math.Sin(float64(t)))
+			theta *= thetaScale
+		}
+	}
+}
+
+// rope rotates the first RopeDims of each of heads heads of each token.
+func (s *State) rope(x []float32, n, heads int) {
+	c := s.m.Config
+	half := c.RopeDims / 2
+	width := heads * c.HeadDim
+	for i := 0; i < n; i++ {
+		cs, sn := s.ropeCos[i*half:(i+1)*half], s.ropeSin[i*half:(i+1)*half]
+		for h := 0; h < heads; h++ {
+			v := x[i*width+h*c.HeadDim:][:c.HeadDim]
+			for j := 0; j < half; j++ {
+				var a, b int
+				if c.RopeType == RopeNeox {
+					a, b = j, j+half
+				} else {
+					a, b = 2*j, 2*j+1
+				}
+				x0, x1 := v[a], v[b]
+				v[a] = x0*cs[j] - x1*sn[j]
+				v[b] = x0*sn[j] + x1*cs[j]
+			}
+		}
+	}
+}
+
+// storeKV writes the batch's keys and values into each token's slot.
+func (s *State) storeKV(kv *kvcache.Cache, layer int, b *Batch, k, v []float32) {
+	kvd := s.m.KVHeads * s.m.HeadDim
+	for i := range b.Tokens {
+		seq, pos := int(b.Seq[i]), int(b.Pos[i])
+		kr, vr := k[i*kvd:(i+1)*kvd], v[i*kvd:(i+1)*kvd]
+		if kv.IsF32() {
+			copy(kv.K32(layer, seq, pos+1)[pos*kvd:], kr)
+			copy(kv.V32(layer, seq, pos+1)[pos*kvd:], vr)
+			continue
+		}
+		kd := kv.K16(layer, seq, pos+1)[pos*kvd:]
+		vd := kv.V16(layer, seq, pos+1)[pos*kvd:]
+		for j := range kr {
+			kd[j] = quant.FP32ToFP16(kr[j])
+			vd[j] = quant.FP32ToFP16(vr[j])
+		}
+	}
+}
+
+func addBias(x, bias []float32, n int) {
+	d := len(bias)
+	for i := 0; i < n; i++ {
+		r := x[i*d : (i+1)*d]
+		for j := range r {
+			r[j] += bias[j]
+		}
+	}
+}
+
+func add(dst, src []float32) {
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// swiglu writes gate = silu(gate) * up.
+func swiglu(gate, up []float32) {
+	for i, g := range gate {
+		gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+	}
+}

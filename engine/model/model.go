@@ -1,0 +1,148 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/llmsql/llmsql/engine/gguf"
+	"github.com/llmsql/llmsql/engine/quant"
+	"github.com/llmsql/llmsql/engine/tensor"
+)
+
+// Layer holds one transformer block's weights. Norm weights and biases are
+// F32 vectors; projections are matrices in their file type.
+type Layer struct {
+	AttnNorm       []float32
+	Q, K, V, O     tensor.Matrix
+	QBias, KBias   []float32 // Qwen2
+	VBias          []float32
+	QNorm, KNorm   []float32 // Qwen3, one head wide
+	FFNNorm        []float32
+	Gate, Up, Down tensor.Matrix
+}
+
+// Model is a loaded model: hyperparameters and weights that point into the
+// mapped GGUF file. It is read-only after Load and shared by every
+// sequence; per-batch state lives in a State.
+type Model struct {
+	Config
+	Embed      tensor.Matrix // token_embd: Vocab rows of Embd
+	OutputNorm []float32
+	Output     tensor.Matrix // Vocab rows of Embd; the embedding when tied
+	RopeFreqs  []float32     // Llama 3's per-dimension frequency factors
+	Blocks     []Layer
+	// WeightBytes is the size of all tensors the forward pass reads.
+	WeightBytes int64
+	file        *gguf.File
+}
+
+// Load reads the hyperparameters and binds the weights of f. The file must
+// stay open while the model is used.
+func Load(f *gguf.File) (*Model, error) {
+	cfg, err := ReadConfig(f)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Config: cfg, file: f}
+	b := binder{f: f, m: m}
+	m.Embed = b.matrix("token_embd.weight", cfg.Embd, -1)
+	if b.err != nil {
+		return nil, b.err
+	}
+	m.Vocab = m.Embed.Rows
+	m.OutputNorm = b.vector("output_norm.weight", cfg.Embd)
+	if f.Tensor("output.weight") != nil {
+		m.Output = b.matrix("output.weight", cfg.Embd, m.Vocab)
+	} else {
+		m.Output = m.Embed // tied embeddings
+	}
+	if f.Tensor("rope_freqs.weight") != nil {
+		m.RopeFreqs = b.vector("rope_freqs.weight", cfg.RopeDims/2)
+	}
+	qDim, kvDim := cfg.Heads*cfg.HeadDim, cfg.KVHeads*cfg.HeadDim
+	m.Blocks = make([]Layer, cfg.Layers)
+	for i := range m.Blocks {
+		l := &m.Blocks[i]
+		p := fmt.Sprintf("blk.%d.", i)
+		l.AttnNorm = b.vector(p+"attn_norm.weight", cfg.Embd)
+		l.Q = b.matrix(p+"attn_q.weight", cfg.Embd, qDim)
+		l.K = b.matrix(p+"attn_k.weight", cfg.Embd, kvDim)
+		l.V = b.matrix(p+"attn_v.weight", cfg.Embd, kvDim)
+		l.O = b.matrix(p+"attn_output.weight", qDim, cfg.Embd)
+		if f.Tensor(p+"attn_q.bias") != nil {
+			l.QBias = b.vector(p+"attn_q.bias", qDim)
+			l.KBias = b.vector(p+"attn_k.bias", kvDim)
+			l.VBias = b.vector(p+"attn_v.bias", kvDim)
+		}
+		if cfg.QKNorm {
+			l.QNorm = b.vector(p+"attn_q_norm.weight", cfg.HeadDim)
+			l.KNorm = b.vector(p+"attn_k_norm.weight", cfg.HeadDim)
+		}
+		l.FFNNorm = b.vector(p+"ffn_norm.weight", cfg.Embd)
+		l.Gate = b.matrix(p+"ffn_gate.weight", cfg.Embd, cfg.FF)
+		l.Up = b.matrix(p+"ffn_up.weight", cfg.Embd, cfg.FF)
+		l.Down = b.matrix(p+"ffn_down.weight", cfg.FF, cfg.Embd)
+	}
+	if b.err != nil {
+		return nil, b.err
+	}
+	m.WeightBytes = b.bytes
+	return m, nil
+}
+
+// binder looks tensors up by name, checks their shapes and types, and keeps
+// the first error so Load reads as a list of weights.
+type binder struct {
+	f     *gguf.File
+	m     *Model
+	err   error
+	bytes int64
+}
+
+func (b *binder) tensor(name string) *gguf.Tensor {
+	if b.err != nil {
+		return nil
+	}
+	t := b.f.Tensor(name)
+	if t == nil {
+		b.err = fmt.Errorf("model: tensor %s is missing", name)
+	}
+	return t
+}
+
+// matrix binds a 2-D weight of rows x cols (ggml dims [cols, rows]); rows
+// < 0 accepts any row count.
+func (b *binder) matrix(name string, cols, rows int) tensor.Matrix {
+	t := b.tensor(name)
+	if t == nil {
+		return tensor.Matrix{}
+	}
+	if len(t.Dims) != 2 || int(t.Dims[0]) != cols || (rows >= 0 && int(t.Dims[1]) != rows) {
+		b.err = fmt.Errorf("model: tensor %s has shape %v, want [%d, %d]", name, t.Dims, cols, rows)
+		return tensor.Matrix{}
+	}
+	if !tensor.Supported(t.Type) {
+		b.err = fmt.Errorf("model: tensor %s has type %s, which this engine cannot compute yet", name, t.Type)
+		return tensor.Matrix{}
+	}
+	b.bytes += int64(len(t.Data))
+	return tensor.Matrix{Type: t.Type, Rows: int(t.Dims[1]), Cols: cols, Data: t.Data}
+}
+
+// vector binds a 1-D weight of n elements as F32, converting F16/BF16.
+func (b *binder) vector(name string, n int) []float32 {
+	t := b.tensor(name)
+	if t == nil {
+		return nil
+	}
+	if t.Elements() != uint64(n) {
+		b.err = fmt.Errorf("model: tensor %s has shape %v, want [%d]", name, t.Dims, n)
+		return nil
+	}
+	b.bytes += int64(len(t.Data))
+	out := make([]float32, n)
+	if err := quant.Dequantize(t.Type, out, t.Data); err != nil {
+		b.err = fmt.Errorf("model: tensor %s: %w", name, err)
+		return nil
+	}
+	return out
+}

@@ -1,0 +1,437 @@
+// Package sched decodes many sequences together: continuous batching. One
+// goroutine owns the model's forward pass. Every step it gathers one token
+// from each sequence that is generating and a slice of prompt from those
+// still reading theirs, runs them through the model in one pass, and samples
+// each sequence's next token from its own logits. Sequences join between
+// steps and leave as soon as they finish, so a long generation never holds
+// up a short one.
+//
+// Each sequence computes exactly what it would alone: attention sees only
+// its own cache slot, the kernels treat every token row the same whatever
+// else is in the batch, and sampling uses the sequence's own random stream.
+//
+// Prompts that share a prefix with what a cache slot already holds (an
+// instruction template, a system prompt, a repeated row) reuse those
+// positions instead of recomputing them.
+package sched
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/llmsql/llmsql/engine/kvcache"
+	"github.com/llmsql/llmsql/engine/model"
+	"github.com/llmsql/llmsql/engine/sample"
+)
+
+// Config sizes the scheduler.
+type Config struct {
+	// BatchTokens caps the tokens of one forward pass (decode tokens plus
+	// prompt chunks). 0 = 512.
+	BatchTokens int
+	// MinPrefix is the shortest shared prefix worth copying from another
+	// slot. 0 = 8.
+	MinPrefix int
+}
+
+// Request is one sequence to run.
+type Request struct {
+	Prompt    []int32
+	MaxTokens int
+	Sampler   *sample.Sampler
+	// Stop reports whether tok ends the sequence before it is emitted
+	// (end-of-generation tokens); nil never stops.
+	Stop func(tok int32) bool
+	// OnToken receives each generated token on the scheduler goroutine; it
+	// must be quick. Returning done ends the sequence after this token;
+	// an error ends it with that error.
+	OnToken func(tok int32) (done bool, err error)
+	// WantLogits asks for a copy of the logits after the prompt.
+	WantLogits bool
+}
+
+// Result says how a sequence ended.
+type Result struct {
+	Generated    int
+	Reason       string // "eos", "done" (OnToken said so), "length", "context"
+	PromptLogits []float32
+	ReusedPrefix int // prompt positions taken from the cache
+	Err          error
+}
+
+// Stats are running totals, for tests and progress reports.
+type Stats struct {
+	Passes          int64 // forward passes
+	PromptTokens    int64 // prompt tokens computed (not reused)
+	ReusedTokens    int64 // prompt tokens reused from the cache
+	GeneratedTokens int64
+}
+
+type seq struct {
+	req    Request
+	ctx    context.Context
+	done   chan Result
+	slot   int
+	fed    int     // prompt tokens in the cache
+	pos    int     // next position to write
+	next   int32   // token to feed at pos (after the prompt)
+	tokens []int32 // everything in the slot, for prefix matching
+	res    Result
+}
+
+// Scheduler runs sequences on one model.
+type Scheduler struct {
+	cfg   Config
+	st    *model.State
+	kv    *kvcache.Cache
+	vocab int
+
+	mu      sync.Mutex
+	waiting []*seq
+	wake    chan struct{}
+	closed  bool
+
+	// Owned by the loop goroutine.
+	active    []*seq
+	slotToks  [][]int32 // what each slot's cache holds (kept after a sequence ends)
+	slotBusy  []bool
+	batch     model.Batch
+	logitRows []*seq
+
+	stats struct{ passes, prompt, reused, generated atomic.Int64 }
+	quit  chan struct{}
+	exit  chan struct{}
+}
+
+// New starts a scheduler over st and kv; Close stops it.
+func New(st *model.State, kv *kvcache.Cache, vocab int, cfg Config) *Scheduler {
+	if cfg.BatchTokens <= 0 {
+		cfg.BatchTokens = 512
+	}
+	if cfg.MinPrefix <= 0 {
+		cfg.MinPrefix = 8
+	}
+	slots := kv.Config().Slots
+	s := &Scheduler{cfg: cfg, st: st, kv: kv, vocab: vocab,
+		wake: make(chan struct{}, 1), quit: make(chan struct{}), exit: make(chan struct{}),
+		slotToks: make([][]int32, slots), slotBusy: make([]bool, slots)}
+	go s.loop()
+	return s
+}
+
+// ErrClosed is returned for sequences submitted to, or cut off by, a
+// closed scheduler.
+var ErrClosed = errors.New("sched: scheduler closed")
+
+// Run submits r and waits for it to finish. Cancelling ctx ends the
+// sequence at the next step and frees its slot.
+func (s *Scheduler) Run(ctx context.Context, r Request) Result {
+	if len(r.Prompt) == 0 {
+		return Result{Err: errors.New("sched: empty prompt")}
+	}
+	if len(r.Prompt) >= s.kv.Config().Context {
+		return Result{Err: fmt.Errorf("sched: prompt of %d tokens does not fit the context of %d", len(r.Prompt), s.kv.Config().Context)}
+	}
+	q := &seq{req: r, ctx: ctx, done: make(chan Result, 1), slot: -1}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return Result{Err: ErrClosed}
+	}
+	s.waiting = append(s.waiting, q)
+	s.mu.Unlock()
+	s.poke()
+	return <-q.done
+}
+
+func (s *Scheduler) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stats returns the running totals.
+func (s *Scheduler) Stats() Stats {
+	return Stats{Passes: s.stats.passes.Load(), PromptTokens: s.stats.prompt.Load(),
+		ReusedTokens: s.stats.reused.Load(), GeneratedTokens: s.stats.generated.Load()}
+}
+
+// Close ends every sequence with ErrClosed and stops the loop.
+func (s *Scheduler) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.quit)
+	<-s.exit
+}
+
+func (s *Scheduler) loop() {
+	defer close(s.exit)
+	for {
+		s.admit()
+		s.dropCancelled()
+		if len(s.active) == 0 {
+			select {
+			case <-s.wake:
+				continue
+			case <-s.quit:
+				s.shutdown()
+				return
+			}
+		}
+		select {
+		case <-s.quit:
+			s.shutdown()
+			return
+		default:
+		}
+		if err := s.step(); err != nil {
+			// A failed pass leaves the batch's caches in an unknown state:
+			// end every sequence in it with the error.
+			for _, q := range s.active {
+				q.res.Err = err
+				s.finish(q)
+			}
+			s.active = s.active[:0]
+		}
+	}
+}
+
+func (s *Scheduler) shutdown() {
+	for _, q := range s.active {
+		q.res.Err = ErrClosed
+		s.finish(q)
+	}
+	s.active = nil
+	s.mu.Lock()
+	for _, q := range s.waiting {
+		q.done <- Result{Err: ErrClosed}
+	}
+	s.waiting = nil
+	s.mu.Unlock()
+}
+
+// admit moves waiting sequences into free slots, reusing cached prefixes.
+func (s *Scheduler) admit() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.waiting) > 0 {
+		q := s.waiting[0]
+		if q.ctx.Err() != nil {
+			s.waiting = s.waiting[1:]
+			q.done <- Result{Err: q.ctx.Err()}
+			continue
+		}
+		if !s.place(q) {
+			return
+		}
+		s.waiting = s.waiting[1:]
+		s.active = append(s.active, q)
+	}
+}
+
+// place picks a slot for q: a free slot whose cache already starts with q's
+// prompt if there is one, otherwise any free slot, copying a shared prefix
+// from a busy slot when that saves at least MinPrefix positions.
+func (s *Scheduler) place(q *seq) bool {
+	prompt := q.req.Prompt
+	limit := len(prompt) - 1 // the last prompt token must run to give logits
+	bestFree, bestFreeLen := -1, -1
+	bestBusy, bestBusyLen := -1, 0
+	for slot, toks := range s.slotToks {
+		n := commonPrefix(toks, prompt, limit)
+		if s.slotBusy[slot] {
+			if n > bestBusyLen {
+				bestBusy, bestBusyLen = slot, n
+			}
+		} else if n > bestFreeLen {
+			bestFree, bestFreeLen = slot, n
+		}
+	}
+	if bestFree < 0 {
+		return false
+	}
+	reuse := bestFreeLen
+	if bestBusyLen >= s.cfg.MinPrefix && bestBusyLen > reuse {
+		if err := s.kv.CopyPrefix(bestFree, bestBusy, bestBusyLen); err == nil {
+			reuse = bestBusyLen
+			s.slotToks[bestFree] = append(s.slotToks[bestFree][:0], prompt[:reuse]...)
+		}
+	}
+	q.slot = bestFree
+	s.slotBusy[bestFree] = true
+	s.kv.SetLen(bestFree, reuse)
+	s.slotToks[bestFree] = s.slotToks[bestFree][:reuse]
+	q.fed, q.pos = reuse, reuse
+	q.res.ReusedPrefix = reuse
+	s.stats.reused.Add(int64(reuse))
+	return true
+}
+
+// commonPrefix is the length of the shared start of a and b, at most limit.
+func commonPrefix(a, b []int32, limit int) int {
+	n := 0
+	for n < len(a) && n < len(b) && n < limit && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+func (s *Scheduler) dropCancelled() {
+	kept := s.active[:0]
+	for _, q := range s.active {
+		if err := q.ctx.Err(); err != nil {
+			q.res.Err = err
+			s.finish(q)
+			continue
+		}
+		kept = append(kept, q)
+	}
+	s.active = kept
+}
+
+// finish releases q's slot (keeping its cache for prefix reuse) and
+// delivers its result.
+func (s *Scheduler) finish(q *seq) {
+	if q.slot >= 0 {
+		s.slotBusy[q.slot] = false
+		if q.res.Err != nil {
+			// The cache may hold positions never recorded; forget them.
+			s.slotToks[q.slot] = s.slotToks[q.slot][:0]
+			s.kv.Clear(q.slot)
+		}
+	}
+	q.done <- q.res
+}
+
+// step runs one forward pass over every active sequence.
+func (s *Scheduler) step() error {
+	b := &s.batch
+	b.Reset()
+	s.logitRows = s.logitRows[:0]
+	budget := s.cfg.BatchTokens
+	// Decoding sequences first: one token each keeps generation moving.
+	for _, q := range s.active {
+		if q.fed == len(q.req.Prompt) && budget > 0 {
+			b.Add(q.next, int32(q.pos), int32(q.slot), true)
+			s.logitRows = append(s.logitRows, q)
+			budget--
+		}
+	}
+	// Then prompt chunks, in arrival order, within what is left.
+	for _, q := range s.active {
+		if budget == 0 {
+			break
+		}
+		if q.fed == len(q.req.Prompt) {
+			continue
+		}
+		n := min(len(q.req.Prompt)-q.fed, budget)
+		for i := 0; i < n; i++ {
+			last := q.fed+i == len(q.req.Prompt)-1
+			b.Add(q.req.Prompt[q.fed+i], int32(q.fed+i), int32(q.slot), last)
+			if last {
+				s.logitRows = append(s.logitRows, q)
+			}
+		}
+		budget -= n
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	logits, err := s.st.Forward(b, s.kv)
+	if err != nil {
+		return err
+	}
+	s.stats.passes.Add(1)
+
+	// Record what each slot now holds.
+	for i, tok := range b.Tokens {
+		slot := b.Seq[i]
+		s.slotToks[slot] = append(s.slotToks[slot], tok)
+	}
+	for _, q := range s.active {
+		if q.fed < len(q.req.Prompt) {
+			n := 0
+			for i := range b.Tokens {
+				if int(b.Seq[i]) == q.slot {
+					n++
+				}
+			}
+			q.fed += n
+			q.pos += n
+			s.stats.prompt.Add(int64(n))
+		} else {
+			q.pos++
+		}
+	}
+
+	// Sample each sequence that got logits.
+	ended := false
+	for row, q := range s.logitRows {
+		l := logits[row*s.vocab : (row+1)*s.vocab]
+		if q.req.WantLogits && q.res.PromptLogits == nil {
+			q.res.PromptLogits = append([]float32(nil), l...)
+		}
+		if s.advance(q, l) {
+			s.finish(q)
+			q.slot = -2 // finished; removed below
+			ended = true
+		}
+	}
+	if ended {
+		kept := s.active[:0]
+		for _, q := range s.active {
+			if q.slot != -2 {
+				kept = append(kept, q)
+			}
+		}
+		s.active = kept
+	}
+	return nil
+}
+
+// advance samples q's next token from l; it reports whether q is done.
+func (s *Scheduler) advance(q *seq, l []float32) bool {
+	if q.res.Generated >= q.req.MaxTokens {
+		q.res.Reason = "length"
+		return true
+	}
+	tok := q.req.Sampler.Sample(l)
+	if q.req.Stop != nil && q.req.Stop(tok) {
+		q.res.Reason = "eos"
+		return true
+	}
+	q.req.Sampler.Accept(tok)
+	q.res.Generated++
+	s.stats.generated.Add(1)
+	if q.req.OnToken != nil {
+		done, err := q.req.OnToken(tok)
+		if err != nil {
+			q.res.Err = err
+			return true
+		}
+		if done {
+			q.res.Reason = "done"
+			return true
+		}
+	}
+	if q.res.Generated >= q.req.MaxTokens {
+		q.res.Reason = "length"
+		return true
+	}
+	if q.pos >= s.kv.Config().Context {
+		q.res.Reason = "context"
+		return true
+	}
+	q.next = tok
+	return false
+}

@@ -1,0 +1,199 @@
+package sched
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/llmsql/llmsql/engine/gguf"
+	"github.com/llmsql/llmsql/engine/kvcache"
+	"github.com/llmsql/llmsql/engine/model"
+	"github.com/llmsql/llmsql/engine/sample"
+	"github.com/llmsql/llmsql/engine/tensor"
+	"github.com/llmsql/llmsql/internal/testutil"
+)
+
+type fixture struct {
+	s     *Scheduler
+	vocab int
+}
+
+func newFixture(t *testing.T, slots int, cfg Config) *fixture {
+	t.Helper()
+	f, err := gguf.Open(testutil.Shared(t, "models/stories260K.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := kvcache.New(kvcache.Config{Layers: m.Config.Layers, Slots: slots, Context: 256, KVDim: m.KVHeads * m.HeadDim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := tensor.NewPool(2)
+	s := New(model.NewState(m, pool), kv, m.Vocab, cfg)
+	t.Cleanup(func() { s.Close(); pool.Close(); f.Close() })
+	return &fixture{s: s, vocab: m.Vocab}
+}
+
+var prompts = [][]int32{
+	{1, 403, 407, 261, 378},
+	{1, 291, 376, 400, 428},
+	{1, 317, 269, 368, 302, 263, 377, 267, 265, 282, 295, 433},
+	{1, 385, 328, 432, 261, 298, 315, 421, 395, 301, 425, 411},
+	{1},
+	{1, 403, 407, 261, 378, 432, 383},
+}
+
+// run generates n tokens for prompt with a sampler made by mk.
+func (f *fixture) run(t *testing.T, prompt []int32, n int, mk func() *sample.Sampler) []int32 {
+	var out []int32
+	res := f.s.Run(context.Background(), Request{Prompt: prompt, MaxTokens: n, Sampler: mk(),
+		OnToken: func(tok int32) (bool, error) { out = append(out, tok); return false, nil }})
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	return out
+}
+
+func samplers() map[string]func() *sample.Sampler {
+	return map[string]func() *sample.Sampler{
+		"greedy": func() *sample.Sampler { return sample.New(sample.Params{}) },
+		"seeded": func() *sample.Sampler {
+			return sample.New(sample.Params{Temperature: 0.9, TopK: 40, TopP: 0.95, Seed: 7})
+		},
+	}
+}
+
+// TestBatchedEqualsSequential runs the same requests one at a time and
+// all at once: every sequence must produce the same tokens.
+func TestBatchedEqualsSequential(t *testing.T) {
+	for name, mk := range samplers() {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, len(prompts), Config{})
+			alone := make([][]int32, len(prompts))
+			for i, p := range prompts {
+				alone[i] = f.run(t, p, 24, mk)
+			}
+			passesBefore := f.s.Stats().Passes
+			together := make([][]int32, len(prompts))
+			var wg sync.WaitGroup
+			for i, p := range prompts {
+				wg.Add(1)
+				go func() { defer wg.Done(); together[i] = f.run(t, p, 24, mk) }()
+			}
+			wg.Wait()
+			for i := range prompts {
+				if !equal(alone[i], together[i]) {
+					t.Errorf("prompt %d: alone %v, batched %v", i, alone[i], together[i])
+				}
+			}
+			passes := f.s.Stats().Passes - passesBefore
+			t.Logf("%d sequences x 24 tokens in %d forward passes", len(prompts), passes)
+			if passes >= int64(len(prompts)*24) {
+				t.Errorf("%d passes: the sequences did not share forward passes", passes)
+			}
+		})
+	}
+}
+
+func equal(a, b []int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestPrefixIsReused(t *testing.T) {
+	f := newFixture(t, 2, Config{MinPrefix: 2})
+	greedy := func() *sample.Sampler { return sample.New(sample.Params{}) }
+	long := prompts[5] // starts with prompts[0]
+	want := f.run(t, long, 8, greedy)
+	// Fill the cache with the shorter prompt and its greedy continuation,
+	// then run the longer one, which is that prompt plus the first two
+	// generated tokens: all but its last position come from the cache.
+	f2 := newFixture(t, 2, Config{MinPrefix: 2})
+	f2.run(t, prompts[0], 4, greedy)
+	var out []int32
+	res := f2.s.Run(context.Background(), Request{Prompt: long, MaxTokens: 8, Sampler: greedy(),
+		OnToken: func(tok int32) (bool, error) { out = append(out, tok); return false, nil }})
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if res.ReusedPrefix != len(long)-1 {
+		t.Errorf("reused %d positions, want %d", res.ReusedPrefix, len(long)-1)
+	}
+	if !equal(out, want) {
+		t.Errorf("with a reused prefix: %v, computed whole: %v", out, want)
+	}
+	// A prompt that diverges after four tokens reuses those four, copied
+	// from a busy slot when that is where they are.
+	other := []int32{1, 403, 407, 261, 300, 301}
+	res = f2.s.Run(context.Background(), Request{Prompt: other, MaxTokens: 1, Sampler: greedy()})
+	if res.ReusedPrefix != 4 {
+		t.Errorf("diverging prompt reused %d, want 4", res.ReusedPrefix)
+	}
+}
+
+func TestCancelFreesSlot(t *testing.T) {
+	f := newFixture(t, 1, Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	res := f.s.Run(ctx, Request{Prompt: prompts[0], MaxTokens: 200, Sampler: sample.New(sample.Params{}),
+		OnToken: func(int32) (bool, error) {
+			if n++; n == 3 {
+				cancel()
+			}
+			return false, nil
+		}})
+	if !errors.Is(res.Err, context.Canceled) || n > 5 {
+		t.Fatalf("cancel: %v after %d tokens", res.Err, n)
+	}
+	// With one slot, a new sequence runs only if the cancelled one let go.
+	done := make(chan Result, 1)
+	go func() {
+		done <- f.s.Run(context.Background(), Request{Prompt: prompts[1], MaxTokens: 2, Sampler: sample.New(sample.Params{})})
+	}()
+	select {
+	case r := <-done:
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("slot not freed after cancel")
+	}
+	// A request waiting for a slot can be cancelled too.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if r := f.s.Run(ctx2, Request{Prompt: prompts[1], MaxTokens: 2, Sampler: sample.New(sample.Params{})}); !errors.Is(r.Err, context.Canceled) {
+		t.Fatalf("pre-cancelled: %v", r.Err)
+	}
+}
+
+func TestStopAndLimits(t *testing.T) {
+	f := newFixture(t, 2, Config{})
+	// Stop on the third generated token's id.
+	greedy := func() *sample.Sampler { return sample.New(sample.Params{}) }
+	all := f.run(t, prompts[0], 6, greedy)
+	res := f.s.Run(context.Background(), Request{Prompt: prompts[0], MaxTokens: 6, Sampler: greedy(),
+		Stop: func(tok int32) bool { return tok == all[2] }})
+	if res.Reason != "eos" || res.Generated != 2 {
+		t.Fatalf("stop: %+v", res)
+	}
+	res = f.s.Run(context.Background(), Request{Prompt: prompts[0], MaxTokens: 0, Sampler: greedy(), WantLogits: true})
+	if res.Generated != 0 || len(res.PromptLogits) != f.vocab {
+		t.Fatalf("prompt only: %+v", res)
+	}
+	if r := f.s.Run(context.Background(), Request{Prompt: nil, MaxTokens: 1, Sampler: greedy()}); r.Err == nil {
+		t.Fatal("empty prompt accepted")
+	}
+}

@@ -1,0 +1,35 @@
+// Command synthgen writes a synthetic model (see package synth), for
+// recording golden outputs with llama.cpp: testdata/golden.mjs.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/llmsql/llmsql/internal/synth"
+)
+
+func main() {
+	var s synth.Spec
+	out := flag.String("o", "", "output GGUF path")
+	flag.StringVar(&s.Arch, "arch", "qwen2", "llama, qwen2 or qwen3")
+	flag.StringVar(&s.Vocab, "vocab", "", "GGUF file to copy the tokenizer from")
+	flag.IntVar(&s.Embd, "embd", 64, "embedding width")
+	flag.IntVar(&s.Layers, "layers", 2, "layers")
+	flag.IntVar(&s.Heads, "heads", 4, "attention heads")
+	flag.IntVar(&s.KVHeads, "kvheads", 2, "key/value heads")
+	flag.IntVar(&s.FF, "ff", 128, "feed-forward width")
+	flag.IntVar(&s.Context, "ctx", 512, "context length")
+	flag.Uint64Var(&s.Seed, "seed", 1, "random seed")
+	flag.BoolVar(&s.Tied, "tied", true, "tie the output to the embedding")
+	flag.Parse()
+	if *out == "" || s.Vocab == "" {
+		fmt.Fprintln(os.Stderr, "usage: synthgen -o OUT.gguf -vocab VOCAB.gguf [-arch qwen2] [flags]")
+		os.Exit(2)
+	}
+	if err := synth.Write(*out, s); err != nil {
+		fmt.Fprintln(os.Stderr, "synthgen:", err)
+		os.Exit(1)
+	}
+}
