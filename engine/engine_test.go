@@ -301,3 +301,68 @@ func TestPoolConcurrentCallsShareOneModel(t *testing.T) {
 		}
 	}
 }
+
+func TestResultCache(t *testing.T) {
+	p := NewPool(PoolConfig{MaxSequences: 4})
+	defer p.Close()
+	if _, err := p.Register("s", stories(t)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	first, err := p.Generate(ctx, "s", "The little dog", greedy(12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := p.Generate(ctx, "s", "The little dog", greedy(12))
+	if err != nil || again != first {
+		t.Fatalf("cached answer %q, first %q (%v)", again, first, err)
+	}
+	if st := p.CacheStats(); st.Hits != 1 || st.Misses != 1 || st.Entries != 1 {
+		t.Fatalf("after a repeat: %+v", st)
+	}
+	// Another option is another key.
+	if _, err := p.Generate(ctx, "s", "The little dog", greedy(13)); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.CacheStats(); st.Misses != 2 {
+		t.Fatalf("max_tokens did not change the key: %+v", st)
+	}
+	// Identical concurrent calls run the model once.
+	var wg sync.WaitGroup
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := p.Generate(ctx, "s", "Lily and Ben", greedy(20)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if st := p.CacheStats(); st.Misses != 3 || st.Hits != 6 {
+		t.Fatalf("six identical calls: %+v", st)
+	}
+	// Unseeded sampling is never cached; seeded sampling is.
+	hot := DefaultGenerateOptions()
+	hot.MaxTokens = 4
+	p.Generate(ctx, "s", "x", hot)
+	p.Generate(ctx, "s", "x", hot)
+	if st := p.CacheStats(); st.Misses != 3 {
+		t.Fatalf("unseeded sampling went through the cache: %+v", st)
+	}
+	hot.Seed, hot.HasSeed = 9, true
+	a, _ := p.Generate(ctx, "s", "x", hot)
+	b, _ := p.Generate(ctx, "s", "x", hot)
+	if st := p.CacheStats(); st.Misses != 4 || a != b {
+		t.Fatalf("seeded sampling: %+v %q %q", st, a, b)
+	}
+	u := p.Usage()
+	if len(u) != 1 || u[0].Calls != 13 || u[0].CacheHits != 7 || u[0].GeneratedTokens == 0 {
+		t.Fatalf("usage %+v", u)
+	}
+	p.SetResultCache(false)
+	p.Generate(ctx, "s", "The little dog", greedy(12))
+	if st := p.CacheStats(); st.Enabled || st.Entries != 0 || st.Hits != 7 {
+		t.Fatalf("after turning off: %+v", st)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"sync"
@@ -21,20 +22,36 @@ type PoolConfig struct {
 	// resident plus KV caches) before idle ones are unloaded, least recently
 	// used first. 0 = no limit.
 	MemoryBudget int64
+	// ResultCacheBytes bounds the cache of deterministic generations
+	// (temperature 0 or a fixed seed). 0 = 64 MiB; negative = no cache.
+	ResultCacheBytes int64
+}
+
+// Usage is what one model has done since the pool started.
+type Usage struct {
+	Model           string
+	Calls           int64
+	CacheHits       int64
+	PromptTokens    int64
+	GeneratedTokens int64
 }
 
 // Pool holds the registered models, loads each on first use and shares one
 // copy of its weights among all queries. When loaded models exceed the
 // memory budget, idle ones are unloaded, least recently used first.
 type Pool struct {
-	cfg    PoolConfig
-	mu     sync.Mutex
-	models map[string]*entry
-	clock  int64 // advances on every use, for LRU order
+	cfg     PoolConfig
+	mu      sync.Mutex
+	models  map[string]*entry
+	clock   int64 // advances on every use, for LRU order
+	cache   *resultCache
+	cacheOn bool
+	usage   map[string]*Usage
 }
 
 type entry struct {
 	info    ModelInfo
+	fileID  string        // path, size and modification time: what the result cache keys on
 	loading chan struct{} // closed when a load in progress ends
 	model   *Model
 	loadErr error
@@ -48,7 +65,64 @@ func NewPool(cfg PoolConfig) *Pool {
 	if cfg.MaxSequences <= 0 {
 		cfg.MaxSequences = 8
 	}
-	return &Pool{cfg: cfg, models: map[string]*entry{}}
+	if cfg.ResultCacheBytes == 0 {
+		cfg.ResultCacheBytes = 64 << 20
+	}
+	p := &Pool{cfg: cfg, models: map[string]*entry{}, usage: map[string]*Usage{}}
+	if cfg.ResultCacheBytes > 0 {
+		p.cache, p.cacheOn = newResultCache(cfg.ResultCacheBytes), true
+	}
+	return p
+}
+
+// SetResultCache turns the result cache on or off (it cannot be turned on
+// when the pool was made without one). Turning it off drops its entries.
+func (p *Pool) SetResultCache(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cache == nil {
+		return
+	}
+	p.cacheOn = on
+	if !on {
+		p.cache.clear()
+	}
+}
+
+// CacheStats returns the result cache's counters.
+func (p *Pool) CacheStats() CacheStats {
+	p.mu.Lock()
+	c, on := p.cache, p.cacheOn
+	p.mu.Unlock()
+	if c == nil {
+		return CacheStats{}
+	}
+	st := c.stats()
+	st.Enabled = on
+	return st
+}
+
+// Usage returns per-model totals since the pool started, by model name.
+func (p *Pool) Usage() []Usage {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]Usage, 0, len(p.usage))
+	for _, u := range p.usage {
+		out = append(out, *u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Model < out[j].Model })
+	return out
+}
+
+func (p *Pool) account(model string, f func(u *Usage)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u := p.usage[model]
+	if u == nil {
+		u = &Usage{Model: model}
+		p.usage[model] = u
+	}
+	f(u)
 }
 
 var validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
@@ -65,12 +139,21 @@ func (p *Pool) Register(name, path string) (ModelInfo, error) {
 		return ModelInfo{}, err
 	}
 	info.Name = name
+	st, err := os.Stat(path)
+	if err != nil {
+		return ModelInfo{}, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	fileID := fmt.Sprintf("%s\x00%d\x00%d", abs, st.Size(), st.ModTime().UnixNano())
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, dup := p.models[name]; dup {
 		return ModelInfo{}, fmt.Errorf("model '%s' is already registered", name)
 	}
-	p.models[name] = &entry{info: info}
+	p.models[name] = &entry{info: info, fileID: fileID}
 	return info, nil
 }
 
@@ -223,21 +306,59 @@ func (p *Pool) evictLocked(keep *entry) []*Model {
 	return out
 }
 
-// Generate runs prompt through the model and returns the completion.
+// Generate runs prompt through the model and returns the completion. A
+// deterministic call (temperature 0, or a fixed seed) is answered from the
+// result cache when the same model file, prompt and options ran before.
 func (p *Pool) Generate(ctx context.Context, model, prompt string, opts GenerateOptions) (string, error) {
 	if err := opts.Validate(); err != nil {
 		return "", err
 	}
-	m, release, err := p.Acquire(ctx, model)
-	if err != nil {
-		return "", err
+	p.mu.Lock()
+	e, ok := p.models[model]
+	useCache := ok && p.cacheOn && deterministic(opts)
+	cache := p.cache
+	var fileID string
+	if ok {
+		fileID = e.fileID
 	}
-	defer release()
-	res, err := m.Generate(ctx, Request{Prompt: prompt, Options: opts})
-	if err != nil {
-		return "", err
+	p.mu.Unlock()
+	if !ok {
+		return "", UnknownModelError(model)
 	}
-	return res.Text, nil
+	ran := false
+	gen := func() (string, error) {
+		ran = true
+		m, release, err := p.Acquire(ctx, model)
+		if err != nil {
+			return "", err
+		}
+		defer release()
+		res, err := m.Generate(ctx, Request{Prompt: prompt, Options: opts})
+		if err != nil {
+			return "", err
+		}
+		p.account(model, func(u *Usage) {
+			u.PromptTokens += int64(len(res.PromptIDs))
+			u.GeneratedTokens += int64(len(res.GeneratedIDs))
+		})
+		return res.Text, nil
+	}
+	var text string
+	var err error
+	if useCache {
+		text, err = cache.do(ctx, makeKey(fileID, prompt, opts), gen)
+	} else {
+		text, err = gen()
+	}
+	if err == nil {
+		p.account(model, func(u *Usage) {
+			u.Calls++
+			if !ran {
+				u.CacheHits++
+			}
+		})
+	}
+	return text, err
 }
 
 // Tokenize returns the ids of text, with BOS as the vocabulary asks and

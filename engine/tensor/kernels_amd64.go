@@ -1,0 +1,58 @@
+package tensor
+
+//go:generate go run ./internal/asmgen
+
+import (
+	"github.com/llmsql/llmsql/engine/gguf"
+	"golang.org/x/sys/cpu"
+)
+
+// The AVX2 level needs FMA and F16C too; AVX-512 adds BW, VL and VNNI
+// (the kernels use EVEX forms of 256-bit instructions and VPDPBUSD).
+var _ = registerAMD64()
+
+func registerAMD64() bool {
+	x := cpu.X86
+	if !(x.HasAVX2 && x.HasFMA && x.HasF16C) {
+		return false
+	}
+	cpuLevel = levelAVX2
+	if x.HasAVX512F && x.HasAVX512BW && x.HasAVX512VL && x.HasAVX512VNNI {
+		cpuLevel = levelAVX512
+	}
+	q := func(k actKind, t1, t2, t3, t4 tileFn, dot func(w, a []byte, n int) float32) *impl {
+		return &impl{act: k, tiles: [4]tileFn{t1, t2, t3, t4}, chunk: 1, dot: dot}
+	}
+	avx2 := map[gguf.GGMLType]*impl{
+		gguf.TypeQ8_0: q(actQ8_0, q8_0AVX2x1, q8_0AVX2x2, q8_0AVX2x3, q8_0AVX2x4, dotQ8_0),
+		gguf.TypeQ4_0: q(actQ8_0, q4_0AVX2x1, q4_0AVX2x2, q4_0AVX2x3, q4_0AVX2x4, dotQ4_0),
+		gguf.TypeQ5_0: q(actQ8_0, q5_0AVX2x1, q5_0AVX2x2, q5_0AVX2x3, q5_0AVX2x4, dotQ5_0),
+		gguf.TypeQ4_1: q(actQ8_1, q4_1AVX2x1, q4_1AVX2x2, q4_1AVX2x3, q4_1AVX2x4, dotQ4_1),
+		gguf.TypeQ5_1: q(actQ8_1, q5_1AVX2x1, q5_1AVX2x2, q5_1AVX2x3, q5_1AVX2x4, dotQ5_1),
+		gguf.TypeQ2_K: q(actQ8_K, q2_KAVX2x1, q2_KAVX2x2, q2_KAVX2x3, q2_KAVX2x4, dotQ2_K),
+		gguf.TypeQ3_K: q(actQ8_K, q3_KAVX2x1, q3_KAVX2x2, q3_KAVX2x3, q3_KAVX2x4, dotQ3_K),
+		gguf.TypeQ4_K: q(actQ8_K, q4_KAVX2x1, q4_KAVX2x2, q4_KAVX2x3, q4_KAVX2x4, dotQ4_K),
+		gguf.TypeQ5_K: q(actQ8_K, q5_KAVX2x1, q5_KAVX2x2, q5_KAVX2x3, q5_KAVX2x4, dotQ5_K),
+		gguf.TypeQ6_K: q(actQ8_K, q6_KAVX2x1, q6_KAVX2x2, q6_KAVX2x3, q6_KAVX2x4, dotQ6_K),
+		gguf.TypeF32:  {act: actF32, tiles: [4]tileFn{f32AVX2x1, f32AVX2x2, f32AVX2x3, f32AVX2x4}, chunk: 16, dot: dotF32},
+		gguf.TypeBF16: {act: actF32, tiles: [4]tileFn{bf16AVX2x1, bf16AVX2x2, bf16AVX2x3, bf16AVX2x4}, chunk: 16, dot: dotBF16},
+		gguf.TypeF16:  {act: actF32, tiles: [4]tileFn{f16AVX2x1, f16AVX2x2, f16AVX2x3, f16AVX2x4}, chunk: 16, dot: dotF16},
+	}
+	for t, im := range avx2 {
+		register(t, levelAVX2, im)
+	}
+	if cpuLevel < levelAVX512 {
+		return true
+	}
+	avx512 := map[gguf.GGMLType]*impl{
+		gguf.TypeQ8_0: q(actQ8_0, q8_0VNNIx1, q8_0VNNIx2, q8_0VNNIx3, q8_0VNNIx4, dotQ8_0),
+		gguf.TypeQ4_0: q(actQ8_0, q4_0VNNIx1, q4_0VNNIx2, q4_0VNNIx3, q4_0VNNIx4, dotQ4_0),
+		gguf.TypeQ5_0: q(actQ8_0, q5_0VNNIx1, q5_0VNNIx2, q5_0VNNIx3, q5_0VNNIx4, dotQ5_0),
+		gguf.TypeF32:  {act: actF32, tiles: [4]tileFn{f32AVX512x1, f32AVX512x2, f32AVX512x3, f32AVX512x4}, chunk: 32, dot: dotF32},
+		gguf.TypeF16:  {act: actF32, tiles: [4]tileFn{f16AVX512x1, f16AVX512x2, f16AVX512x3, f16AVX512x4}, chunk: 32, dot: dotF16},
+	}
+	for t, im := range avx512 {
+		register(t, levelAVX512, im)
+	}
+	return true
+}

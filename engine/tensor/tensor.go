@@ -1,0 +1,65 @@
+// Package tensor holds the engine's compute kernels: dot products of every
+// supported weight format with llama.cpp's activation format for it, a
+// threaded matrix multiplication built on them, and the small vector
+// helpers attention needs.
+//
+// Every kernel has a pure-Go version, which is the reference the tests hold
+// the assembly to and what runs on CPUs without AVX2. On amd64 the kernels
+// come in two assembly levels chosen at run time: "avx2" (AVX2, FMA, F16C)
+// and "avx512" (adds AVX-512 BW/VL and VNNI). LLMSQL_KERNELS=go|avx2|avx512
+// forces a level.
+//
+// As in ggml-cpu, a matrix multiplication first converts the activations to
+// the weight type's partner format (Q8_0 for Q4_0, Q5_0 and Q8_0; Q8_1 for
+// Q4_1 and Q5_1; Q8_K for the K-quants; F16, BF16 and F32 for themselves),
+// then sums integer products within each block and accumulates the block
+// scales in float32.
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/llmsql/llmsql/engine/gguf"
+)
+
+// Matrix is a weight matrix stored row-major in a ggml type: Rows rows of
+// Cols elements, each row Type.RowSize(Cols) bytes.
+type Matrix struct {
+	Type       gguf.GGMLType
+	Rows, Cols int
+	Data       []byte
+}
+
+// Supported reports whether t can be used as a weight type.
+func Supported(t gguf.GGMLType) bool {
+	_, ok := formats[t]
+	return ok
+}
+
+// Check reports whether m is well formed: a supported type, Cols a multiple
+// of its block size and Data long enough.
+func (m Matrix) Check() error {
+	f, ok := formats[m.Type]
+	if !ok {
+		return fmt.Errorf("tensor: unsupported weight type %s", m.Type)
+	}
+	if m.Rows < 0 || m.Cols < 0 {
+		return fmt.Errorf("tensor: negative matrix shape %dx%d", m.Rows, m.Cols)
+	}
+	if m.Cols%f.block != 0 {
+		return fmt.Errorf("tensor: %s row of %d elements is not a whole number of %d-element blocks", m.Type, m.Cols, f.block)
+	}
+	if need := m.Rows * m.RowSize(); len(m.Data) < need {
+		return fmt.Errorf("tensor: %s matrix %dx%d needs %d bytes, has %d", m.Type, m.Rows, m.Cols, need, len(m.Data))
+	}
+	return nil
+}
+
+// RowSize is the number of bytes of one row.
+func (m Matrix) RowSize() int { return m.Type.RowSize(m.Cols) }
+
+// Row returns the bytes of row r.
+func (m Matrix) Row(r int) []byte {
+	rs := m.RowSize()
+	return m.Data[r*rs : (r+1)*rs]
+}

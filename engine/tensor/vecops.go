@@ -1,0 +1,133 @@
+package tensor
+
+// Vector helpers for attention (the KV cache is F16, as in llama.cpp) and
+// other per-row work. Each dispatches to the best implementation for the
+// current level; the pure-Go versions below are the reference.
+
+type vecFuncs struct {
+	dotF16   func(a, b []uint16) float32
+	madF16   func(y, x []uint16, v float32)
+	madF32   func(y []float32, x []uint16, v float32)
+	scaleF16 func(y []uint16, v float32)
+	dotF32   func(a, b []float32) float32
+	axpy     func(y, x []float32, a float32)
+	scaleF32 func(y []float32, v float32)
+}
+
+var vecAt = [numLevels]*vecFuncs{levelGo: {
+	dotF16: dotF16Go, madF16: madF16Go, madF32: madF32Go, scaleF16: scaleF16Go,
+	dotF32: dotF32Go, axpy: axpyGo, scaleF32: scaleF32Go,
+}}
+
+func vecs() *vecFuncs {
+	for l := currentLevel(); l > levelGo; l-- {
+		if v := vecAt[l]; v != nil {
+			return v
+		}
+	}
+	return vecAt[levelGo]
+}
+
+// DotF16 returns the dot product of two F16 vectors of equal length,
+// widening to float32 and accumulating in float32 like ggml_vec_dot_f16.
+func DotF16(a, b []uint16) float32 {
+	if len(a) != len(b) {
+		panic("tensor: DotF16 of vectors of different lengths")
+	}
+	return vecs().dotF16(a, b)
+}
+
+// MadF16 computes y += x*v on F16 vectors (len(x) >= len(y)), each element
+// widened, fused multiply-added in float32 and rounded back to F16, like
+// ggml_vec_mad_f16.
+func MadF16(y, x []uint16, v float32) {
+	vecs().madF16(y, x[:len(y)], v)
+}
+
+// MadF32 computes y += x*v for a float32 y and an F16 x (len(x) >= len(y)).
+func MadF32(y []float32, x []uint16, v float32) {
+	vecs().madF32(y, x[:len(y)], v)
+}
+
+// ScaleF16 multiplies an F16 vector by v in float32, rounding back to F16
+// (ggml_vec_scale_f16).
+func ScaleF16(y []uint16, v float32) { vecs().scaleF16(y, v) }
+
+// DotF32 returns the dot product of two float32 vectors of equal length.
+func DotF32(a, b []float32) float32 {
+	if len(a) != len(b) {
+		panic("tensor: DotF32 of vectors of different lengths")
+	}
+	return vecs().dotF32(a, b)
+}
+
+// Axpy computes y += a*x (len(x) >= len(y)).
+func Axpy(y, x []float32, a float32) { vecs().axpy(y, x[:len(y)], a) }
+
+// ScaleF32 multiplies y by v.
+func ScaleF32(y []float32, v float32) { vecs().scaleF32(y, v) }
+
+func dotF16Go(a, b []uint16) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += halfTable[a[i]] * halfTable[b[i]]
+		s1 += halfTable[a[i+1]] * halfTable[b[i+1]]
+		s2 += halfTable[a[i+2]] * halfTable[b[i+2]]
+		s3 += halfTable[a[i+3]] * halfTable[b[i+3]]
+	}
+	for ; i < len(a); i++ {
+		s0 += halfTable[a[i]] * halfTable[b[i]]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func madF16Go(y, x []uint16, v float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] = floatToHalf(fma32(halfTable[x[i]], v, halfTable[y[i]]))
+	}
+}
+
+func madF32Go(y []float32, x []uint16, v float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] = fma32(halfTable[x[i]], v, y[i])
+	}
+}
+
+func scaleF16Go(y []uint16, v float32) {
+	for i := range y {
+		y[i] = floatToHalf(halfTable[y[i]] * v)
+	}
+}
+
+func dotF32Go(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func axpyGo(y, x []float32, a float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] = fma32(x[i], a, y[i])
+	}
+}
+
+func scaleF32Go(y []float32, v float32) {
+	for i := range y {
+		y[i] *= v
+	}
+}
