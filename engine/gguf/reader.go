@@ -14,6 +14,7 @@ import (
 	"math"
 	"math/bits"
 	"sort"
+	"unsafe"
 )
 
 const (
@@ -113,16 +114,43 @@ func (r *reader) errf(off int64, format string, args ...any) error {
 	return &FormatError{Offset: off, Msg: fmt.Sprintf(format, args...)}
 }
 
+// what names the field being read, for error messages. It is formatted
+// only when an error is reported: a vocabulary has hundreds of thousands of
+// strings, and formatting a name for each would dominate loading time.
+type what struct {
+	format string
+	s      string
+	i      int
+	args   int // 0: none; 1: s; 2: i; 3: s then i
+}
+
+func (w what) String() string {
+	switch w.args {
+	case 1:
+		return fmt.Sprintf(w.format, w.s)
+	case 2:
+		return fmt.Sprintf(w.format, w.i)
+	case 3:
+		return fmt.Sprintf(w.format, w.s, w.i)
+	}
+	return w.format
+}
+
+func plain(s string) what            { return what{format: s} }
+func withS(f, s string) what         { return what{format: f, s: s, args: 1} }
+func withI(f string, i int) what     { return what{format: f, i: i, args: 2} }
+func withSI(f, s string, i int) what { return what{format: f, s: s, i: i, args: 3} }
+
 func (r *reader) remaining() int64 { return int64(len(r.buf)) - r.off }
 
-func (r *reader) need(n int64, what string) error {
+func (r *reader) need(n int64, what what) error {
 	if n < 0 || r.remaining() < n {
 		return r.errf(r.off, "truncated: %s needs %d bytes, %d left in the file", what, n, r.remaining())
 	}
 	return nil
 }
 
-func (r *reader) u8(what string) (uint8, error) {
+func (r *reader) u8(what what) (uint8, error) {
 	if err := r.need(1, what); err != nil {
 		return 0, err
 	}
@@ -131,7 +159,7 @@ func (r *reader) u8(what string) (uint8, error) {
 	return v, nil
 }
 
-func (r *reader) u16(what string) (uint16, error) {
+func (r *reader) u16(what what) (uint16, error) {
 	if err := r.need(2, what); err != nil {
 		return 0, err
 	}
@@ -140,7 +168,7 @@ func (r *reader) u16(what string) (uint16, error) {
 	return v, nil
 }
 
-func (r *reader) u32(what string) (uint32, error) {
+func (r *reader) u32(what what) (uint32, error) {
 	if err := r.need(4, what); err != nil {
 		return 0, err
 	}
@@ -149,7 +177,7 @@ func (r *reader) u32(what string) (uint32, error) {
 	return v, nil
 }
 
-func (r *reader) u64(what string) (uint64, error) {
+func (r *reader) u64(what what) (uint64, error) {
 	if err := r.need(8, what); err != nil {
 		return 0, err
 	}
@@ -161,7 +189,7 @@ func (r *reader) u64(what string) (uint64, error) {
 // count reads a uint64 element count and checks that count elements of at
 // least minSize bytes each could fit in what is left of the file, so that a
 // hostile count never drives a large allocation.
-func (r *reader) count(what string, minSize int64) (int, error) {
+func (r *reader) count(what what, minSize int64) (int, error) {
 	at := r.off
 	n, err := r.u64(what)
 	if err != nil {
@@ -176,9 +204,11 @@ func (r *reader) count(what string, minSize int64) (int, error) {
 	return int(n), nil
 }
 
-func (r *reader) str(what string) (string, error) {
+func (r *reader) str(what what) (string, error) {
 	at := r.off
-	n, err := r.u64(what + " length")
+	lw := what
+	lw.format += " length"
+	n, err := r.u64(lw)
 	if err != nil {
 		return "", err
 	}
@@ -191,7 +221,7 @@ func (r *reader) str(what string) (string, error) {
 }
 
 func (f *File) parse(r *reader) error {
-	m, err := r.u32("magic")
+	m, err := r.u32(plain("magic"))
 	if err != nil {
 		return err
 	}
@@ -199,7 +229,7 @@ func (f *File) parse(r *reader) error {
 		return r.errf(0, "not a GGUF file (magic %q, want \"GGUF\")", printable(r.buf[:4]))
 	}
 	verAt := r.off
-	ver, err := r.u32("version")
+	ver, err := r.u32(plain("version"))
 	if err != nil {
 		return err
 	}
@@ -216,11 +246,11 @@ func (f *File) parse(r *reader) error {
 
 	// Every tensor info takes at least 8 (name length) + 4 (n_dims) +
 	// 4 (type) + 8 (offset) bytes; every KV at least 8 + 4 + 1.
-	nTensors, err := r.count("tensor count", 24)
+	nTensors, err := r.count(plain("tensor count"), 24)
 	if err != nil {
 		return err
 	}
-	nKV, err := r.count("metadata count", 13)
+	nKV, err := r.count(plain("metadata count"), 13)
 	if err != nil {
 		return err
 	}
@@ -229,7 +259,7 @@ func (f *File) parse(r *reader) error {
 	f.kvIndex = make(map[string]int, nKV)
 	for i := 0; i < nKV; i++ {
 		at := r.off
-		key, err := r.str(fmt.Sprintf("metadata key %d", i))
+		key, err := r.str(withI("metadata key %d", i))
 		if err != nil {
 			return err
 		}
@@ -279,12 +309,12 @@ func (f *File) parse(r *reader) error {
 
 func (r *reader) tensorInfo(i int, align uint64) (*Tensor, error) {
 	at := r.off
-	name, err := r.str(fmt.Sprintf("tensor %d name", i))
+	name, err := r.str(withI("tensor %d name", i))
 	if err != nil {
 		return nil, err
 	}
 	ndAt := r.off
-	nd, err := r.u32(fmt.Sprintf("tensor %q dimension count", name))
+	nd, err := r.u32(withS("tensor %q dimension count", name))
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +325,7 @@ func (r *reader) tensorInfo(i int, align uint64) (*Tensor, error) {
 	total := uint64(1)
 	for j := range t.Dims {
 		dAt := r.off
-		d, err := r.u64(fmt.Sprintf("tensor %q dimension %d", name, j))
+		d, err := r.u64(withSI("tensor %q dimension %d", name, j))
 		if err != nil {
 			return nil, err
 		}
@@ -310,7 +340,7 @@ func (r *reader) tensorInfo(i int, align uint64) (*Tensor, error) {
 		t.Dims[j] = d
 	}
 	typAt := r.off
-	typ, err := r.u32(fmt.Sprintf("tensor %q type", name))
+	typ, err := r.u32(withS("tensor %q type", name))
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +358,7 @@ func (r *reader) tensorInfo(i int, align uint64) (*Tensor, error) {
 		return nil, r.errf(typAt, "tensor %q: byte size overflows", name)
 	}
 	offAt := r.off
-	t.Offset, err = r.u64(fmt.Sprintf("tensor %q offset", name))
+	t.Offset, err = r.u64(withS("tensor %q offset", name))
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +397,7 @@ func (f *File) placeTensors(r *reader) error {
 
 func (r *reader) value(key string, depth int) (Value, error) {
 	at := r.off
-	typ, err := r.u32(fmt.Sprintf("type of %q", key))
+	typ, err := r.u32(withS("type of %q", key))
 	if err != nil {
 		return Value{}, err
 	}
@@ -386,7 +416,7 @@ func (r *reader) value(key string, depth int) (Value, error) {
 }
 
 func (r *reader) scalar(key string, t ValueType) (Value, error) {
-	what := fmt.Sprintf("value of %q", key)
+	what := withS("value of %q", key)
 	switch t {
 	case StringType:
 		s, err := r.str(what)
@@ -432,12 +462,54 @@ func (r *reader) scalar(key string, t ValueType) (Value, error) {
 	return Value{}, r.errf(r.off, "metadata %q: bad scalar type %s", key, t)
 }
 
+// strings reads n length-prefixed strings into one shared backing string:
+// a vocabulary's hundreds of thousands of tokens then cost two allocations
+// instead of one each.
+func (r *reader) strings(key string, n int) ([]string, error) {
+	start := r.off
+	total := 0
+	for i := 0; i < n; i++ {
+		at := r.off
+		l, err := r.u64(withSI("%s[%d] length", key, i))
+		if err != nil {
+			return nil, err
+		}
+		if l > uint64(r.remaining()) {
+			return nil, r.errf(at, "%s[%d] length %d exceeds the %d bytes left in the file", key, i, l, r.remaining())
+		}
+		r.off += int64(l)
+		total += int(l)
+	}
+	buf := make([]byte, 0, total)
+	r.off = start
+	for i := 0; i < n; i++ {
+		l := int64(binary.LittleEndian.Uint64(r.buf[r.off:]))
+		buf = append(buf, r.buf[r.off+8:r.off+8+l]...)
+		r.off += 8 + l
+	}
+	all := unsafe.String(unsafe.SliceData(buf), len(buf))
+	out := make([]string, n)
+	r.off = start
+	pos := 0
+	for i := range out {
+		l := int(binary.LittleEndian.Uint64(r.buf[r.off:]))
+		out[i] = all[pos : pos+l]
+		pos += l
+		r.off += 8 + int64(l)
+	}
+	return out, nil
+}
+
+// nestedKey names element i of array key. Nested arrays are rare and
+// small, so formatting eagerly here costs nothing.
+func nestedKey(key string, i int) string { return fmt.Sprintf("%s[%d]", key, i) }
+
 func (r *reader) array(key string, depth int) (*Array, error) {
 	if depth >= maxNesting {
 		return nil, r.errf(r.off, "metadata %q: arrays nested deeper than %d", key, maxNesting)
 	}
 	at := r.off
-	et, err := r.u32(fmt.Sprintf("element type of %q", key))
+	et, err := r.u32(withS("element type of %q", key))
 	if err != nil {
 		return nil, err
 	}
@@ -452,24 +524,22 @@ func (r *reader) array(key string, depth int) (*Array, error) {
 	case ArrayType:
 		minSize = 12
 	}
-	n, err := r.count(fmt.Sprintf("length of array %q", key), minSize)
+	n, err := r.count(withS("length of array %q", key), minSize)
 	if err != nil {
 		return nil, err
 	}
 	a := &Array{Elem: elem}
 	switch elem {
 	case StringType:
-		ss := make([]string, n)
-		for i := range ss {
-			if ss[i], err = r.str(fmt.Sprintf("%s[%d]", key, i)); err != nil {
-				return nil, err
-			}
+		ss, err := r.strings(key, n)
+		if err != nil {
+			return nil, err
 		}
 		a.data = ss
 	case ArrayType:
 		as := make([]*Array, n)
 		for i := range as {
-			if as[i], err = r.array(fmt.Sprintf("%s[%d]", key, i), depth+1); err != nil {
+			if as[i], err = r.array(nestedKey(key, i), depth+1); err != nil {
 				return nil, err
 			}
 		}

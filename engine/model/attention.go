@@ -21,7 +21,6 @@ func (s *State) attention(kv *kvcache.Cache, layer int, b *Batch, q, out []float
 	c := s.m.Config
 	n := b.Len()
 	qd := c.Heads * c.HeadDim
-	group := c.Heads / c.KVHeads
 	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
 	f32 := kv.IsF32()
 	if !f32 {
@@ -34,9 +33,30 @@ func (s *State) attention(kv *kvcache.Cache, layer int, b *Batch, q, out []float
 			q16[i] = quant.FP32ToFP16(v)
 		}
 	}
+	s.att = attnArgs{kv: kv, layer: layer, b: b, q: q, out: out, scale: scale, f32: f32}
+	s.pool.Parallel(n*c.Heads, 1, s.attnFn)
+	s.att = attnArgs{}
+}
+
+type attnArgs struct {
+	kv     *kvcache.Cache
+	layer  int
+	b      *Batch
+	q, out []float32
+	scale  float32
+	f32    bool
+}
+
+// attnRange computes the (token, head) items [lo, hi).
+func (s *State) attnRange(lo, hi int) {
+	c := s.m.Config
+	a := s.att
+	kv, layer, b, q, out, scale, f32 := a.kv, a.layer, a.b, a.q, a.out, a.scale, a.f32
+	qd := c.Heads * c.HeadDim
+	group := c.Heads / c.KVHeads
 	kvd := c.KVHeads * c.HeadDim
 	hd := c.HeadDim
-	s.pool.Parallel(n*c.Heads, 1, func(lo, hi int) {
+	{
 		for item := lo; item < hi; item++ {
 			i, h := item/c.Heads, item%c.Heads
 			seq, pos := int(b.Seq[i]), int(b.Pos[i])
@@ -88,5 +108,5 @@ func (s *State) attention(kv *kvcache.Cache, layer int, b *Batch, q, out []float
 			}
 			tensor.ScaleF32(o, inv)
 		}
-	})
+	}
 }

@@ -46,7 +46,7 @@ type State struct {
 
 	x, xb      []float32 // [n][Embd]: residual stream, normed input
 	q, k, v    []float32 // [n][heads*HeadDim], [n][kvDim]
-	att        []float32 // [n][heads*HeadDim]: attention output
+	attOut     []float32 // [n][heads*HeadDim]: attention output
 	gate, up   []float32 // [n][FF]
 	out        []float32 // [n][Embd]: projection output
 	rows       []int     // batch indices whose logits are wanted
@@ -56,11 +56,28 @@ type State struct {
 	ropeCos    []float32
 	ropeSin    []float32
 	lastPos    map[int32]int32
+
+	// Work handed to the pool goes through these fields and method values
+	// bound once, so a forward pass allocates no closures.
+	norm     normArgs
+	normFn   func(lo, hi int)
+	swigluFn func(lo, hi int)
+	att      attnArgs
+	attnFn   func(lo, hi int)
+}
+
+type normArgs struct {
+	dst, src, w []float32
+	d           int
 }
 
 // NewState returns scratch memory for m, using pool's threads.
 func NewState(m *Model, pool *tensor.Pool) *State {
-	return &State{m: m, pool: pool, lastPos: map[int32]int32{}}
+	s := &State{m: m, pool: pool, lastPos: map[int32]int32{}}
+	s.normFn = s.normRange
+	s.swigluFn = s.swigluRange
+	s.attnFn = s.attnRange
+	return s
 }
 
 func (s *State) grow(n int) {
@@ -74,7 +91,7 @@ func (s *State) grow(n int) {
 	s.q = make([]float32, n*qd)
 	s.k = make([]float32, n*kvd)
 	s.v = make([]float32, n*kvd)
-	s.att = make([]float32, n*qd)
+	s.attOut = make([]float32, n*qd)
 	s.gate = make([]float32, n*c.FF)
 	s.up = make([]float32, n*c.FF)
 	s.out = make([]float32, n*c.Embd)
@@ -102,7 +119,7 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	x, xb := s.x[:n*c.Embd], s.xb[:n*c.Embd]
 	q, k, v := s.q[:n*qd], s.k[:n*kvd], s.v[:n*kvd]
-	att, out := s.att[:n*qd], s.out[:n*c.Embd]
+	att, out := s.attOut[:n*qd], s.out[:n*c.Embd]
 	gate, up := s.gate[:n*c.FF], s.up[:n*c.FF]
 
 	for i, tok := range b.Tokens {
@@ -138,7 +155,7 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 		s.rmsNorm(xb, x, l.FFNNorm, n, c.Embd)
 		s.pool.MatMul(gate, l.Gate, xb, n)
 		s.pool.MatMul(up, l.Up, xb, n)
-		s.pool.Parallel(n, 1, func(lo, hi int) { swiglu(gate[lo*c.FF:hi*c.FF], up[lo*c.FF:hi*c.FF]) })
+		s.pool.Parallel(n, 1, s.swigluFn)
 		s.pool.MatMul(out, l.Down, gate, n)
 		add(x, out)
 	}
@@ -207,27 +224,36 @@ func (s *State) checkBatch(b *Batch, kv *kvcache.Cache) error {
 // rmsNorm writes dst = src / rms(src) * w for n rows of width d, in
 // llama.cpp's order: the sum of squares in float64, the scale in float32.
 func (s *State) rmsNorm(dst, src, w []float32, n, d int) {
-	eps := s.m.RMSEps
-	body := func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			x := src[r*d : (r+1)*d]
-			y := dst[r*d : (r+1)*d]
-			var sum float64
-			for _, v := range x {
-				sum += float64(v * v)
-			}
-			mean := float32(sum / float64(d))
-			scale := 1 / float32(math.Sqrt(float64(mean+eps)))
-			for i, v := range x {
-				y[i] = (v * scale) * w[i]
-			}
+	s.norm = normArgs{dst, src, w, d}
+	if n*d < 1<<14 {
+		s.normRange(0, n)
+	} else {
+		s.pool.Parallel(n, 1, s.normFn)
+	}
+	s.norm = normArgs{}
+}
+
+func (s *State) normRange(lo, hi int) {
+	a, eps := s.norm, s.m.RMSEps
+	for r := lo; r < hi; r++ {
+		x := a.src[r*a.d : (r+1)*a.d]
+		y := a.dst[r*a.d : (r+1)*a.d]
+		var sum float64
+		for _, v := range x {
+			sum += float64(v * v)
+		}
+		mean := float32(sum / float64(a.d))
+		scale := 1 / float32(math.Sqrt(float64(mean+eps)))
+		for i, v := range x {
+			y[i] = (v * scale) * a.w[i]
 		}
 	}
-	if n*d < 1<<14 {
-		body(0, n)
-		return
-	}
-	s.pool.Parallel(n, 1, body)
+}
+
+// swigluRange applies SwiGLU to the feed-forward rows [lo, hi).
+func (s *State) swigluRange(lo, hi int) {
+	ff := s.m.FF
+	swiglu(s.gate[lo*ff:hi*ff], s.up[lo*ff:hi*ff])
 }
 
 // ropeTables fills the cos/sin of every batch token's position the way
