@@ -1,0 +1,124 @@
+package catalog
+
+import (
+	"fmt"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
+	"github.com/dolthub/vitess/go/sqltypes"
+)
+
+// modelsTable is llm.models.
+type modelsTable struct {
+	c *Catalog
+}
+
+var (
+	_ sql.InsertableTable = (*modelsTable)(nil)
+	_ sql.DeletableTable  = (*modelsTable)(nil)
+)
+
+var nameType = types.MustCreateStringWithDefaults(sqltypes.VarChar, 64)
+
+func modelsColumn(name string, typ sql.Type, nullable bool) *sql.Column {
+	return &sql.Column{Name: name, Type: typ, Nullable: nullable, Source: ModelsTable, DatabaseSource: DatabaseName}
+}
+
+var modelsSchema = func() sql.Schema {
+	s := sql.Schema{
+		modelsColumn("name", nameType, false),
+		modelsColumn("path", types.LongText, false),
+		modelsColumn("architecture", types.LongText, true),
+		modelsColumn("parameters", types.Uint64, true),
+		modelsColumn("quantization", types.LongText, true),
+		modelsColumn("context_length", types.Int64, true),
+		modelsColumn("vocab_size", types.Int64, true),
+		modelsColumn("file_bytes", types.Int64, true),
+		modelsColumn("loaded", types.Boolean, true),
+	}
+	s[0].PrimaryKey = true
+	return s
+}()
+
+func (t *modelsTable) Name() string                   { return ModelsTable }
+func (t *modelsTable) String() string                 { return DatabaseName + "." + ModelsTable }
+func (t *modelsTable) Schema(*sql.Context) sql.Schema { return modelsSchema }
+func (t *modelsTable) Collation() sql.CollationID     { return sql.Collation_Default }
+func (t *modelsTable) Comment() string {
+	return "registered models: INSERT (name, path) registers, DELETE unregisters"
+}
+
+func (t *modelsTable) Partitions(*sql.Context) (sql.PartitionIter, error) { return partitions(), nil }
+
+func (t *modelsTable) PartitionRows(*sql.Context, sql.Partition) (sql.RowIter, error) {
+	models := t.c.reg.Models()
+	rows := make([]sql.Row, len(models))
+	for i, m := range models {
+		loaded := int8(0)
+		if m.Loaded {
+			loaded = 1
+		}
+		rows[i] = sql.Row{m.Name, m.Path, m.Architecture, m.Parameters, m.Quantization,
+			int64(m.ContextLength), int64(m.VocabSize), m.FileBytes, loaded}
+	}
+	return &rowsIter{rows: rows}, nil
+}
+
+func (t *modelsTable) Inserter(*sql.Context) sql.RowInserter { return &modelsEditor{c: t.c} }
+func (t *modelsTable) Deleter(*sql.Context) sql.RowDeleter   { return &modelsEditor{c: t.c} }
+
+// modelsEditor registers and unregisters as rows arrive, and undoes the
+// statement's changes if the statement fails.
+type modelsEditor struct {
+	c    *Catalog
+	undo []func()
+}
+
+func (e *modelsEditor) StatementBegin(*sql.Context) { e.undo = nil }
+
+func (e *modelsEditor) DiscardChanges(*sql.Context, error) error {
+	for i := len(e.undo) - 1; i >= 0; i-- {
+		e.undo[i]()
+	}
+	e.undo = nil
+	return nil
+}
+
+func (e *modelsEditor) StatementComplete(*sql.Context) error {
+	e.undo = nil
+	return nil
+}
+
+func (e *modelsEditor) Close(*sql.Context) error { return nil }
+
+func (e *modelsEditor) Insert(_ *sql.Context, row sql.Row) error {
+	if len(row) != len(modelsSchema) {
+		return fmt.Errorf("%s: got %d values for %d columns", ModelsTable, len(row), len(modelsSchema))
+	}
+	name, ok1 := row[0].(string)
+	path, ok2 := row[1].(string)
+	if !ok1 || !ok2 {
+		return fmt.Errorf("INSERT INTO %s.%s needs a name and a path, e.g. (name, path) VALUES ('llama', '/models/llama.gguf')", DatabaseName, ModelsTable)
+	}
+	for i := 2; i < len(row); i++ {
+		if row[i] != nil {
+			return fmt.Errorf("%s.%s: only name and path can be set; %s is read from the model file", DatabaseName, ModelsTable, modelsSchema[i].Name)
+		}
+	}
+	if _, err := e.c.Register(name, path, true); err != nil {
+		return err
+	}
+	e.undo = append(e.undo, func() { _ = e.c.Unregister(name) })
+	return nil
+}
+
+func (e *modelsEditor) Delete(_ *sql.Context, row sql.Row) error {
+	name, _ := row[0].(string)
+	path, _ := row[1].(string)
+	persisted := e.c.Saved(name)
+	if err := e.c.Unregister(name); err != nil {
+		return err
+	}
+	e.undo = append(e.undo, func() { _, _ = e.c.Register(name, path, persisted) })
+	return nil
+}

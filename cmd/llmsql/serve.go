@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func init() {
+	register(&command{
+		name:    "serve",
+		summary: "run the MySQL-protocol SQL server with generate() and the llm catalog",
+		usage: "[--addr 127.0.0.1:3306] [--data-dir DIR | --memory] [--model NAME=PATH]... [--models-dir DIR] " +
+			"[--user U --password P] [--threads N]",
+		run: runServe,
+	})
+}
+
+// modelFlags collects repeated --model NAME=PATH flags.
+type modelFlags []modelFlag
+
+type modelFlag struct{ name, path string }
+
+func (m *modelFlags) String() string {
+	parts := make([]string, len(*m))
+	for i, f := range *m {
+		parts[i] = f.name + "=" + f.path
+	}
+	return strings.Join(parts, " ")
+}
+
+func (m *modelFlags) Set(v string) error {
+	name, path, ok := strings.Cut(v, "=")
+	if !ok || name == "" || path == "" {
+		return fmt.Errorf("want NAME=PATH, got %q", v)
+	}
+	*m = append(*m, modelFlag{name, path})
+	return nil
+}
+
+func runServe(args []string, stdout, stderr io.Writer) error {
+	c := commands["serve"]
+	fs := newFlagSet(c, stderr)
+	var cfg serveConfig
+	var models modelFlags
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:3306", "`address` to listen on (host:port)")
+	fs.StringVar(&cfg.DataDir, "data-dir", "llmsql-data", "`directory` of the Dolt databases and saved model registrations")
+	fs.BoolVar(&cfg.Memory, "memory", false, "keep everything in memory and lose it at exit")
+	fs.Var(&models, "model", "register a model for this run as `NAME=PATH` (repeatable)")
+	fs.StringVar(&cfg.ModelsDir, "models-dir", "", "register every *.gguf in `DIR` for this run, named after the file")
+	fs.StringVar(&cfg.User, "user", "", "the only account that may connect (with --password)")
+	fs.StringVar(&cfg.Password, "password", "", "password of --user")
+	fs.IntVar(&cfg.Threads, "threads", 0, "worker threads per loaded model (0 = all cores)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if cfg.Memory && set["data-dir"] {
+		return usagef("--memory and --data-dir exclude each other")
+	}
+	if set["user"] != set["password"] {
+		return usagef("--user and --password go together")
+	}
+	if set["user"] && cfg.User == "" {
+		return usagef("--user is empty")
+	}
+	if cfg.Threads < 0 {
+		return usagef("--threads must be 0 or more")
+	}
+	for _, m := range models {
+		cfg.Models = append(cfg.Models, m)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serveUntil(ctx, cfg, stdout, stop)
+}
+
+// serveUntil runs the server until ctx ends (SIGINT or SIGTERM), then shuts
+// it down: it stops accepting, cancels running queries, flushes the
+// databases and returns nil. onStop is called when shutdown begins (the
+// command uses it to restore default signal handling, so a second Ctrl-C
+// kills a shutdown that hangs).
+func serveUntil(ctx context.Context, cfg serveConfig, stdout io.Writer, onStop func()) error {
+	srv, err := startServer(cfg)
+	if err != nil {
+		return err
+	}
+	// The one line scripts wait for.
+	fmt.Fprintf(stdout, "llmsql ready on %s\n", srv.Addr())
+	select {
+	case <-ctx.Done():
+		srv.log.Info("shutting down", "reason", "signal")
+	case err := <-srv.acceptDone:
+		srv.log.Error("listener stopped", "err", err)
+	}
+	if onStop != nil {
+		onStop()
+	}
+	return srv.Close()
+}

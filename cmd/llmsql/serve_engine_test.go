@@ -1,0 +1,89 @@
+package main
+
+// Real-engine end-to-end tests: the same server as serve_test.go, with the
+// SQL functions running on the engine (realEngine) over the shared
+// stories260K model. Add further real-engine server tests here.
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sharedFile returns the path of a file under ../shared (beside the module
+// root), skipping the test when it is absent.
+func sharedFile(t *testing.T, rel string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("module root not found")
+		}
+		dir = parent
+	}
+	p := filepath.Join(dir, "..", "shared", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("%s not available: %v", rel, err)
+	}
+	return p
+}
+
+type greedyRef struct {
+	Prompt          string    `json:"prompt"`
+	PromptIDs       []int     `json:"prompt_ids"`
+	GeneratedPieces []string  `json:"generated_pieces"`
+	Margins         []float64 `json:"top1_top2_logit_margin"`
+}
+
+func TestServeRealEngineGreedy(t *testing.T) {
+	model := sharedFile(t, "models/stories260K.gguf")
+	refPath := sharedFile(t, "ref/stories260K_greedy.json")
+	b, err := os.ReadFile(refPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []greedyRef
+	if err := json.Unmarshal(b, &refs); err != nil {
+		t.Fatal(err)
+	}
+	ts := newServer(t, serveConfig{Memory: true, Models: []modelFlag{{"stories", model}}}, realEngine)
+	db := ts.db()
+
+	ref := refs[0]
+	var probe string
+	if err := db.QueryRow("SELECT generate('stories', 'x', 0, 1)").Scan(&probe); err != nil &&
+		strings.Contains(err.Error(), "not available") {
+		t.Skipf("the engine does not generate yet: %v", err)
+	}
+
+	ids, _ := json.Marshal(ref.PromptIDs)
+	expectRows(t, db, "SELECT tokenize('stories', '"+ref.Prompt+"')", strings.ReplaceAll(string(ids), ",", ", "))
+
+	// Greedy ids must match llama.cpp up to the first step whose top two
+	// logits are too close to call.
+	safe := len(ref.GeneratedPieces)
+	for i, m := range ref.Margins {
+		if m < 1e-3 {
+			safe = i
+			break
+		}
+	}
+	want := strings.Join(ref.GeneratedPieces[:safe], "")
+	var got string
+	q := `SELECT generate('stories', '` + ref.Prompt + `', '{"temperature": 0, "max_tokens": 64, "ignore_eos": true}')`
+	if err := db.QueryRow(q).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got, want) {
+		t.Fatalf("greedy generation:\ngot  %q\nwant %q...", got, want)
+	}
+}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	sqle "github.com/dolthub/go-mysql-server"
+	"github.com/dolthub/go-mysql-server/server"
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/llmsql/llmsql/catalog"
+	"github.com/llmsql/llmsql/engine"
+	"github.com/llmsql/llmsql/sqlfuncs"
+)
+
+// defaultDatabase is the user database that always exists and that new
+// connections start in, so CREATE TABLE works without a USE.
+const defaultDatabase = "llmsql"
+
+// shutdownGrace bounds how long Close waits for killed queries and closed
+// connections before closing the databases anyway.
+const shutdownGrace = 5 * time.Second
+
+type serveConfig struct {
+	Addr      string
+	Listener  net.Listener // if set, used instead of listening on Addr (tests)
+	DataDir   string
+	Memory    bool
+	Models    []modelFlag
+	ModelsDir string
+	User      string
+	Password  string
+	Threads   int
+	Logger    *slog.Logger
+	// Backend chooses what the SQL functions run on; nil means the pool
+	// itself. Tests pass a fake that still consults the pool's registry.
+	Backend func(*engine.Pool) sqlfuncs.Backend
+}
+
+// storage is a go-mysql-server engine over some database provider, with
+// what the MySQL server needs to make sessions for it.
+type storage struct {
+	eng        *sqle.Engine
+	ctxFactory sql.ContextFactory
+	sessions   server.SessionBuilder
+	close      func() error // flushes and closes the databases
+}
+
+type llmServer struct {
+	log        *slog.Logger
+	pool       *engine.Pool
+	st         *storage
+	srv        *server.Server
+	addr       net.Addr
+	acceptDone chan error
+}
+
+func startServer(cfg serveConfig) (_ *llmServer, err error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	bridgeLogrus(log)
+
+	ln := cfg.Listener
+	if ln == nil {
+		if cfg.User == "" && !loopback(cfg.Addr) {
+			return nil, fmt.Errorf("refusing to listen on %s without --user and --password: without them anyone who can reach the port is root", cfg.Addr)
+		}
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return nil, err
+		}
+	}
+	defer func() {
+		if err != nil {
+			ln.Close()
+		}
+	}()
+
+	pool := engine.NewPool(engine.PoolConfig{Threads: cfg.Threads})
+	defer func() {
+		if err != nil {
+			pool.Close()
+		}
+	}()
+
+	// With --memory, SQL model registrations last for the run; with a data
+	// directory they are saved beside the databases.
+	var store catalog.Store
+	if !cfg.Memory {
+		dir, err := filepath.Abs(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		store = catalog.FileStore{Path: filepath.Join(dir, registrationsFile)}
+	}
+	cat := catalog.New(pool, store)
+	var st *storage
+	if cfg.Memory {
+		st, err = openMemory(cat)
+	} else {
+		st, err = openDolt(cfg.DataDir, cat, log)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			st.close()
+		}
+	}()
+
+	if err := registerModels(cfg, cat, log); err != nil {
+		return nil, err
+	}
+	restored, failed, err := cat.Restore()
+	if err != nil {
+		return nil, fmt.Errorf("reading the saved model registrations: %w", err)
+	}
+	for _, m := range restored {
+		log.Info("model registered", "name", m.Name, "path", m.Path, "from", "saved registrations")
+	}
+	for _, e := range failed {
+		log.Warn("saved model not registered; it is retried at the next start", "err", e)
+	}
+
+	var backend sqlfuncs.Backend = pool
+	if cfg.Backend != nil {
+		backend = cfg.Backend(pool)
+	}
+	if err := sqlfuncs.Register(st.eng, backend); err != nil {
+		return nil, err
+	}
+	acct := newAccount(cfg.User, cfg.Password)
+	grantAccount(st.eng, acct)
+
+	srv, err := server.NewServer(server.Config{
+		Protocol:                "tcp",
+		Address:                 ln.Addr().String(),
+		Listener:                ln,
+		ProtocolListenerFactory: listenerWithAccount(acct),
+	}, st.eng, st.ctxFactory, st.sessions, nil)
+	if err != nil {
+		return nil, err
+	}
+	s := &llmServer{log: log, pool: pool, st: st, srv: srv, addr: ln.Addr(), acceptDone: make(chan error, 1)}
+	go func() {
+		s.acceptDone <- srv.Start()
+	}()
+	where := []any{"storage", "memory"}
+	if !cfg.Memory {
+		where = []any{"storage", "dolt", "data_dir", cfg.DataDir}
+	}
+	log.Info("ready", append([]any{"addr", s.addr.String(), "models", len(pool.Models())}, where...)...)
+	return s, nil
+}
+
+func (s *llmServer) Addr() string { return s.addr.String() }
+
+// Close stops accepting connections, cancels running queries, closes the
+// connections and then flushes and closes the databases.
+func (s *llmServer) Close() error {
+	s.srv.Close()
+	sm := s.srv.SessionManager()
+	var ids []uint32
+	_ = sm.Iter(func(sess sql.Session) (bool, error) {
+		ids = append(ids, sess.ID())
+		return false, nil
+	})
+	for _, id := range ids {
+		s.st.eng.ProcessList.Kill(id)
+		_ = sm.KillConnection(id)
+	}
+	done := make(chan struct{})
+	go func() {
+		sm.WaitForClosedConnections()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(shutdownGrace):
+		s.log.Warn("connections still open after shutdown grace period", "grace", shutdownGrace)
+	}
+	err := s.st.close()
+	s.pool.Close()
+	if err != nil {
+		s.log.Error("closing databases", "err", err)
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+// registerModels registers the --model and --models-dir models for this
+// run. A bad --model stops the server; a bad file in --models-dir is
+// skipped with a warning, so one stray file does not keep the server down.
+func registerModels(cfg serveConfig, cat *catalog.Catalog, log *slog.Logger) error {
+	for _, m := range cfg.Models {
+		info, err := cat.Register(m.name, m.path, false)
+		if err != nil {
+			return fmt.Errorf("--model %s=%s: %w", m.name, m.path, err)
+		}
+		log.Info("model registered", "name", info.Name, "path", info.Path, "from", "--model")
+	}
+	if cfg.ModelsDir == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(cfg.ModelsDir)
+	if err != nil {
+		return fmt.Errorf("--models-dir: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".gguf") {
+			files = append(files, e.Name())
+		}
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		name := strings.TrimSuffix(f, ".gguf")
+		info, err := cat.Register(name, filepath.Join(cfg.ModelsDir, f), false)
+		if err != nil {
+			log.Warn("model in --models-dir not registered", "file", f, "err", err)
+			continue
+		}
+		log.Info("model registered", "name", info.Name, "path", info.Path, "from", "--models-dir")
+	}
+	return nil
+}
+
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// queryAll runs a statement on eng and drains its rows; used for setup.
+func queryAll(ctx *sql.Context, eng *sqle.Engine, q string) error {
+	_, iter, _, err := eng.Query(ctx, q)
+	if err != nil {
+		return err
+	}
+	_, err = sql.RowIterToRows(ctx, iter)
+	return err
+}

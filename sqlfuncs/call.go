@@ -1,0 +1,178 @@
+package sqlfuncs
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/cockroachdb/apd/v3"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
+)
+
+// call is what every function shares: its name, argument expressions and
+// backend.
+type call struct {
+	name    string
+	args    []sql.Expression
+	backend Backend
+}
+
+func (c *call) Resolved() bool {
+	for _, a := range c.args {
+		if !a.Resolved() {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *call) Children() []sql.Expression { return c.args }
+
+// IsNullable is true: a NULL argument gives NULL.
+func (c *call) IsNullable(*sql.Context) bool { return true }
+
+func (c *call) FunctionName() string { return c.name }
+
+func (c *call) String() string {
+	parts := make([]string, len(c.args))
+	for i, a := range c.args {
+		parts[i] = a.String()
+	}
+	return c.name + "(" + strings.Join(parts, ", ") + ")"
+}
+
+func (c *call) withArgs(children []sql.Expression) (call, error) {
+	if len(children) != len(c.args) {
+		return call{}, sql.ErrInvalidChildrenNumber.New(c.name, len(children), len(c.args))
+	}
+	return call{c.name, children, c.backend}, nil
+}
+
+// errorf prefixes argument errors with the function's name so a client
+// sees which call of a statement failed.
+func (c *call) errorf(format string, args ...any) error {
+	return fmt.Errorf(c.name+": "+format, args...)
+}
+
+// text evaluates argument i as a string; ok is false for NULL.
+func (c *call) text(ctx *sql.Context, row sql.Row, i int, what string) (s string, ok bool, err error) {
+	v, err := c.args[i].Eval(ctx, row)
+	if err != nil || v == nil {
+		return "", false, err
+	}
+	if s, ok := v.(string); ok {
+		return s, true, nil
+	}
+	conv, _, err := types.LongText.Convert(ctx, v)
+	if err != nil {
+		return "", false, c.errorf("%s: %v", what, err)
+	}
+	switch x := conv.(type) {
+	case string:
+		return x, true, nil
+	case []byte:
+		return string(x), true, nil
+	case nil:
+		return "", false, nil
+	}
+	return "", false, c.errorf("%s must be text, got %T", what, v)
+}
+
+// toFloat converts a SQL value to float64. Strings must be numbers in full:
+// MySQL's lenient "12abc" -> 12 would hide typos in options.
+func toFloat(v any) (float64, error) {
+	switch x := v.(type) {
+	case float64:
+		return x, nil
+	case float32:
+		return float64(x), nil
+	case int:
+		return float64(x), nil
+	case int8:
+		return float64(x), nil
+	case int16:
+		return float64(x), nil
+	case int32:
+		return float64(x), nil
+	case int64:
+		return float64(x), nil
+	case uint:
+		return float64(x), nil
+	case uint8:
+		return float64(x), nil
+	case uint16:
+		return float64(x), nil
+	case uint32:
+		return float64(x), nil
+	case uint64:
+		return float64(x), nil
+	case bool:
+		if x {
+			return 1, nil
+		}
+		return 0, nil
+	case *apd.Decimal:
+		return x.Float64()
+	case apd.Decimal:
+		return x.Float64()
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a number", x)
+		}
+		return f, nil
+	case []byte:
+		return toFloat(string(x))
+	}
+	return 0, fmt.Errorf("%T is not a number", v)
+}
+
+// toInt converts a SQL value to an integer, refusing fractions.
+func toInt(v any) (int64, error) {
+	switch x := v.(type) {
+	case int:
+		return int64(x), nil
+	case int8:
+		return int64(x), nil
+	case int16:
+		return int64(x), nil
+	case int32:
+		return int64(x), nil
+	case int64:
+		return x, nil
+	case uint8:
+		return int64(x), nil
+	case uint16:
+		return int64(x), nil
+	case uint32:
+		return int64(x), nil
+	case uint:
+		if uint64(x) > math.MaxInt64 {
+			return 0, fmt.Errorf("%d is too large", x)
+		}
+		return int64(x), nil
+	case uint64:
+		if x > math.MaxInt64 {
+			return 0, fmt.Errorf("%d is too large", x)
+		}
+		return int64(x), nil
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not an integer", x)
+		}
+		return n, nil
+	case []byte:
+		return toInt(string(x))
+	}
+	f, err := toFloat(v)
+	if err != nil {
+		return 0, err
+	}
+	if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, fmt.Errorf("%v is not an integer", f)
+	}
+	return int64(f), nil
+}

@@ -1,0 +1,221 @@
+package sqlfuncs
+
+import (
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/types"
+
+	"github.com/llmsql/llmsql/engine"
+)
+
+// Generate is generate(model, prompt), generate(model, prompt, temperature),
+// generate(model, prompt, temperature, max_tokens) and
+// generate(model, prompt, options_json). It returns the completion as text,
+// or NULL when the model or the prompt is NULL. A NULL temperature,
+// max_tokens or options argument keeps the defaults.
+//
+// A call whose temperature is a constant 0 (greedy decoding) is
+// deterministic and is returned as a *Generate. Any other call is wrapped
+// in a type that also implements sql.NonDeterministicExpression: the planner
+// checks for that interface (not its result) when it decides whether it may
+// cache a subquery's value or defer a projection, so sampling calls must
+// carry it and greedy calls must not. Use AsGenerate to find either form.
+type Generate struct {
+	call
+}
+
+// Request is what one evaluation of generate() asks of the backend.
+type Request struct {
+	Model   string
+	Prompt  string
+	Options engine.GenerateOptions
+}
+
+func newGenerate(ctx *sql.Context, b Backend, args []sql.Expression) sql.Expression {
+	g := &Generate{call{GenerateName, args, b}}
+	if g.greedy(ctx) {
+		return g
+	}
+	return sampledGenerate{g}
+}
+
+// greedy reports whether the temperature (or options) argument is a
+// constant asking for temperature 0. Only that argument is looked at: the
+// others may be columns, which cannot be evaluated without a row.
+func (g *Generate) greedy(ctx *sql.Context) bool {
+	if len(g.args) < 3 {
+		return false // the default temperature samples
+	}
+	lit, ok := g.args[2].(*expression.Literal)
+	if !ok {
+		return false
+	}
+	if ctx == nil {
+		ctx = sql.NewEmptyContext()
+	}
+	v, err := lit.Eval(ctx, nil)
+	if err != nil || v == nil {
+		return false
+	}
+	if len(g.args) == 3 {
+		if text, isObject := optionsText(ctx, v); isObject {
+			o, err := ParseOptions(text, engine.DefaultGenerateOptions())
+			return err == nil && o.Temperature == 0
+		}
+	}
+	t, err := toFloat(v)
+	return err == nil && t == 0
+}
+
+// AsGenerate returns the *Generate behind a generate() expression of either
+// form, so that plan rewrites (for example batching) can recognise it.
+func AsGenerate(e sql.Expression) (*Generate, bool) {
+	switch g := e.(type) {
+	case *Generate:
+		return g, true
+	case sampledGenerate:
+		return g.Generate, true
+	}
+	return nil, false
+}
+
+// Type is LONGTEXT.
+func (g *Generate) Type(*sql.Context) sql.Type { return types.LongText }
+
+// CollationCoercibility implements sql.CollationCoercible: generated text
+// is a new value in the connection's collation, not derived from the
+// arguments' collations.
+func (g *Generate) CollationCoercibility(ctx *sql.Context) (sql.CollationID, byte) {
+	return ctx.GetCollation(), 4
+}
+
+// Description implements sql.FunctionExpression.
+func (g *Generate) Description() string {
+	return "generates text from a prompt with a registered model"
+}
+
+// WithChildren implements sql.Expression.
+func (g *Generate) WithChildren(ctx *sql.Context, children ...sql.Expression) (sql.Expression, error) {
+	c, err := g.withArgs(children)
+	if err != nil {
+		return nil, err
+	}
+	// Re-decide determinism: a bound placeholder may have become a literal.
+	return newGenerate(ctx, c.backend, c.args), nil
+}
+
+// Arguments evaluates the call's arguments for row. ok is false when the
+// result is NULL without asking the backend.
+func (g *Generate) Arguments(ctx *sql.Context, row sql.Row) (req Request, ok bool, err error) {
+	model, ok, err := g.text(ctx, row, 0, "model")
+	if !ok || err != nil {
+		return Request{}, false, err
+	}
+	prompt, ok, err := g.text(ctx, row, 1, "prompt")
+	if !ok || err != nil {
+		return Request{}, false, err
+	}
+	opts, err := g.options(ctx, row)
+	if err != nil {
+		return Request{}, false, err
+	}
+	return Request{Model: model, Prompt: prompt, Options: opts}, true, nil
+}
+
+// Eval implements sql.Expression. Backend errors (unknown model, prompt too
+// long, cancellation) are returned unchanged so the client sees the
+// engine's message.
+func (g *Generate) Eval(ctx *sql.Context, row sql.Row) (any, error) {
+	req, ok, err := g.Arguments(ctx, row)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return g.backend.Generate(ctx, req.Model, req.Prompt, req.Options)
+}
+
+func (g *Generate) options(ctx *sql.Context, row sql.Row) (engine.GenerateOptions, error) {
+	opts := engine.DefaultGenerateOptions()
+	if len(g.args) < 3 {
+		return opts, nil
+	}
+	third, err := g.args[2].Eval(ctx, row)
+	if err != nil {
+		return opts, err
+	}
+	if len(g.args) == 3 && third != nil {
+		if text, isObject := optionsText(ctx, third); isObject {
+			o, err := ParseOptions(text, opts)
+			if err != nil {
+				return opts, g.errorf("%w", err)
+			}
+			return o, nil
+		}
+	}
+	if third != nil {
+		t, err := toFloat(third)
+		if err != nil {
+			return opts, g.errorf("temperature: %v; pass a number or a JSON object of options", err)
+		}
+		opts.Temperature = float32(t)
+	}
+	if len(g.args) == 4 {
+		v, err := g.args[3].Eval(ctx, row)
+		if err != nil {
+			return opts, err
+		}
+		if v != nil {
+			n, err := toInt(v)
+			if err != nil {
+				return opts, g.errorf("max_tokens: %v", err)
+			}
+			if n < -1<<31 || n > 1<<31-1 {
+				n = -1 // out of any valid range; Validate names it
+			}
+			opts.MaxTokens = int(n)
+		}
+	}
+	if err := opts.Validate(); err != nil {
+		return opts, g.errorf("%w", err)
+	}
+	return opts, nil
+}
+
+// optionsText returns v as JSON text if it is a JSON value or a string
+// holding an object.
+func optionsText(ctx *sql.Context, v any) (string, bool) {
+	switch x := v.(type) {
+	case sql.JSONWrapper:
+		s, err := types.JsonToMySqlString(ctx, x)
+		if err != nil {
+			return "", false
+		}
+		return s, true
+	case string:
+		return x, looksLikeJSONObject(x)
+	case []byte:
+		return string(x), looksLikeJSONObject(string(x))
+	case sql.StringWrapper:
+		s, err := x.Unwrap(ctx)
+		if err != nil {
+			return "", false
+		}
+		return s, looksLikeJSONObject(s)
+	}
+	return "", false
+}
+
+// sampledGenerate is a generate() call that samples: the same arguments may
+// give a different completion each time.
+type sampledGenerate struct {
+	*Generate
+}
+
+var (
+	_ sql.FunctionExpression         = (*Generate)(nil)
+	_ sql.CollationCoercible         = (*Generate)(nil)
+	_ sql.FunctionExpression         = sampledGenerate{}
+	_ sql.NonDeterministicExpression = sampledGenerate{}
+)
+
+// IsNonDeterministic implements sql.NonDeterministicExpression.
+func (sampledGenerate) IsNonDeterministic() bool { return true }

@@ -1,0 +1,83 @@
+package sqlfuncs
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/llmsql/llmsql/engine"
+)
+
+func TestParseOptions(t *testing.T) {
+	def := engine.DefaultGenerateOptions()
+	o, err := ParseOptions(`{"temperature": 0, "top_k": 5, "top_p": 0.5, "min_p": 0.1,
+		"repeat_penalty": 1.1, "max_tokens": 12.0, "seed": 18446744073709551615,
+		"stop": ["\n", "END"], "ignore_eos": true, "repeat_last_n": 32,
+		"frequency_penalty": -0.5, "presence_penalty": 0.25}`, def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Temperature != 0 || o.TopK != 5 || o.TopP != 0.5 || o.MinP != 0.1 || o.RepeatPenalty != 1.1 ||
+		o.MaxTokens != 12 || !o.HasSeed || o.Seed != 1<<64-1 || len(o.Stop) != 2 || o.Stop[1] != "END" ||
+		!o.IgnoreEOS || o.RepeatLastN != 32 || o.FrequencyPenalty != -0.5 || o.PresencePenalty != 0.25 {
+		t.Fatalf("options not applied: %+v", o)
+	}
+
+	o, err = ParseOptions(` { "stop": "x", "temperature": null } `, def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Stop) != 1 || o.Stop[0] != "x" || o.Temperature != def.Temperature || o.MaxTokens != def.MaxTokens {
+		t.Fatalf("got %+v", o)
+	}
+}
+
+func TestParseOptionsErrors(t *testing.T) {
+	def := engine.DefaultGenerateOptions()
+	for _, c := range []struct {
+		in, want string
+		option   string // set when the engine's range check must report it
+	}{
+		{in: `{"temprature": 0}`, want: `unknown option "temprature"`},
+		{in: `{"temperature": "hot"}`, want: "option temperature must be a number"},
+		{in: `{"top_k": 1.5}`, want: "option top_k must be an integer"},
+		{in: `{"seed": -1}`, want: "option seed must be an integer from 0"},
+		{in: `{"stop": [1]}`, want: "option stop must be a string or an array"},
+		{in: `{"ignore_eos": 1}`, want: "option ignore_eos must be true or false"},
+		{in: `[1, 2]`, want: "options must be a JSON object"},
+		{in: `{"temperature": 0`, want: "not valid JSON"},
+		{in: `{} {}`, want: "not valid JSON"},
+		{in: `{"temperature": -1}`, option: "temperature"},
+		{in: `{"top_p": 0}`, option: "top_p"},
+		{in: `{"max_tokens": -5}`, option: "max_tokens"},
+		{in: `{"stop": [""]}`, option: "stop"},
+	} {
+		_, err := ParseOptions(c.in, def)
+		if err == nil {
+			t.Errorf("%s: no error", c.in)
+			continue
+		}
+		if c.option != "" {
+			var oe *engine.OptionError
+			if !errors.As(err, &oe) || oe.Name != c.option {
+				t.Errorf("%s: got %v, want an OptionError for %s", c.in, err, c.option)
+			}
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %q, want it to contain %q", c.in, err, c.want)
+		}
+	}
+}
+
+func TestOptionNamesAreSorted(t *testing.T) {
+	names := OptionNames()
+	if len(names) != len(optionSetters) {
+		t.Fatalf("%d names for %d options", len(names), len(optionSetters))
+	}
+	for i := 1; i < len(names); i++ {
+		if names[i-1] >= names[i] {
+			t.Fatalf("not sorted: %v", names)
+		}
+	}
+}

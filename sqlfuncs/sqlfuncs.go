@@ -1,0 +1,95 @@
+// Package sqlfuncs holds llmsql's SQL functions for go-mysql-server:
+// generate, tokenize, detokenize and count_tokens. They work in any
+// go-mysql-server application: give them a Backend (an *engine.Pool, or
+// anything with the same three methods) and either call Register on an
+// engine or serve Functions from a sql.FunctionProvider.
+package sqlfuncs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	sqle "github.com/dolthub/go-mysql-server"
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/llmsql/llmsql/engine"
+)
+
+// Backend runs the model work behind the functions. *engine.Pool satisfies
+// it. Every call receives the query's *sql.Context, so KILL QUERY and a
+// dropped connection cancel the work.
+type Backend interface {
+	Generate(ctx context.Context, model, prompt string, opts engine.GenerateOptions) (string, error)
+	Tokenize(ctx context.Context, model, text string) ([]int32, error)
+	Detokenize(ctx context.Context, model string, ids []int32) (string, error)
+}
+
+// Names of the functions, as SQL sees them.
+const (
+	GenerateName    = "generate"
+	TokenizeName    = "tokenize"
+	DetokenizeName  = "detokenize"
+	CountTokensName = "count_tokens"
+)
+
+// Functions returns the SQL functions backed by b.
+func Functions(b Backend) []sql.Function {
+	return []sql.Function{
+		sql.FunctionN{Name: GenerateName, Fn: func(ctx *sql.Context, args ...sql.Expression) (sql.Expression, error) {
+			if len(args) < 2 || len(args) > 4 {
+				return nil, sql.ErrInvalidArgumentNumber.New(GenerateName, "2, 3 or 4", len(args))
+			}
+			return newGenerate(ctx, b, args), nil
+		}},
+		sql.Function2{Name: TokenizeName, Fn: func(ctx *sql.Context, model, text sql.Expression) sql.Expression {
+			return &Tokenize{call{TokenizeName, []sql.Expression{model, text}, b}}
+		}},
+		sql.Function2{Name: DetokenizeName, Fn: func(ctx *sql.Context, model, ids sql.Expression) sql.Expression {
+			return &Detokenize{call{DetokenizeName, []sql.Expression{model, ids}, b}}
+		}},
+		sql.Function2{Name: CountTokensName, Fn: func(ctx *sql.Context, model, text sql.Expression) sql.Expression {
+			return &CountTokens{call{CountTokensName, []sql.Expression{model, text}, b}}
+		}},
+	}
+}
+
+// Register adds the functions to eng's built-in function registry, which
+// both the in-memory and the Dolt database providers consult. It fails,
+// registering nothing, if one of the names is already taken.
+func Register(eng *sqle.Engine, b Backend) error {
+	ctx := sql.NewEmptyContext()
+	cat := eng.Analyzer.Catalog
+	fns := Functions(b)
+	for _, f := range fns {
+		// RegisterFunction panics on a duplicate name; report it instead.
+		if _, exists := cat.Function(ctx, "", f.FunctionName()); exists {
+			return fmt.Errorf("sqlfuncs: a function named %s is already registered", f.FunctionName())
+		}
+	}
+	cat.RegisterFunction(ctx, fns...)
+	return nil
+}
+
+// Provider is a sql.FunctionProvider serving the functions, for
+// applications that compose their own provider.
+type Provider struct {
+	fns map[string]sql.Function
+}
+
+var _ sql.FunctionProvider = (*Provider)(nil)
+
+// NewProvider returns a Provider whose functions use b.
+func NewProvider(b Backend) *Provider {
+	p := &Provider{fns: map[string]sql.Function{}}
+	for _, f := range Functions(b) {
+		p.fns[f.FunctionName()] = f
+	}
+	return p
+}
+
+// Function implements sql.FunctionProvider; names are case-insensitive.
+func (p *Provider) Function(_ *sql.Context, _ string, name string) (sql.Function, bool) {
+	f, ok := p.fns[strings.ToLower(name)]
+	return f, ok
+}

@@ -1,0 +1,161 @@
+// Package sqlfuncstest provides a deterministic stand-in for the inference
+// engine, for testing the SQL layer without running a model.
+package sqlfuncstest
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/llmsql/llmsql/engine"
+)
+
+// BlockPrefix makes Generate wait until its context is cancelled when a
+// prompt starts with it, standing in for a long generation.
+const BlockPrefix = "block:"
+
+// MeetPrefix makes Generate wait, for a prompt "meet:N:...", until N calls
+// have been running at the same time (or its context ends): a test that
+// passes with it has proved that N generations ran concurrently.
+const MeetPrefix = "meet:"
+
+// BOS is the id Tokenize puts first.
+const BOS = 1
+
+// Fake is a sqlfuncs.Backend. Generate returns the prompt in upper case,
+// cut at the first stop string and to MaxTokens bytes, so tests can see
+// that options arrived. Tokenize maps each byte b to id b+3 after BOS.
+// Only models for which Known returns true exist; nil Known accepts all.
+type Fake struct {
+	Known func(model string) bool
+
+	generates atomic.Int64
+	tokenizes atomic.Int64
+	blocked   atomic.Int64 // Generate calls now waiting on BlockPrefix
+
+	mu       sync.Mutex
+	last     engine.GenerateOptions
+	lastCtx  context.Context
+	inFlight int
+	maxPar   int
+}
+
+func (f *Fake) check(model string) error {
+	if f.Known != nil && !f.Known(model) {
+		return engine.UnknownModelError(model)
+	}
+	return nil
+}
+
+// Generate implements sqlfuncs.Backend.
+func (f *Fake) Generate(ctx context.Context, model, prompt string, opts engine.GenerateOptions) (string, error) {
+	f.generates.Add(1)
+	if err := f.check(model); err != nil {
+		return "", err
+	}
+	if err := opts.Validate(); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	f.last, f.lastCtx = opts, ctx
+	f.inFlight++
+	f.maxPar = max(f.maxPar, f.inFlight)
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.inFlight--
+		f.mu.Unlock()
+	}()
+	if strings.HasPrefix(prompt, BlockPrefix) {
+		f.blocked.Add(1)
+		defer f.blocked.Add(-1)
+		<-ctx.Done()
+		return "", ctx.Err()
+	}
+	if rest, ok := strings.CutPrefix(prompt, MeetPrefix); ok {
+		nStr, _, _ := strings.Cut(rest, ":")
+		n, err := strconv.Atoi(nStr)
+		if err != nil {
+			return "", fmt.Errorf("fake: bad meet prompt %q", prompt)
+		}
+		for f.MaxParallel() < n {
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	out := strings.ToUpper(prompt)
+	for _, s := range opts.Stop {
+		if i := strings.Index(out, s); i >= 0 {
+			out = out[:i]
+		}
+	}
+	if len(out) > opts.MaxTokens {
+		out = out[:opts.MaxTokens]
+	}
+	return out, nil
+}
+
+// Tokenize implements sqlfuncs.Backend.
+func (f *Fake) Tokenize(ctx context.Context, model, text string) ([]int32, error) {
+	f.tokenizes.Add(1)
+	if err := f.check(model); err != nil {
+		return nil, err
+	}
+	ids := []int32{BOS}
+	for i := 0; i < len(text); i++ {
+		ids = append(ids, int32(text[i])+3)
+	}
+	return ids, nil
+}
+
+// Detokenize implements sqlfuncs.Backend.
+func (f *Fake) Detokenize(ctx context.Context, model string, ids []int32) (string, error) {
+	if err := f.check(model); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, id := range ids {
+		switch {
+		case id == BOS:
+		case id >= 3 && id < 259:
+			b.WriteByte(byte(id - 3))
+		default:
+			return "", fmt.Errorf("token id %d is outside the vocabulary (0 to 258)", id)
+		}
+	}
+	return b.String(), nil
+}
+
+// Generates is the number of Generate calls so far.
+func (f *Fake) Generates() int64 { return f.generates.Load() }
+
+// Tokenizes is the number of Tokenize calls so far.
+func (f *Fake) Tokenizes() int64 { return f.tokenizes.Load() }
+
+// Blocked is the number of Generate calls waiting for cancellation now.
+func (f *Fake) Blocked() int64 { return f.blocked.Load() }
+
+// Last returns the options and context of the latest Generate call that
+// passed validation.
+func (f *Fake) Last() (engine.GenerateOptions, context.Context) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last, f.lastCtx
+}
+
+// MaxParallel is the largest number of Generate calls that ran at once.
+func (f *Fake) MaxParallel() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.maxPar
+}
