@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/llmsql/llmsql/engine/gguf"
+	"github.com/llmsql/llmsql/engine/sched"
 )
 
 // PoolConfig sets the limits of a Pool.
@@ -310,8 +311,22 @@ func (p *Pool) evictLocked(keep *entry) []*Model {
 // deterministic call (temperature 0, or a fixed seed) is answered from the
 // result cache when the same model file, prompt and options ran before.
 func (p *Pool) Generate(ctx context.Context, model, prompt string, opts GenerateOptions) (string, error) {
+	r, err := p.GenerateResult(ctx, model, prompt, opts)
+	return r.Text, err
+}
+
+// GenResult is a completion with its accounting.
+type GenResult struct {
+	Text            string
+	PromptTokens    int  // 0 when answered from the cache
+	GeneratedTokens int  // 0 when answered from the cache
+	Cached          bool // answered from the result cache (or by an identical call running at the same time)
+}
+
+// GenerateResult is Generate with token counts, for progress reports.
+func (p *Pool) GenerateResult(ctx context.Context, model, prompt string, opts GenerateOptions) (GenResult, error) {
 	if err := opts.Validate(); err != nil {
-		return "", err
+		return GenResult{}, err
 	}
 	p.mu.Lock()
 	e, ok := p.models[model]
@@ -323,9 +338,10 @@ func (p *Pool) Generate(ctx context.Context, model, prompt string, opts Generate
 	}
 	p.mu.Unlock()
 	if !ok {
-		return "", UnknownModelError(model)
+		return GenResult{}, UnknownModelError(model)
 	}
 	ran := false
+	var out GenResult
 	gen := func() (string, error) {
 		ran = true
 		m, release, err := p.Acquire(ctx, model)
@@ -341,6 +357,7 @@ func (p *Pool) Generate(ctx context.Context, model, prompt string, opts Generate
 			u.PromptTokens += int64(len(res.PromptIDs))
 			u.GeneratedTokens += int64(len(res.GeneratedIDs))
 		})
+		out.PromptTokens, out.GeneratedTokens = len(res.PromptIDs), len(res.GeneratedIDs)
 		return res.Text, nil
 	}
 	var text string
@@ -350,15 +367,29 @@ func (p *Pool) Generate(ctx context.Context, model, prompt string, opts Generate
 	} else {
 		text, err = gen()
 	}
-	if err == nil {
-		p.account(model, func(u *Usage) {
-			u.Calls++
-			if !ran {
-				u.CacheHits++
-			}
-		})
+	if err != nil {
+		return GenResult{}, err
 	}
-	return text, err
+	p.account(model, func(u *Usage) {
+		u.Calls++
+		if !ran {
+			u.CacheHits++
+		}
+	})
+	out.Text, out.Cached = text, !ran
+	return out, nil
+}
+
+// SchedStats returns the scheduler totals of a loaded model (forward
+// passes, tokens); ok is false when the model is not loaded.
+func (p *Pool) SchedStats(name string) (st sched.Stats, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, found := p.models[name]
+	if !found || e.model == nil {
+		return sched.Stats{}, false
+	}
+	return e.model.SchedStats(), true
 }
 
 // Tokenize returns the ids of text, with BOS as the vocabulary asks and
