@@ -200,3 +200,30 @@ func TestGoldenConversions(t *testing.T) {
 		t.Error("FP32ToBF16 differs from ggml")
 	}
 }
+
+// TestGoldenAVXActivations compares QuantizeQ8_0AVX and QuantizeQ8_1AVX
+// with ggml-cpu's own AVX2 quantize_row_q8_0/q8_1.
+func TestGoldenAVXActivations(t *testing.T) {
+	golden := readGolden(t)
+	for _, c := range []struct {
+		name  string
+		bytes int
+		f     func([]byte, []float32) error
+	}{{"Q8_0_AVX", 34, QuantizeQ8_0AVX}, {"Q8_1_AVX", 36, QuantizeQ8_1AVX}} {
+		for _, in := range goldenInputs() {
+			q := make([]byte, len(in.x)/32*c.bytes)
+			if err := c.f(q, in.x); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := sha(q), golden[c.name+" "+in.kind][0]; got != want {
+				t.Errorf("%s %s: differs from ggml-cpu", c.name, in.kind)
+			}
+		}
+		if err := c.f(make([]byte, c.bytes), make([]float32, 31)); err == nil {
+			t.Errorf("%s accepted 31 values", c.name)
+		}
+		if err := c.f(make([]byte, c.bytes-1), make([]float32, 32)); err == nil {
+			t.Errorf("%s accepted a short dst", c.name)
+		}
+	}
+}

@@ -41,17 +41,6 @@ func Supported(t gguf.GGMLType) bool {
 	return ok
 }
 
-// Types lists the supported types in id order.
-func Types() []gguf.GGMLType {
-	var ts []gguf.GGMLType
-	for _, t := range gguf.AllTypes() {
-		if Supported(t) {
-			ts = append(ts, t)
-		}
-	}
-	return ts
-}
-
 func lookup(t gguf.GGMLType) (format, gguf.TypeInfo, error) {
 	f, ok := formats[t]
 	if !ok {

@@ -340,3 +340,78 @@ func FuzzQuantize(f *testing.F) {
 		_ = Validate(typ, dst)
 	})
 }
+
+func TestRoundSmall(t *testing.T) {
+	check := func(f float32) {
+		if got, want := roundSmall(f), roundf(f); got != want {
+			t.Fatalf("roundSmall(%v) = %d, roundf gives %d", f, got, want)
+		}
+	}
+	for k := -300; k <= 300; k++ {
+		for _, base := range []float32{float32(k), float32(k) + 0.5} {
+			check(base)
+			check(math.Nextafter32(base, float32(math.Inf(1))))
+			check(math.Nextafter32(base, float32(math.Inf(-1))))
+		}
+	}
+	r := rand.New(rand.NewPCG(8, 8))
+	for i := 0; i < 100000; i++ {
+		check(float32((r.Float64()*2 - 1) * math.Ldexp(1, r.IntN(30)-8)))
+	}
+	check(0)
+	check(float32(math.Copysign(0, -1)))
+}
+
+// TestValidateEveryPosition puts one Inf or NaN at each position of rows
+// of odd lengths, so both the word-at-a-time scan and the tail loop are
+// exercised.
+func TestValidateEveryPosition(t *testing.T) {
+	for _, typ := range []gguf.GGMLType{gguf.TypeF32, gguf.TypeF16, gguf.TypeBF16} {
+		for _, n := range []int{1, 3, 5, 8, 13} {
+			x := gaussian(n, uint64(n))
+			q := make([]byte, typ.RowSize(n))
+			if err := Quantize(typ, q, x); err != nil {
+				t.Fatal(err)
+			}
+			if err := Validate(typ, q); err != nil {
+				t.Fatalf("%s: finite data rejected: %v", typ, err)
+			}
+			for i := range x {
+				for _, bad := range []float32{float32(math.Inf(-1)), float32(math.NaN())} {
+					y := append([]float32(nil), x...)
+					y[i] = bad
+					if err := Quantize(typ, q, y); err != nil {
+						t.Fatal(err)
+					}
+					if err := Validate(typ, q); err == nil {
+						t.Errorf("%s: %v at %d of %d not caught", typ, bad, i, n)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestAVXFastPath holds the AVX variants' fast path to their exact
+// emulation on blocks near the fast path's edge.
+func TestAVXFastPath(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 11))
+	for trial := 0; trial < 3000; trial++ {
+		x := make([]float32, 32)
+		scale := math.Ldexp(1, r.IntN(260)-130)
+		for i := range x {
+			x[i] = float32(r.NormFloat64() * scale)
+			if r.IntN(6) == 0 {
+				x[i] = float32(float64(r.IntN(255)-127) / 2 * scale)
+			}
+		}
+		for _, withSum := range []bool{false, true} {
+			var fast, slow [36]byte
+			quantizeQ8x86Block(fast[:], x, withSum)
+			quantizeQ8x86Slow(slow[:], x, withSum)
+			if fast != slow {
+				t.Fatalf("sum %v: fast path differs on %v", withSum, x)
+			}
+		}
+	}
+}

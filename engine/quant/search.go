@@ -158,33 +158,16 @@ func makeQkx2Quants(nmax int32, x, weights []float32, L, laux []uint8, rmin, rde
 	fnmax := float32(nmax)
 	iscale := fnmax / (mx - mn)
 	scale = 1 / iscale
-	var bestError float32
 	for i, v := range x {
-		l := clampI(nearestInt(iscale*(v-mn)), 0, nmax)
-		L[i] = uint8(l)
-		diff := float32(float32(scale*float32(l))+mn) - v
-		if useMad {
-			diff = abs32(diff)
-		} else {
-			diff = diff * diff
-		}
-		bestError += float32(weights[i] * diff)
+		L[i] = uint8(clampI(nearestInt(iscale*(v-mn)), 0, nmax))
 	}
+	bestError := qkx2Error(x, weights, L, scale, mn, useMad)
 	if nstep < 1 {
 		return scale, -mn
 	}
 	for is := 0; is <= nstep; is++ {
 		iscale = float32(float32(rmin+float32(rdelta*float32(is)))+fnmax) / (mx - mn)
-		var sumL, sumL2, sumXL float32
-		for i, v := range x {
-			l := clampI(nearestInt(iscale*(v-mn)), 0, nmax)
-			laux[i] = uint8(l)
-			w := weights[i]
-			fl := float32(l)
-			sumL += float32(w * fl)
-			sumL2 += float32(float32(w*fl) * fl)
-			sumXL += float32(float32(w*fl) * v)
-		}
+		sumL, sumL2, sumXL := qkx2Levels(x, weights, laux, iscale, mn, nmax)
 		D := float32(sumW*sumL2) - float32(sumL*sumL)
 		if D > 0 {
 			thisScale := (float32(sumW*sumXL) - float32(sumX*sumL)) / D
@@ -193,16 +176,7 @@ func makeQkx2Quants(nmax int32, x, weights []float32, L, laux []uint8, rmin, rde
 				thisMin = 0
 				thisScale = sumXL / sumL2
 			}
-			var curError float32
-			for i, v := range x {
-				diff := float32(float32(thisScale*float32(laux[i]))+thisMin) - v
-				if useMad {
-					diff = abs32(diff)
-				} else {
-					diff = diff * diff
-				}
-				curError += float32(weights[i] * diff)
-			}
+			curError := qkx2Error(x, weights, laux, thisScale, thisMin, useMad)
 			if curError < bestError {
 				copy(L[:len(x)], laux[:len(x)])
 				bestError = curError
@@ -212,6 +186,41 @@ func makeQkx2Quants(nmax int32, x, weights []float32, L, laux []uint8, rmin, rde
 		}
 	}
 	return scale, -mn
+}
+
+// qkx2Levels rounds x to levels for one candidate scale and returns the
+// weighted sums of the fit. A separate function so that its few values stay
+// in registers.
+func qkx2Levels(x, w []float32, L []uint8, iscale, mn float32, nmax int32) (sumL, sumL2, sumXL float32) {
+	w, L = w[:len(x)], L[:len(x)]
+	for i, v := range x {
+		l := clampI(nearestInt(iscale*(v-mn)), 0, nmax)
+		L[i] = uint8(l)
+		fl := float32(l)
+		wl := float32(w[i] * fl)
+		sumL += wl
+		sumL2 += float32(wl * fl)
+		sumXL += float32(wl * v)
+	}
+	return
+}
+
+// qkx2Error is the weighted error of levels L under (scale, min).
+func qkx2Error(x, w []float32, L []uint8, scale, min float32, useMad bool) float32 {
+	w, L = w[:len(x)], L[:len(x)]
+	var e float32
+	if useMad {
+		for i, v := range x {
+			d := float32(float32(scale*float32(L[i]))+min) - v
+			e += float32(w[i] * abs32(d))
+		}
+		return e
+	}
+	for i, v := range x {
+		d := float32(float32(scale*float32(L[i]))+min) - v
+		e += float32(w[i] * float32(d*d))
+	}
+	return e
 }
 
 // getScaleMinK4 unpacks sub-block j's 6-bit scale and min from the 12-byte

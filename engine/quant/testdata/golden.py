@@ -5,8 +5,12 @@ below), called through ctypes in a prebuilt libggml-base.so (for example
 the one shipped in the npm package node-llama-cpp). Nothing is built from
 llama.cpp sources.
 
-usage: golden.py /path/to/libggml-base.so > golden.txt
+usage: golden.py /path/to/libggml-base.so [/path/to/libggml-cpu-haswell.so] > golden.txt
        golden.py LIB --dump DIR   (also writes each kind's raw outputs)
+
+With the second library (an AVX2 build of ggml-cpu), the lines Q8_0_AVX and
+Q8_1_AVX hold its own quantize_row_q8_0 and quantize_row_q8_1, which the CPU
+backend runs on activations.
 """
 import ctypes, hashlib, struct, sys, os
 
@@ -94,8 +98,9 @@ TYPES = [("F16", 256, 512), ("BF16", 256, 512),
 
 
 def main():
-    lib = ctypes.CDLL(sys.argv[1])
+    lib = ctypes.CDLL(sys.argv[1], mode=ctypes.RTLD_GLOBAL)
     dump = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "--dump" else None
+    cpu = ctypes.CDLL(sys.argv[2]) if len(sys.argv) == 3 else None
     for name, bs, tsize in TYPES:
         low = name.lower().replace("_k", "_K")
         if name == "F16":
@@ -130,6 +135,14 @@ def main():
                 if db is not None:
                     open(os.path.join(dump, "%s.%s.dq" % (name, kind)), "wb").write(db)
     # conversions of every half and of a stride through all float32 bit patterns
+    if cpu is not None:
+        for name, tsize in [("q8_0", 34), ("q8_1", 36)]:
+            for kind, bits in inputs():
+                n = len(bits)
+                src = (ctypes.c_uint32 * n)(*bits)
+                dst = (ctypes.c_uint8 * (n // 32 * tsize))()
+                getattr(cpu, "quantize_row_" + name)(src, dst, ctypes.c_int64(n))
+                print("%s_AVX %s %s -" % (name.upper(), kind, hashlib.sha256(bytes(dst)).hexdigest()))
     # Row functions on raw bits: scalar calls would pass through Python
     # floats and lose NaN payloads.
     src = (ctypes.c_uint16 * 65536)(*range(65536))
