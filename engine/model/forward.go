@@ -339,9 +339,43 @@ func add(dst, src []float32) {
 	}
 }
 
-// swiglu writes gate = silu(gate) * up.
+// swiglu writes gate = silu(gate) * up the way ggml-cpu's AVX-512 build
+// does (ggml_vec_swiglu_f32): runs of 16 through its vectorised expf, the
+// rest through expf. The two differ in the last bits, and a last bit is
+// enough to flip how an activation rounds when it is quantized to 8 bits
+// for the next matmul, so we follow the same split on every machine.
 func swiglu(gate, up []float32) {
-	for i, g := range gate {
+	n := len(gate) &^ 15
+	for i := 0; i < n; i++ {
+		g := gate[i]
+		gate[i] = g / (1 + vExpf(-g)) * up[i]
+	}
+	for i := n; i < len(gate); i++ {
+		g := gate[i]
 		gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
 	}
 }
+
+// vExpf is ggml_v_expf for AVX-512 (after ARM's optimized routines): a
+// degree-5 polynomial on the reduced argument, scaled by 2^n.
+func vExpf(x float32) float32 {
+	const r = 0x1.8p23
+	z := fma32(x, 0x1.715476p+0, r)
+	n := z - r
+	b := fnma32(n, 0x1.7f7d1cp-20, fnma32(n, 0x1.62e4p-1, x))
+	u := b * b
+	j := fma32(fma32(fma32(0x1.0e4020p-7, b, 0x1.573e2ep-5), u, fma32(0x1.555e66p-3, b, 0x1.fffdb6p-2)), u,
+		fma32(0x1.ffffecp-1, b, 1))
+	if n > 192 {
+		return float32(math.Inf(1))
+	}
+	if n < -192 {
+		return 0
+	}
+	return float32(math.Ldexp(float64(j), int(n)))
+}
+
+func fma32(a, b, c float32) float32 { return float32(math.FMA(float64(a), float64(b), float64(c))) }
+
+// fnma32 is c - a*b with one rounding, like VFNMADD.
+func fnma32(a, b, c float32) float32 { return float32(math.FMA(-float64(a), float64(b), float64(c))) }
