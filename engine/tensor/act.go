@@ -66,8 +66,13 @@ const (
 // quantizeAct converts x into dst (actBytes(k, len(x)) bytes) for a weight
 // format f.
 func quantizeAct(f *format, k actKind, dst []byte, x []float32) {
+	v := vecs()
 	switch k {
 	case actQ8_0:
+		if v.quantQ8_0 != nil {
+			v.quantQ8_0(dst, x, f.corr)
+			return
+		}
 		for b := 0; b*32 < len(x); b++ {
 			o := dst[b*q8BlockBytes : (b+1)*q8BlockBytes]
 			d16, sum := quantizeQ8Block(o[:32], x[b*32:b*32+32])
@@ -75,6 +80,10 @@ func quantizeAct(f *format, k actKind, dst []byte, x []float32) {
 			binary.LittleEndian.PutUint32(o[36:], uint32(-f.corr*sum))
 		}
 	case actQ8_1:
+		if v.quantQ8_1 != nil {
+			v.quantQ8_1(dst, x)
+			return
+		}
 		for b := 0; b*32 < len(x); b++ {
 			o := dst[b*q8BlockBytes : (b+1)*q8BlockBytes]
 			d16, s16 := quantizeQ8_1Block(o[:32], x[b*32:b*32+32])
@@ -82,6 +91,10 @@ func quantizeAct(f *format, k actKind, dst []byte, x []float32) {
 			putF32(o[36:], halfToFloat(s16))
 		}
 	case actQ8_K:
+		if v.quantQ8_K != nil {
+			v.quantQ8_K(dst, x)
+			return
+		}
 		for b := 0; b*256 < len(x); b++ {
 			o := dst[b*q8KBlockBytes : (b+1)*q8KBlockBytes]
 			var bs [16]int16
@@ -100,6 +113,10 @@ func quantizeAct(f *format, k actKind, dst []byte, x []float32) {
 			binary.LittleEndian.PutUint16(dst[2*i:], floatToBF16(v))
 		}
 	default:
+		if f.round == roundF16 && v.roundF16 != nil {
+			v.roundF16(dst, x)
+			return
+		}
 		for i, v := range x {
 			switch f.round {
 			case roundF16:
@@ -149,16 +166,16 @@ func quantizeQ8_1Block(qs []byte, x []float32) (d16, s16 uint16) {
 }
 
 // cvtps is _mm256_round_ps(nearest) then _mm256_cvtps_epi32 then the
-// saturating packs down to int8.
+// saturating packs down to int8. Adding and removing 1.5*2^23 rounds to
+// nearest even for the magnitudes that reach here (|v| <= 127 and a bit).
 func cvtps(v float32) int8 {
-	r := math.RoundToEven(float64(v))
-	switch {
-	case r != r || r < -128: // NaN converts to INT_MIN, which saturates
+	if !(v >= -128 && v <= 127) { // out of range or NaN (which converts to INT_MIN)
+		if v > 0 {
+			return 127
+		}
 		return -128
-	case r > 127:
-		return 127
 	}
-	return int8(r)
+	return int8((v + 12582912) - 12582912)
 }
 
 // quantizeQ8KBlock is ggml's quantize_row_q8_K_ref (which ggml-cpu's x86

@@ -165,3 +165,46 @@ func TestActLayoutsMatchBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestActQuantizersMatchGo holds each level's activation conversions to
+// the Go loops byte for byte, on data with zeros, ties and extremes.
+func TestActQuantizersMatchGo(t *testing.T) {
+	rng := newRand(17)
+	const n = 32 * 200
+	x := randomAct(rng, n, false)
+	clear(x[64:96]) // an all-zero block
+	for i := 96; i < 128; i++ {
+		x[i] = float32(i%7) - 3 + 0.5 // ties after scaling by 127/3.5
+	}
+	clear(x[512:768])        // an all-zero Q8_K block
+	x[1030], x[1100] = -9, 9 // max magnitude twice: the first one's sign counts
+	x[130] = 1e30
+	x[170] = -3e-39  // subnormal
+	x[200] = 65519.9 // F16 rounding to Inf
+	for _, lvl := range Levels() {
+		restore, _ := SetLevel(lvl)
+		for _, typ := range []gguf.GGMLType{gguf.TypeQ4_0, gguf.TypeQ8_0, gguf.TypeQ4_1, gguf.TypeF16, gguf.TypeBF16, gguf.TypeQ4_K} {
+			f := formats[typ]
+			im := f.implAt(levelGo)
+			for _, m := range []int{n, n - 32, 32} {
+				if f.block > m || m%f.actBlock() != 0 {
+					continue
+				}
+				got := make([]byte, actBytes(im.act, m))
+				want := make([]byte, actBytes(im.act, m))
+				quantizeAct(f, im.act, got, x[:m])
+				r2, _ := SetLevel("go")
+				quantizeAct(f, im.act, want, x[:m])
+				r2()
+				if !bytes.Equal(got, want) {
+					for i := range got {
+						if got[i] != want[i] {
+							t.Fatalf("%s %s n=%d: byte %d is %#x, Go gives %#x", lvl, typ, m, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+		restore()
+	}
+}

@@ -49,7 +49,7 @@ type format struct {
 	block      int      // elements per weight block
 	blockBytes int      // bytes per weight block
 	round      rounding // how actF32 activations are rounded
-	corr       int32    // actQ8_0: corr = -corr*sum(qs); the offset/8 of unsigned weight quants
+	corr       int32    // actQ8_0: corr = -corr*sum(qs), corr the offset the kernels add to make weight quants unsigned
 	impls      [numLevels]*impl
 }
 
@@ -57,11 +57,11 @@ var formats = map[gguf.GGMLType]*format{
 	gguf.TypeF32:  {block: 1, blockBytes: 4, impls: goImpl(actF32, dotF32)},
 	gguf.TypeF16:  {block: 1, blockBytes: 2, round: roundF16, impls: goImpl(actF32, dotF16)},
 	gguf.TypeBF16: {block: 1, blockBytes: 2, round: roundBF16, impls: goImpl(actF32, dotBF16)},
-	gguf.TypeQ4_0: {block: 32, blockBytes: 18, corr: 1, impls: goImpl(actQ8_0, dotQ4_0)},
+	gguf.TypeQ4_0: {block: 32, blockBytes: 18, corr: 8, impls: goImpl(actQ8_0, dotQ4_0)},
 	gguf.TypeQ4_1: {block: 32, blockBytes: 20, impls: goImpl(actQ8_1, dotQ4_1)},
-	gguf.TypeQ5_0: {block: 32, blockBytes: 22, corr: 2, impls: goImpl(actQ8_0, dotQ5_0)},
+	gguf.TypeQ5_0: {block: 32, blockBytes: 22, corr: 16, impls: goImpl(actQ8_0, dotQ5_0)},
 	gguf.TypeQ5_1: {block: 32, blockBytes: 24, impls: goImpl(actQ8_1, dotQ5_1)},
-	gguf.TypeQ8_0: {block: 32, blockBytes: 34, corr: 16, impls: goImpl(actQ8_0, dotQ8_0)},
+	gguf.TypeQ8_0: {block: 32, blockBytes: 34, corr: 128, impls: goImpl(actQ8_0, dotQ8_0)},
 	gguf.TypeQ2_K: {block: 256, blockBytes: 84, impls: goImpl(actQ8_K, dotQ2_K)},
 	gguf.TypeQ3_K: {block: 256, blockBytes: 110, impls: goImpl(actQ8_K, dotQ3_K)},
 	gguf.TypeQ4_K: {block: 256, blockBytes: 144, impls: goImpl(actQ8_K, dotQ4_K)},
@@ -91,13 +91,16 @@ func (f *format) implAt(l level) *impl {
 func currentLevel() level { return level(curLevel.Load()) }
 
 func init() {
-	l := cpuLevel
-	if env := os.Getenv("LLMSQL_KERNELS"); env != "" {
-		if want, ok := parseLevel(env); ok && want < l {
-			l = want
-		}
+	curLevel.Store(int32(levelFromEnv(os.Getenv("LLMSQL_KERNELS"), cpuLevel)))
+}
+
+// levelFromEnv is the level LLMSQL_KERNELS asks for, never above what the
+// CPU runs; empty or unknown values mean the CPU's best.
+func levelFromEnv(env string, cpu level) level {
+	if want, ok := parseLevel(env); ok && want < cpu {
+		return want
 	}
-	curLevel.Store(int32(l))
+	return cpu
 }
 
 func parseLevel(s string) (level, bool) {

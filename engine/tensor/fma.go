@@ -3,9 +3,25 @@ package tensor
 import "math"
 
 // fma32 is x*y+z rounded once to float32, as the FMA instructions of the
-// assembly kernels compute it. The float64 FMA is exact for the product and
-// rounds the sum once to float64 before the conversion; the double rounding
-// that can introduce is below what the tests compare.
+// assembly kernels compute it. The product is exact in float64; the sum is
+// computed with its exact error (TwoSum) and rounded to odd in float64,
+// which makes the final rounding to float32 correct (53 >= 2*24+2 bits).
 func fma32(x, y, z float32) float32 {
-	return float32(math.FMA(float64(x), float64(y), float64(z)))
+	p := float64(x) * float64(y)
+	zz := float64(z)
+	s := p + zz
+	bb := s - p
+	e := (p - (s - bb)) + (zz - bb)
+	if e != 0 && !math.IsInf(s, 0) && !math.IsNaN(e) {
+		b := math.Float64bits(s)
+		if b&1 == 0 {
+			if (e > 0) == (s > 0) {
+				b++
+			} else {
+				b--
+			}
+			s = math.Float64frombits(b)
+		}
+	}
+	return float32(s)
 }

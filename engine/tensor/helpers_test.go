@@ -151,3 +151,5 @@ func refDot(w, a []float64) (dot, mag float64) {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
+
+func parseTypeForTest(name string) (gguf.GGMLType, bool) { return gguf.ParseGGMLType(name) }

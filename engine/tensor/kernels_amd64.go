@@ -8,7 +8,8 @@ import (
 )
 
 // The AVX2 level needs FMA and F16C too; AVX-512 adds BW, VL and VNNI
-// (the kernels use EVEX forms of 256-bit instructions and VPDPBUSD).
+// (the kernels use EVEX forms of 256-bit instructions and VPDPBUSD), and
+// uses VDPBF16PS for BF16 weights when the CPU has AVX512-BF16.
 var _ = registerAMD64()
 
 func registerAMD64() bool {
@@ -25,7 +26,7 @@ func registerAMD64() bool {
 	}
 	avx2 := map[gguf.GGMLType]*impl{
 		gguf.TypeQ8_0: q(actQ8_0, q8_0AVX2x1, q8_0AVX2x2, q8_0AVX2x3, q8_0AVX2x4, dotQ8_0),
-		gguf.TypeQ4_0: q(actQ8_0, q4_0AVX2x1, q4_0AVX2x2, q4_0AVX2x3, q4_0AVX2x4, dotQ4_0),
+		gguf.TypeQ4_0: q(actQ8_0, q4_0LanesAVX2x1, q4_0LanesAVX2x2, q4_0LanesAVX2x3, q4_0LanesAVX2x4, dotQ4_0),
 		gguf.TypeQ5_0: q(actQ8_0, q5_0AVX2x1, q5_0AVX2x2, q5_0AVX2x3, q5_0AVX2x4, dotQ5_0),
 		gguf.TypeQ4_1: q(actQ8_1, q4_1AVX2x1, q4_1AVX2x2, q4_1AVX2x3, q4_1AVX2x4, dotQ4_1),
 		gguf.TypeQ5_1: q(actQ8_1, q5_1AVX2x1, q5_1AVX2x2, q5_1AVX2x3, q5_1AVX2x4, dotQ5_1),
@@ -45,11 +46,15 @@ func registerAMD64() bool {
 		return true
 	}
 	avx512 := map[gguf.GGMLType]*impl{
-		gguf.TypeQ8_0: q(actQ8_0, q8_0VNNIx1, q8_0VNNIx2, q8_0VNNIx3, q8_0VNNIx4, dotQ8_0),
-		gguf.TypeQ4_0: q(actQ8_0, q4_0VNNIx1, q4_0VNNIx2, q4_0VNNIx3, q4_0VNNIx4, dotQ4_0),
+		gguf.TypeQ8_0: q(actQ8_0, q8_0LanesVNNIx1, q8_0LanesVNNIx2, q8_0LanesVNNIx3, q8_0LanesVNNIx4, dotQ8_0),
+		gguf.TypeQ4_0: q(actQ8_0, q4_0LanesVNNIx1, q4_0LanesVNNIx2, q4_0LanesVNNIx3, q4_0LanesVNNIx4, dotQ4_0),
 		gguf.TypeQ5_0: q(actQ8_0, q5_0VNNIx1, q5_0VNNIx2, q5_0VNNIx3, q5_0VNNIx4, dotQ5_0),
+		gguf.TypeQ4_K: q(actQ8_K, q4_KLanesVNNIx1, q4_KLanesVNNIx2, q4_KLanesVNNIx3, q4_KLanesVNNIx4, dotQ4_K),
 		gguf.TypeF32:  {act: actF32, tiles: [4]tileFn{f32AVX512x1, f32AVX512x2, f32AVX512x3, f32AVX512x4}, chunk: 32, dot: dotF32},
 		gguf.TypeF16:  {act: actF32, tiles: [4]tileFn{f16AVX512x1, f16AVX512x2, f16AVX512x3, f16AVX512x4}, chunk: 32, dot: dotF16},
+	}
+	if x.HasAVX512BF16 {
+		avx512[gguf.TypeBF16] = &impl{act: actBF16, tiles: [4]tileFn{bf16AVX512x1, bf16AVX512x2, bf16AVX512x3, bf16AVX512x4}, chunk: 64, dot: dotBF16BF16}
 	}
 	for t, im := range avx512 {
 		register(t, levelAVX512, im)

@@ -60,12 +60,12 @@ func (p *Pool) MatMul(out []float32, m Matrix, x []float32, nTok int) {
 	}
 
 	j.phase = phaseRows
-	chunk := 16
-	if nTok == 1 {
-		chunk = 64
-	}
-	// Keep a few chunks per thread so the last ones balance the load.
-	chunk = max(4, min(chunk, m.Rows/(4*p.threads)))
+	// Rows go in chunks of 64, enough that each chunk's pass over the
+	// activations (L2 or L3 resident for long prompts) is well amortized.
+	chunk := 64
+	// Keep a few chunks per thread so the last ones balance the load, in
+	// multiples of 8 rows, the tallest kernel tile.
+	chunk = max(8, min(chunk, m.Rows/(4*p.threads))&^7)
 	p.parallel(m.Rows, chunk, j)
 	j.m, j.out, j.x, j.act = Matrix{}, nil, nil, nil
 }

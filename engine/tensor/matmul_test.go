@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/llmsql/llmsql/engine/gguf"
 )
@@ -69,29 +70,34 @@ func TestMatMul(t *testing.T) {
 // products bit for bit: a token's result does not depend on the batch it
 // came in.
 func TestMatMulShapes(t *testing.T) {
-	p := NewPool(2)
-	defer p.Close()
-	rng := newRand(9)
-	for _, typ := range []gguf.GGMLType{gguf.TypeQ4_0, gguf.TypeF16} {
-		for _, rows := range []int{1, 2, 3, 5, 63, 64, 65, 300} {
-			cols := 64
-			m := randomMatrix(rng, typ, rows, cols)
-			for _, nTok := range []int{1, 2, 3, 4, 5, 9} {
-				x := randomAct(rng, nTok*cols, false)
-				out := make([]float32, nTok*rows)
-				p.MatMul(out, m, x, nTok)
-				for tok := 0; tok < nTok; tok++ {
-					v, _ := NewVec(typ, x[tok*cols:(tok+1)*cols])
-					for r := 0; r < rows; r++ {
-						want := v.Dot(m.Row(r))
-						if got := out[tok*rows+r]; got != want {
-							t.Fatalf("%s %dx%d nTok=%d: [%d][%d] = %g, single-row dot %g", typ, rows, cols, nTok, tok, r, got, want)
+	forLevels(t, func(t *testing.T, lvl string) {
+		p := NewPool(2)
+		defer p.Close()
+		rng := newRand(9)
+		for _, typ := range allTypes {
+			cols := 256
+			if formats[typ].block == 1 {
+				cols = 77
+			}
+			for _, rows := range []int{1, 2, 3, 5, 64, 65, 300} {
+				m := randomMatrix(rng, typ, rows, cols)
+				for _, nTok := range []int{1, 2, 3, 4, 5, 9} {
+					x := randomAct(rng, nTok*cols, false)
+					out := make([]float32, nTok*rows)
+					p.MatMul(out, m, x, nTok)
+					for tok := 0; tok < nTok; tok++ {
+						v, _ := NewVec(typ, x[tok*cols:(tok+1)*cols])
+						for r := 0; r < rows; r++ {
+							want := v.Dot(m.Row(r))
+							if got := out[tok*rows+r]; math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("%s %dx%d nTok=%d: [%d][%d] = %g, single-row dot %g", typ, rows, cols, nTok, tok, r, got, want)
+							}
 						}
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
 func TestMatMulBadShapesPanic(t *testing.T) {
@@ -99,11 +105,17 @@ func TestMatMulBadShapesPanic(t *testing.T) {
 	defer p.Close()
 	m := Matrix{Type: gguf.TypeQ4_0, Rows: 2, Cols: 32, Data: make([]byte, 36)}
 	for name, f := range map[string]func(){
-		"short x":    func() { p.MatMul(make([]float32, 2), m, make([]float32, 31), 1) },
-		"short out":  func() { p.MatMul(make([]float32, 1), m, make([]float32, 32), 1) },
-		"short data": func() { p.MatMul(make([]float32, 2), Matrix{Type: gguf.TypeQ4_0, Rows: 3, Cols: 32, Data: m.Data}, make([]float32, 32), 1) },
-		"ragged":     func() { p.MatMul(make([]float32, 2), Matrix{Type: gguf.TypeQ4_0, Rows: 1, Cols: 33, Data: m.Data}, make([]float32, 33), 1) },
-		"bad type":   func() { p.MatMul(make([]float32, 2), Matrix{Type: gguf.TypeIQ2_XXS, Rows: 1, Cols: 256, Data: make([]byte, 66)}, make([]float32, 256), 1) },
+		"short x":   func() { p.MatMul(make([]float32, 2), m, make([]float32, 31), 1) },
+		"short out": func() { p.MatMul(make([]float32, 1), m, make([]float32, 32), 1) },
+		"short data": func() {
+			p.MatMul(make([]float32, 2), Matrix{Type: gguf.TypeQ4_0, Rows: 3, Cols: 32, Data: m.Data}, make([]float32, 32), 1)
+		},
+		"ragged": func() {
+			p.MatMul(make([]float32, 2), Matrix{Type: gguf.TypeQ4_0, Rows: 1, Cols: 33, Data: m.Data}, make([]float32, 33), 1)
+		},
+		"bad type": func() {
+			p.MatMul(make([]float32, 2), Matrix{Type: gguf.TypeIQ2_XXS, Rows: 1, Cols: 256, Data: make([]byte, 66)}, make([]float32, 256), 1)
+		},
 	} {
 		func() {
 			defer func() {
@@ -180,4 +192,28 @@ func TestParallelPanicReachesCaller(t *testing.T) {
 			panic("boom")
 		}
 	})
+}
+
+// TestParallelUsesWorkers: two chunks on two threads run at the same time
+// (the first waits for the second to start), so the pool really hands
+// work to its worker.
+func TestParallelUsesWorkers(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	started := make(chan struct{})
+	var overlapped atomic.Bool
+	p.Parallel(2, 1, func(lo, hi int) {
+		if lo == 1 {
+			close(started)
+			return
+		}
+		select {
+		case <-started:
+			overlapped.Store(true)
+		case <-time.After(10 * time.Second):
+		}
+	})
+	if !overlapped.Load() {
+		t.Fatal("the second chunk did not run while the first was waiting")
+	}
 }

@@ -14,6 +14,15 @@
 // Q4_1 and Q5_1; Q8_K for the K-quants; F16, BF16 and F32 for themselves),
 // then sums integer products within each block and accumulates the block
 // scales in float32.
+//
+// The assembly kernels compute a tile of weight rows against up to four
+// tokens per call, so each weight block is decoded once for several
+// tokens. For Q4_0, Q8_0 and Q4_K the AVX-512 kernels (Q4_0 also AVX2)
+// transpose eight rows into vector lanes on the fly, which applies the
+// block scales to eight rows at once. Every tile shape performs the same
+// float operations for a given row and token, so a token's result does not
+// depend on the batch it was computed in or on the thread count: within a
+// level, MatMul is deterministic and equals Vec.Dot bit for bit.
 package tensor
 
 import (

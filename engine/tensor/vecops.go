@@ -12,6 +12,12 @@ type vecFuncs struct {
 	dotF32   func(a, b []float32) float32
 	axpy     func(y, x []float32, a float32)
 	scaleF32 func(y []float32, v float32)
+
+	// Activation conversions (act.go), nil where the Go loops serve.
+	quantQ8_0 func(dst []byte, x []float32, k int32)
+	quantQ8_1 func(dst []byte, x []float32)
+	quantQ8_K func(dst []byte, x []float32)
+	roundF16  func(dst []byte, x []float32)
 }
 
 var vecAt = [numLevels]*vecFuncs{levelGo: {

@@ -7,7 +7,7 @@ package main
 func kquant(name string, wbs int, body func(g *gen, T int)) *kernel {
 	return &kernel{
 		name: name, wStep: wbs, aStep: 320, nShift: 8,
-		accs: accs1,
+		acc:  acc1,
 		step: func(g *gen, T, steps int) { body(g, T) },
 	}
 }

@@ -18,12 +18,12 @@ type legacy struct {
 	idot    func(g *gen, t, b, dst int)
 }
 
-func accs1(t int) []int { return []int{12 + t} }
+func acc1(t int) int { return 12 + t }
 
 func (l *legacy) kernel() *kernel {
 	return &kernel{
 		name: l.name, wStep: l.wbs, aStep: 40, nShift: 5, pairs: true,
-		accs: accs1,
+		acc: acc1,
 		setup: func(g *gen, T int) {
 			if !l.vnni {
 				g.i("VMOVDQU ones16<>(SB), Y11")
@@ -98,16 +98,17 @@ func maddubs(g *gen, t, disp, w, dst int) {
 	g.i("VPMADDWD Y11, %s, %s", y(dst), y(dst))
 }
 
-// corrected is maddubs plus the block's correction -k*sum(q) in each of
-// the 8 lanes, which removes the k*8 offset of unsigned weight quants.
+// corrected is maddubs plus the block's correction -offset*sum(q) (in
+// lane 0; VMOVD clears the others), which removes the offset of unsigned
+// weight quants.
 func corrected(g *gen, t, b, dst int, vnni bool) {
 	if vnni {
-		g.i("VPBROADCASTD %s, %s", act(t, 40*b+36), y(dst))
+		g.i("VMOVD %s, %s", act(t, 40*b+36), x(dst))
 		g.i("VPDPBUSD %s, %s, %s", act(t, 40*b), y(b), y(dst))
 		return
 	}
 	maddubs(g, t, 40*b, b, dst)
-	g.i("VPBROADCASTD %s, Y10", act(t, 40*b+36))
+	g.i("VMOVD %s, X10", act(t, 40*b+36))
 	g.i("VPADDD Y10, %s, %s", y(dst), y(dst))
 }
 
@@ -123,29 +124,6 @@ func q8_0AVX2() *kernel {
 			g.i("VPMADDUBSW %s, %s, %s", y(dst), y(b), y(dst))
 			g.i("VPMADDWD Y11, %s, %s", y(dst), y(dst))
 		},
-	}).kernel()
-}
-
-// q8_0VNNI offsets the weights by 128 to make them unsigned; the
-// activations' corr (-16*sum per lane) takes the 128*sum back out.
-func q8_0VNNI() *kernel {
-	return (&legacy{name: "q8_0VNNI", wbs: 34, vnni: true,
-		prep: func(g *gen, b int) {
-			g.i("VMOVDQU %d(R8), %s", 34*b+2, y(b))
-			g.i("VPXOR c80<>(SB), %s, %s", y(b), y(b))
-		},
-		idot: func(g *gen, t, b, dst int) { corrected(g, t, b, dst, true) },
-	}).kernel()
-}
-
-func q4_0AVX2(vnni bool) *kernel {
-	name := "q4_0AVX2"
-	if vnni {
-		name = "q4_0VNNI"
-	}
-	return (&legacy{name: name, wbs: 18, vnni: vnni,
-		prep: func(g *gen, b int) { nibbles(g, b, 18*b+2) },
-		idot: func(g *gen, t, b, dst int) { corrected(g, t, b, dst, vnni) },
 	}).kernel()
 }
 
