@@ -60,7 +60,7 @@ var (
 
 // specialIDs are the ids llama.cpp keeps for special roles; -1 is "none".
 type specialIDs struct {
-	bos, eos, eot, eom, unk, sep, pad, mask int32
+	bos, eos, eot, eom, unk, sep, pad, mask        int32
 	fimPre, fimSuf, fimMid, fimPad, fimRep, fimSep int32
 }
 
@@ -77,7 +77,7 @@ func (t *Tokenizer) detectSpecials(sp *specialIDs) {
 		}
 		best := int32(-1)
 		for _, s := range texts {
-			if id, ok := t.ids[s]; ok && (best == -1 || id < best) {
+			if id, ok := t.vocab.find(s); ok && (best == -1 || id < best) {
 				best = id
 			}
 		}
@@ -109,14 +109,14 @@ func (t *Tokenizer) detectSpecials(sp *specialIDs) {
 		}
 	}
 	for _, s := range eogTexts {
-		if id, ok := t.ids[s]; ok {
+		if id, ok := t.vocab.find(s); ok {
 			eog[id] = true
 			forceControl(id)
 		}
 	}
 	// gpt-oss renders these even though they are control tokens.
 	for _, s := range []string{"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"} {
-		if id, ok := t.ids[s]; ok {
+		if id, ok := t.vocab.find(s); ok {
 			t.attrs[id] = attrUserDefined
 		}
 	}
@@ -127,7 +127,7 @@ func (t *Tokenizer) detectSpecials(sp *specialIDs) {
 	}
 	// o200k_harmony and solar-open: <|end|> ends a message, not generation.
 	has := func(s string) (int32, bool) {
-		id, ok := t.ids[s]
+		id, ok := t.vocab.find(s)
 		return id, ok && eog[id]
 	}
 	_, ret := has("<|return|>")
@@ -165,7 +165,7 @@ func (t *Tokenizer) buildSpecialCache() {
 // model, tokenizer or architecture name, since GGUF does not carry them.
 func (t *Tokenizer) applyModelAttrs(modelName, pre, arch string) {
 	set := func(text string, a uint16, on bool) {
-		id, ok := t.ids[text]
+		id, ok := t.vocab.find(text)
 		if !ok {
 			return
 		}

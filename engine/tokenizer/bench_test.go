@@ -123,5 +123,83 @@ func BenchmarkEncode(b *testing.B) {
 				tok.Encode(text, false, false)
 			}
 		})
+		// The same without the word cache: every word is merged.
+		b.Run(name+"/nocache", func(b *testing.B) {
+			tok := *loadVocab(b, name)
+			tok.cache = nil
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				tok.Encode(text, false, false)
+			}
+		})
+	}
+}
+
+// BenchmarkEncodeParseSpecial is BenchmarkEncode with special-token parsing,
+// which scans the text for each control token.
+func BenchmarkEncodeParseSpecial(b *testing.B) {
+	text := benchText(b, 1<<20)
+	for _, name := range []string{"llama-bpe", "qwen2"} {
+		b.Run(name, func(b *testing.B) {
+			tok := loadVocab(b, name)
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				tok.Encode(text, false, true)
+			}
+		})
+	}
+}
+
+// BenchmarkEncodeShort is one chat-sized prompt per call: the fixed cost of
+// an Encode.
+func BenchmarkEncodeShort(b *testing.B) {
+	prompt := "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n" +
+		"Write a haiku about databases that can run language models.<|im_end|>\n<|im_start|>assistant\n"
+	for _, name := range []string{"llama-bpe", "qwen2", "llama-spm"} {
+		b.Run(name, func(b *testing.B) {
+			tok := loadVocab(b, name)
+			b.SetBytes(int64(len(prompt)))
+			b.ReportAllocs()
+			for b.Loop() {
+				tok.Encode(prompt, true, true)
+			}
+		})
+	}
+}
+
+// BenchmarkDecode renders the tokens of 1 MB of text back to text.
+func BenchmarkDecode(b *testing.B) {
+	text := benchText(b, 1<<20)
+	for _, name := range []string{"llama-bpe", "llama-spm"} {
+		b.Run(name, func(b *testing.B) {
+			tok := loadVocab(b, name)
+			ids := tok.Encode(text, false, false)
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				tok.Decode(ids)
+			}
+		})
+	}
+}
+
+// BenchmarkEncodeAdversarial encodes inputs that a careless splitter
+// handles in quadratic time (long digit and whitespace runs); each should
+// cost about as much per byte as ordinary text.
+func BenchmarkEncodeAdversarial(b *testing.B) {
+	inputs := []struct{ name, text string }{
+		{"digits", strings.Repeat("7", 100000)},
+		{"spaces-then-cjk", strings.Repeat(" ", 100000) + "中"},
+		{"space-newline", strings.Repeat(" \n", 50000) + "x"},
+	}
+	for _, vocab := range []string{"qwen2", "deepseek-llm", "starcoder"} {
+		for _, in := range inputs {
+			b.Run(vocab+"/"+in.name, func(b *testing.B) {
+				tok := loadVocab(b, vocab)
+				b.SetBytes(int64(len(in.text)))
+				for b.Loop() {
+					tok.Encode(in.text, false, false)
+				}
+			})
+		}
 	}
 }

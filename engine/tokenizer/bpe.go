@@ -20,7 +20,8 @@ func (e *encoder) bpe(raw string, out []int32) []int32 {
 	for _, n := range offs {
 		for _, r := range e.cps[pos : pos+n] {
 			if r < 0x80 {
-				b = append(b, byteToUTF8[r]...)
+				enc := &byteEnc[r]
+				b = append(b, enc.b[:enc.n]...)
 				continue
 			}
 			b = appendByteEncoded(b, appendCodepoint(tmp[:0], r))
@@ -32,7 +33,14 @@ func (e *encoder) bpe(raw string, out []int32) []int32 {
 	all := string(b)
 	start := 0
 	for _, end := range ends {
-		out = e.bpeWord(all, start, end, out)
+		word := all[start:end]
+		if ids, ok := t.cache.get(word); ok {
+			out = append(out, ids...)
+		} else {
+			n := len(out)
+			out = e.bpeWord(all, start, end, out)
+			t.cache.put(word, out[n:])
+		}
 		start = end
 	}
 	return out
@@ -43,7 +51,7 @@ func (e *encoder) bpeWord(all string, lo, hi int, out []int32) []int32 {
 	t := e.t
 	word := all[lo:hi]
 	if t.pre.ignoreMerges {
-		if id, ok := t.ids[word]; ok {
+		if id, ok := t.vocab.find(word); ok {
 			return append(out, id)
 		}
 	}
@@ -61,7 +69,7 @@ func (e *encoder) bpeWord(all string, lo, hi int, out []int32) []int32 {
 		k = append(k, ' ')
 		k = append(k, word[r.start:r.start+r.n]...)
 		e.key = k
-		rank, ok := t.merges[string(k)]
+		rank, ok := t.merges.findBytes(k)
 		if !ok {
 			return
 		}
@@ -103,12 +111,12 @@ func (e *encoder) emitBPE(word string, syms []symbol, out []int32) []int32 {
 			continue
 		}
 		piece := word[s.start : s.start+s.n]
-		if id, ok := t.ids[piece]; ok {
+		if id, ok := t.vocab.find(piece); ok {
 			out = append(out, id)
 			continue
 		}
 		for k := 0; k < len(piece); k++ {
-			if id, ok := t.ids[piece[k:k+1]]; ok {
+			if id, ok := t.vocab.find(piece[k : k+1]); ok {
 				out = append(out, id)
 			}
 		}

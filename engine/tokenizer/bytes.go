@@ -4,9 +4,13 @@ package tokenizer
 // the other 68 bytes map to U+0100 upwards in byte order. Byte-level BPE
 // vocabularies are written in this alphabet.
 var (
-	byteToRune  [256]rune
-	byteToUTF8  [256]string
-	runeToByte  [324]int16 // -1 for code points outside the alphabet
+	byteToRune [256]rune
+	byteToUTF8 [256]string
+	runeToByte [324]int16 // -1 for code points outside the alphabet
+	byteEnc    [256]struct {
+		b [2]byte
+		n int
+	}
 )
 
 func init() {
@@ -24,6 +28,7 @@ func init() {
 	}
 	for b, r := range byteToRune {
 		byteToUTF8[b] = string(r)
+		byteEnc[b].n = copy(byteEnc[b].b[:], byteToUTF8[b])
 		runeToByte[r] = int16(b)
 	}
 }
@@ -31,7 +36,8 @@ func init() {
 // appendByteEncoded appends s written in the byte alphabet.
 func appendByteEncoded(dst []byte, s []byte) []byte {
 	for _, b := range s {
-		dst = append(dst, byteToUTF8[b]...)
+		enc := &byteEnc[b]
+		dst = append(dst, enc.b[:enc.n]...)
 	}
 	return dst
 }

@@ -51,6 +51,19 @@ func appendUnescaped(buf []byte, s string) []byte {
 // llama.cpp writes them, "[UNK_BYTE_0x<hex>" followed by the whole token
 // text and "]".
 func appendByteDecoded(buf []byte, s string) []byte {
+	n := len(buf)
+	for _, r := range s {
+		if r >= rune(len(runeToByte)) || runeToByte[r] < 0 {
+			return appendByteDecodedSlow(buf[:n], s)
+		}
+		buf = append(buf, byte(runeToByte[r]))
+	}
+	return buf
+}
+
+// appendByteDecodedSlow handles tokens with code points outside the
+// alphabet, decoding the text as llama.cpp does.
+func appendByteDecodedSlow(buf []byte, s string) []byte {
 	var cps [64]rune
 	for _, r := range decodeCodepoints(s, cps[:0]) {
 		if r >= 0 && int(r) < len(runeToByte) && runeToByte[r] >= 0 {
@@ -192,7 +205,8 @@ func cleanSpaces(text []byte) []byte {
 // back the bytes of a character split across tokens until it is complete.
 // Its output is always valid UTF-8 (bytes that can never form a character
 // come out as U+FFFD) and, for valid text, is the concatenation of the
-// tokens' pieces.
+// tokens' pieces. A StreamDecoder belongs to one stream: it is not safe
+// for concurrent use (the Tokenizer it came from is).
 type StreamDecoder struct {
 	t       *Tokenizer
 	pending []byte

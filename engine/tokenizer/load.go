@@ -33,6 +33,9 @@ const (
 // clear error for a tokenizer model or pre-tokenizer it does not implement
 // and for malformed metadata.
 func Load(f *gguf.File) (*Tokenizer, error) {
+	if f == nil {
+		return nil, errors.New("tokenizer: no GGUF file")
+	}
 	flagTableOnce.Do(buildFlagTable)
 	t := &Tokenizer{}
 	if err := t.load(f); err != nil {
@@ -143,7 +146,29 @@ func (t *Tokenizer) load(f *gguf.File) error {
 	arch, _ := f.StringOr(keyGeneralArch, "")
 	t.applyModelAttrs(name, pre, arch)
 	t.buildByteTokens()
+	t.spmSplit = t.kind == kindSPM && !hasInnerSpaceMark(t.tokens)
+	t.cache = newWordCache()
 	return nil
+}
+
+// hasInnerSpaceMark reports whether a token holds a ▁ after something other
+// than ▁.
+func hasInnerSpaceMark(tokens []string) bool {
+	const mark = "▁"
+	for _, s := range tokens {
+		for p := 1; p < len(s); {
+			i := strings.Index(s[p:], mark)
+			if i < 0 {
+				break
+			}
+			at := p + i
+			if at < len(mark) || s[at-len(mark):at] != mark {
+				return true
+			}
+			p = at + len(mark)
+		}
+	}
+	return false
 }
 
 func (t *Tokenizer) loadTokens(f *gguf.File) error {
@@ -212,24 +237,24 @@ func (t *Tokenizer) loadTokens(f *gguf.File) error {
 		}
 	}
 
-	t.ids = make(map[string]int32, n)
-	for i, s := range t.tokens {
-		if j, dup := t.ids[s]; dup {
-			return fmt.Errorf("duplicate token %q in vocabulary: ids %d and %d", s, j, i)
-		}
-		t.ids[s] = int32(i)
-		if len(s) > t.maxTokenLen {
-			t.maxTokenLen = len(s)
-		}
+	vocab, err := newStrIndex(t.tokens, nil, func(first, again int) error {
+		return fmt.Errorf("duplicate token %q in vocabulary: ids %d and %d", t.tokens[first], first, again)
+	})
+	if err != nil {
+		return err
+	}
+	t.vocab = vocab
+	for _, s := range t.tokens {
+		t.maxTokenLen = max(t.maxTokenLen, len(s))
 	}
 	return nil
 }
 
-// loadMerges indexes tokenizer.ggml.merges by their text. llama.cpp splits
-// each entry at its first space after the first byte and looks pairs up as
-// "left right"; since neither half of a looked-up pair holds a space, the
-// entry's own text is the key, and the first entry of a repeated pair keeps
-// its rank.
+// loadMerges indexes tokenizer.ggml.merges by their text; a merge's rank is
+// its index. llama.cpp splits each entry at its first space after the first
+// byte and looks pairs up as "left right"; since neither half of a
+// looked-up pair holds a space, the entry's own text is the key, and the
+// first entry of a repeated pair keeps its rank.
 func (t *Tokenizer) loadMerges(f *gguf.File) error {
 	merges, err := f.Strings(keyMerges)
 	if err != nil {
@@ -238,12 +263,12 @@ func (t *Tokenizer) loadMerges(f *gguf.File) error {
 		}
 		return err
 	}
-	t.merges = make(map[string]int32, len(merges))
-	for i := len(merges) - 1; i >= 0; i-- {
-		if strings.IndexByte(merges[i][min(1, len(merges[i])):], ' ') >= 0 {
-			t.merges[merges[i]] = int32(i)
-		}
-	}
+	// Entries without a space after their first byte split into an empty
+	// pair in llama.cpp, which no lookup can match.
+	t.merges, err = newStrIndex(merges, func(i int) bool {
+		m := merges[i]
+		return len(m) > 1 && strings.IndexByte(m[1:], ' ') >= 0
+	}, nil)
 	return nil
 }
 
@@ -305,9 +330,9 @@ func (t *Tokenizer) buildByteTokens() {
 	const hex = "0123456789ABCDEF"
 	for b := 0; b < 256; b++ {
 		t.spmByte[b] = -1
-		if id, ok := t.ids[string([]byte{'<', '0', 'x', hex[b>>4], hex[b&15], '>'})]; ok {
+		if id, ok := t.vocab.findBytes([]byte{'<', '0', 'x', hex[b>>4], hex[b&15], '>'}); ok {
 			t.spmByte[b] = id
-		} else if id, ok := t.ids[string([]byte{byte(b)})]; ok {
+		} else if id, ok := t.vocab.findBytes([]byte{byte(b)}); ok {
 			t.spmByte[b] = id
 		}
 	}

@@ -20,12 +20,27 @@ func (t *Tokenizer) partition(text string, parseSpecial bool) []fragment {
 	}
 	frags := []fragment{{token: -1, start: 0, end: len(text)}}
 	var next []fragment
+	// Many special tokens share their first bytes ("<|"); when those never
+	// occur, one scan rules them all out.
+	var prefixSeen map[string]bool
 	for _, id := range t.special {
 		a := t.attrs[id]
 		if !parseSpecial && a&(attrControl|attrUnknown) != 0 {
 			continue
 		}
 		tok := t.tokens[id]
+		pre := tok[:min(2, len(tok))]
+		seen, ok := prefixSeen[pre]
+		if !ok {
+			if prefixSeen == nil {
+				prefixSeen = map[string]bool{}
+			}
+			seen = strings.Contains(text, pre)
+			prefixSeen[pre] = seen
+		}
+		if !seen {
+			continue
+		}
 		// Skip the rewrite when the token occurs nowhere.
 		found := false
 		for _, f := range frags {

@@ -13,7 +13,9 @@ package tokenizer
 // non-ASCII whitespace replaced by U+000B (when it does not). Go's regexp
 // has no lookahead, so each of those patterns is written here by hand as an
 // ECMAScript matcher over the same transformed text, which reproduces
-// llama.cpp's quirks (for example, '~' is not \p{S} in collapsed text).
+// llama.cpp's quirks (for example, in collapsed text a non-ASCII code point
+// is seen only through its category, so no [^a-z]-style class can single it
+// out).
 
 // splitText holds one text being pre-tokenized.
 type splitText struct {
@@ -93,7 +95,9 @@ func (s *splitText) wide() []rune {
 type splitStep func(s *splitText, offsets, out []int) []int
 
 // matcher reports the length of a match starting at pos in [lo, hi), or 0.
-// None of the patterns can match the empty string.
+// None of the patterns can match the empty string. A negative result -k
+// says that no match starts anywhere in [pos, pos+k), which spares the
+// search from rescanning a long run it has just rejected.
 type matcher func(s *splitText, pos, lo, hi int) int
 
 // searchStep turns a matcher into a step with std::regex_iterator's
@@ -106,8 +110,8 @@ func searchStep(m matcher) splitStep {
 			start := lo
 			for p := lo; p < hi; {
 				l := m(s, p, lo, hi)
-				if l == 0 {
-					p++
+				if l <= 0 {
+					p += max(1, -l)
 					continue
 				}
 				if p > start {

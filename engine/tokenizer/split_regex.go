@@ -24,8 +24,8 @@ func init() {
 	for _, c := range "!\"#%&'()*,-./:;?@[\\]_{}" {
 		asciiPunct[c] = true
 	}
-	// llama.cpp's substitute for \p{S} omits '~'.
-	for _, c := range "$+<=>^`|" {
+	// Older llama.cpp versions left '~' out of this list.
+	for _, c := range "$+<=>^`|~" {
 		asciiSymbol[c] = true
 	}
 }
@@ -38,6 +38,15 @@ func runOf(col []byte, pos, hi int, pred func(byte) bool) int {
 		n++
 	}
 	return n
+}
+
+// runOfMax is runOf stopping after max code points (no limit when max is
+// 0), so that \p{N}{1,3} does not rescan a long run of digits at each step.
+func runOfMax(col []byte, pos, hi int, pred func(byte) bool, max int) int {
+	if max > 0 {
+		hi = min(hi, pos+max)
+	}
+	return runOf(col, pos, hi, pred)
 }
 
 func wideRunOf(w []rune, pos, hi int, pred func(rune) bool) int {
@@ -124,11 +133,7 @@ func qwen2Matcher(o qwen2Opts) matcher {
 			return runOf(col, pos, hi, word)
 		}
 		if colIsN(c) {
-			n := runOf(col, pos, hi, colIsN)
-			if o.digits > 0 && n > o.digits {
-				n = o.digits
-			}
-			return n
+			return runOfMax(col, pos, hi, colIsN, o.digits)
 		}
 		// ?[^\s\p{L}\p{N}]+[\r\n]*
 		start := pos
@@ -149,11 +154,7 @@ func qwen2Matcher(o qwen2Opts) matcher {
 // digitsMatcher is \p{N} (max 1), \p{N}{1,3} (max 3) or \p{N}+ (max 0).
 func digitsMatcher(max int) matcher {
 	return func(s *splitText, pos, lo, hi int) int {
-		n := runOf(s.collapsed(), pos, hi, colIsN)
-		if max > 0 && n > max {
-			n = max
-		}
-		return n
+		return runOfMax(s.collapsed(), pos, hi, colIsN, max)
 	}
 }
 
@@ -202,12 +203,13 @@ func threeDigitsMatcher(s *splitText, pos, lo, hi int) int {
 }
 
 // trailingSpaceMatcher is \s+$: whitespace running to the end of the piece.
+// A run that stops short cannot match from any of its positions.
 func trailingSpaceMatcher(s *splitText, pos, lo, hi int) int {
 	n := wideRunOf(s.wide(), pos, hi, isSpaceASCII)
 	if n > 0 && pos+n == hi {
 		return n
 	}
-	return 0
+	return -n
 }
 
 // lineMatcher is [^\n]+|[\n]+.
@@ -224,7 +226,7 @@ func deepseek3Matcher(s *splitText, pos, lo, hi int) int {
 	col := s.collapsed()
 	c := col[pos]
 	asciiLetter := func(c byte) bool { return ('A' <= c && c <= 'Z') || ('a' <= c && c <= 'z') }
-	if c < 128 && (asciiPunct[c] || asciiSymbol[c] || c == '~') && pos+1 < hi && asciiLetter(col[pos+1]) {
+	if c < 128 && (asciiPunct[c] || asciiSymbol[c]) && pos+1 < hi && asciiLetter(col[pos+1]) {
 		return 1 + runOf(col, pos+1, hi, asciiLetter)
 	}
 	word := func(c byte) bool { return colIsL(c) || colIsM(c) }

@@ -84,6 +84,41 @@ func (e *encoder) spm(raw string, prefix bool, out []int32) []int32 {
 	}
 	e.buf = b
 	text := string(b)
+	if !t.spmSplit {
+		return e.spmChunk(text, out)
+	}
+	// Cut before each ▁ that ends a run of other symbols. No token spans
+	// such a cut, so merging the pieces apart gives the same result as
+	// merging the whole text (merges in one piece never change the
+	// candidates of another, and within a piece the order is unchanged).
+	const mark = "▁"
+	start, prevMark := 0, false
+	for offs := 0; offs < len(text); {
+		isMark := len(text)-offs >= len(mark) && text[offs:offs+len(mark)] == mark
+		if isMark && !prevMark && offs > start {
+			out = e.spmCached(text[start:offs], out)
+			start = offs
+		}
+		n := min(utf8Len(text[offs]), len(text)-offs)
+		prevMark = isMark && n == len(mark)
+		offs += n
+	}
+	return e.spmCached(text[start:], out)
+}
+
+func (e *encoder) spmCached(chunk string, out []int32) []int32 {
+	if ids, ok := e.t.cache.get(chunk); ok {
+		return append(out, ids...)
+	}
+	n := len(out)
+	out = e.spmChunk(chunk, out)
+	e.t.cache.put(chunk, out[n:])
+	return out
+}
+
+// spmChunk merges text as one sequence.
+func (e *encoder) spmChunk(text string, out []int32) []int32 {
+	t := e.t
 	syms := e.initSymbols(text)
 	h := e.heap[:0]
 
@@ -92,7 +127,7 @@ func (e *encoder) spm(raw string, prefix bool, out []int32) []int32 {
 			return
 		}
 		l, r := &syms[left], &syms[right]
-		id, ok := t.ids[text[l.start:l.start+l.n+r.n]]
+		id, ok := t.vocab.find(text[l.start : l.start+l.n+r.n])
 		if !ok {
 			return
 		}
@@ -122,7 +157,7 @@ func (e *encoder) spm(raw string, prefix bool, out []int32) []int32 {
 	for i := int32(0); i != -1 && len(syms) > 0; i = syms[i].next {
 		s := syms[i]
 		piece := text[s.start : s.start+s.n]
-		if id, ok := t.ids[piece]; ok {
+		if id, ok := t.vocab.find(piece); ok {
 			out = append(out, id)
 			continue
 		}

@@ -21,9 +21,9 @@ type Tokenizer struct {
 	tokens []string
 	attrs  []uint16
 	scores []float32
-	ids    map[string]int32
+	vocab  *strIndex // token text -> id
 
-	merges      map[string]int32 // "left right" -> rank
+	merges      *strIndex // "left right" -> rank
 	pre         preTokenizer
 	maxTokenLen int
 
@@ -44,6 +44,12 @@ type Tokenizer struct {
 	pieceOff []uint32
 
 	spmByte [256]int32 // SPM byte fallback tokens, -1 when missing
+	// spmSplit is set when no token holds a ▁ that follows anything but
+	// another ▁: then no merge can cross the start of a space-led word,
+	// and SPM text is merged word by word.
+	spmSplit bool
+
+	cache *wordCache
 }
 
 // VocabSize is the number of tokens.
@@ -77,7 +83,9 @@ func (t *Tokenizer) valid(id int32) bool { return id >= 0 && int(id) < len(t.tok
 // control tokens (like "<|im_start|>") stand for those tokens. User-defined
 // tokens are matched either way, as in llama.cpp.
 func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
-	var out []int32
+	// Text averages three to five bytes per token; reserving for four saves
+	// most regrowth on long inputs.
+	out := make([]int32, 0, len(text)/4+2)
 	frags := t.partition(text, parseSpecial)
 	e := newEncoder(t)
 	defer e.release()
@@ -129,9 +137,6 @@ func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
 		if addSpecial && t.sp.sep >= 0 {
 			out = append(out, t.sp.sep)
 		}
-	}
-	if out == nil {
-		out = []int32{}
 	}
 	return out
 }

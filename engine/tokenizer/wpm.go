@@ -24,7 +24,7 @@ func (e *encoder) wpm(raw string, out []int32) []int32 {
 		for i := 0; i < n; i++ {
 			match := false
 			for j := min(n, i+t.maxTokenLen+1); j > i; j-- {
-				if id, ok := t.ids[word[i:j]]; ok {
+				if id, ok := t.vocab.find(word[i:j]); ok {
 					out = append(out, id)
 					match = true
 					i = j - 1
