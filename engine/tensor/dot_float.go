@@ -5,40 +5,11 @@ import (
 	"math"
 )
 
-// Pure-Go dot products for the float weight formats. The activations are
-// float32 values already rounded to the weights' precision (actF32), so
-// the products are those ggml forms from two F16 or two BF16 operands.
-// Four partial sums keep the dependency chain short.
-
-func dotF32(w, a []byte, n int) float32 {
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= n; i += 4 {
-		s0 += getF32(w[4*i:]) * getF32(a[4*i:])
-		s1 += getF32(w[4*i+4:]) * getF32(a[4*i+4:])
-		s2 += getF32(w[4*i+8:]) * getF32(a[4*i+8:])
-		s3 += getF32(w[4*i+12:]) * getF32(a[4*i+12:])
-	}
-	for ; i < n; i++ {
-		s0 += getF32(w[4*i:]) * getF32(a[4*i:])
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-func dotF16(w, a []byte, n int) float32 {
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= n; i += 4 {
-		s0 += getHalf(w[2*i:]) * getF32(a[4*i:])
-		s1 += getHalf(w[2*i+2:]) * getF32(a[4*i+4:])
-		s2 += getHalf(w[2*i+4:]) * getF32(a[4*i+8:])
-		s3 += getHalf(w[2*i+6:]) * getF32(a[4*i+12:])
-	}
-	for ; i < n; i++ {
-		s0 += getHalf(w[2*i:]) * getF32(a[4*i:])
-	}
-	return (s0 + s1) + (s2 + s3)
-}
+// Pure-Go dot products for BF16 weights. The activations are float32
+// values already rounded to the weights' precision (actF32), so the
+// products are those ggml forms from two BF16 operands. Four partial sums
+// keep the dependency chain short. (F32 and F16 rows follow llama.cpp's
+// exact order: ggmlorder.go.)
 
 func getBF16(b []byte) float32 {
 	return math.Float32frombits(uint32(binary.LittleEndian.Uint16(b)) << 16)

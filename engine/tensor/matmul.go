@@ -37,7 +37,7 @@ func (p *Pool) MatMul(out []float32, m Matrix, x []float32, nTok int) {
 
 	j := &p.mm
 	j.f, j.m, j.out, j.x, j.nTok = f, m, out, x, nTok
-	j.im = f.implAt(currentLevel())
+	j.im = implFor(m.Type, f, m.Cols)
 	j.actRow = (actBytes(j.im.act, m.Cols) + 63) &^ 63
 	need := nTok*j.actRow + 64
 	if cap(p.act) < need {

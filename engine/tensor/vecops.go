@@ -73,22 +73,6 @@ func Axpy(y, x []float32, a float32) { vecs().axpy(y, x[:len(y)], a) }
 // ScaleF32 multiplies y by v.
 func ScaleF32(y []float32, v float32) { vecs().scaleF32(y, v) }
 
-func dotF16Go(a, b []uint16) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += halfTable[a[i]] * halfTable[b[i]]
-		s1 += halfTable[a[i+1]] * halfTable[b[i+1]]
-		s2 += halfTable[a[i+2]] * halfTable[b[i+2]]
-		s3 += halfTable[a[i+3]] * halfTable[b[i+3]]
-	}
-	for ; i < len(a); i++ {
-		s0 += halfTable[a[i]] * halfTable[b[i]]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
 func madF16Go(y, x []uint16, v float32) {
 	x = x[:len(y)]
 	for i := range y {

@@ -12,17 +12,7 @@ func registerVecAMD64() bool {
 		return false
 	}
 	vecAt[levelAVX2] = &vecFuncs{
-		dotF16: func(a, b []uint16) float32 {
-			n := len(a) &^ 15
-			var s float32
-			if n > 0 {
-				s = dotF16AVX2(&a[0], &b[0], n)
-			}
-			if n < len(a) {
-				s += dotF16Go(a[n:], b[n:])
-			}
-			return s
-		},
+		dotF16: func(a, b []uint16) float32 { return dotF16Split(a, b, dotF16x64AVX2) },
 		dotF32: func(a, b []float32) float32 {
 			n := len(a) &^ 15
 			var s float32
@@ -97,6 +87,11 @@ func registerVecAMD64() bool {
 				putF32(dst[4*i:], roundHalf(x[i]))
 			}
 		},
+	}
+	if cpuLevel >= levelAVX512 {
+		v := *vecAt[levelAVX2]
+		v.dotF16 = func(a, b []uint16) float32 { return dotF16Split(a, b, dotF16x64AVX512) }
+		vecAt[levelAVX512] = &v
 	}
 	return true
 }

@@ -1,0 +1,120 @@
+package tensor
+
+import "github.com/llmsql/llmsql/engine/gguf"
+
+// ggml's float dot products, in its order of operations.
+//
+// For F32 and F16 weights llama.cpp's CPU backend sums each row in one of
+// two fixed orders, and the F16 KV cache makes those orders matter: a sum
+// that differs in its last bit can round to a different half when it is
+// stored, and the difference then grows through every later layer. So the
+// pure-Go kernels below (and the AVX-512 ones, which do the same
+// operations) follow the orders of llama.cpp's AVX-512 build on every
+// machine:
+//
+//   - rows whose length is a multiple of 16 go through llamafile's
+//     tinyBLAS: one accumulator of 16 lanes, fused multiply-adds over the
+//     row in steps of 16, then _mm512_reduce_add_ps's tree;
+//   - other rows, and the attention dot products, go through
+//     ggml_vec_dot_f32/f16: four accumulators of 16 lanes over steps of
+//     64, added pairwise, reduced by the same tree into a float64, and the
+//     leftover elements added one by one in float64.
+
+// implFor is the implementation that computes rows of cols elements of
+// type t at the current level: F32 and F16 rows whose length is not a
+// multiple of 16 take the pure-Go path, since llama.cpp sums those in
+// ggml_vec_dot's order, which the assembly tiles do not follow.
+func implFor(t gguf.GGMLType, f *format, cols int) *impl {
+	if (t == gguf.TypeF32 || t == gguf.TypeF16) && cols%16 != 0 {
+		return f.impls[levelGo]
+	}
+	return f.implAt(currentLevel())
+}
+
+// reduce16 is GCC's _mm512_reduce_add_ps: halves of 8, then 4, then pairs.
+func reduce16(acc *[16]float32) float32 {
+	var t8 [8]float32
+	for i := range t8 {
+		t8[i] = acc[i+8] + acc[i]
+	}
+	var t4 [4]float32
+	for i := range t4 {
+		t4[i] = t8[i+4] + t8[i]
+	}
+	return (t4[0] + t4[2]) + (t4[1] + t4[3])
+}
+
+// tinyDot is tinyBLAS's order for n a multiple of 16; get(i) returns the
+// i-th product's two operands.
+func tinyDot(n int, w func(i int) float32, a func(i int) float32) float32 {
+	var acc [16]float32
+	for c := 0; c < n; c += 16 {
+		for l := range acc {
+			acc[l] = fma32(w(c+l), a(c+l), acc[l])
+		}
+	}
+	return reduce16(&acc)
+}
+
+// vecDot is ggml_vec_dot_f32/f16's order.
+func vecDot(n int, w func(i int) float32, a func(i int) float32) float32 {
+	var sum [4][16]float32
+	np := n &^ 63
+	for i := 0; i < np; i += 64 {
+		for j := range sum {
+			for l := 0; l < 16; l++ {
+				k := i + 16*j + l
+				sum[j][l] = fma32(w(k), a(k), sum[j][l])
+			}
+		}
+	}
+	for l := 0; l < 16; l++ {
+		sum[0][l] += sum[2][l]
+		sum[1][l] += sum[3][l]
+	}
+	for l := 0; l < 16; l++ {
+		sum[0][l] += sum[1][l]
+	}
+	s := float64(reduce16(&sum[0]))
+	for i := np; i < n; i++ {
+		s += float64(w(i) * a(i))
+	}
+	return float32(s)
+}
+
+// ggmlOrderDot picks the order llama.cpp uses for a row of n elements.
+func ggmlOrderDot(n int, w, a func(i int) float32) float32 {
+	if n%16 == 0 {
+		return tinyDot(n, w, a)
+	}
+	return vecDot(n, w, a)
+}
+
+func dotF32(w, a []byte, n int) float32 {
+	return ggmlOrderDot(n, func(i int) float32 { return getF32(w[4*i:]) }, func(i int) float32 { return getF32(a[4*i:]) })
+}
+
+// dotF16's activations are float32 values already rounded to F16.
+func dotF16(w, a []byte, n int) float32 {
+	return ggmlOrderDot(n, func(i int) float32 { return getHalf(w[2*i:]) }, func(i int) float32 { return getF32(a[4*i:]) })
+}
+
+// dotF16Go is ggml_vec_dot_f16 on two F16 vectors (attention's q·k).
+func dotF16Go(a, b []uint16) float32 {
+	b = b[:len(a)]
+	return vecDot(len(a), func(i int) float32 { return halfTable[a[i]] }, func(i int) float32 { return halfTable[b[i]] })
+}
+
+// dotF16Split is dotF16Go with the whole steps of 64 done by kernel, which
+// must perform vecDot's operations for that part.
+func dotF16Split(a, b []uint16, kernel func(a, b *uint16, n int) float32) float32 {
+	np := len(a) &^ 63
+	if np == 0 {
+		return dotF16Go(a, b)
+	}
+	s := float64(kernel(&a[0], &b[0], np))
+	for i := np; i < len(a); i++ {
+		s += float64(halfTable[a[i]] * halfTable[b[i]])
+	}
+	return float32(s)
+}
