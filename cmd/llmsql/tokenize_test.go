@@ -6,31 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/llmsql/llmsql/internal/testutil"
 )
 
 // tokenizeVocab returns the path of ../shared/vocab/ggml-vocab-NAME.gguf,
 // skipping the test when the shared material is absent.
 func tokenizeVocab(t *testing.T, name string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "vocab", "ggml-vocab-"+name+".gguf")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared vocab absent: %v", err)
-	}
-	return p
+	return testutil.Shared(t, "vocab/ggml-vocab-"+name+".gguf")
 }
 
 func runCLI(args ...string) (code int, stdout, stderr string) {

@@ -2,35 +2,17 @@ package tensor
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/llmsql/llmsql/engine/gguf"
+	"github.com/llmsql/llmsql/internal/testutil"
 )
 
 // sharedDir finds ../shared beside the module root, or skips.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("shared test data not found at %s", shared)
-	}
-	return shared
+	return testutil.Shared(t, "")
 }
 
 // TestModelMatrices runs every 2-D weight of the stories260K files (as

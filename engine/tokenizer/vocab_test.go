@@ -9,31 +9,15 @@ import (
 	"testing"
 
 	"github.com/llmsql/llmsql/engine/gguf"
+	"github.com/llmsql/llmsql/internal/testutil"
 )
 
 // sharedDir returns ../shared next to the module root, skipping the test
-// when it is absent.
+// when its vocabularies are absent.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "vocab")); err != nil {
-		t.Skipf("shared test material absent (%v)", err)
-	}
-	return shared
+	testutil.Shared(t, "vocab")
+	return testutil.Shared(t, "")
 }
 
 var (
