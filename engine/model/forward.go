@@ -12,12 +12,17 @@ import (
 // Batch is a set of tokens processed in one forward pass. Token i belongs
 // to sequence (cache slot) Seq[i] at position Pos[i]; within a sequence,
 // positions must continue where the cache ends, in order. Logits[i] asks
-// for the logits of token i (a prompt needs only its last).
+// for the logits of token i (a prompt needs only its last). The first
+// Decode tokens are decode steps (one generated token of a sequence): the
+// kernels treat those and prompt tokens differently (tensor.MatMulMixed),
+// so a caller that wants a sequence to compute the same whatever it is
+// batched with marks its tokens by role, not by batch size.
 type Batch struct {
 	Tokens []int32
 	Pos    []int32
 	Seq    []int32
 	Logits []bool
+	Decode int
 }
 
 // Add appends one token.
@@ -31,6 +36,7 @@ func (b *Batch) Add(token, pos, seq int32, logits bool) {
 // Reset empties the batch, keeping its memory.
 func (b *Batch) Reset() {
 	b.Tokens, b.Pos, b.Seq, b.Logits = b.Tokens[:0], b.Pos[:0], b.Seq[:0], b.Logits[:0]
+	b.Decode = 0
 }
 
 // Len is the number of tokens.
@@ -112,6 +118,9 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 	if len(b.Pos) != n || len(b.Seq) != n || len(b.Logits) != n {
 		return nil, fmt.Errorf("model: batch arrays differ in length")
 	}
+	if b.Decode < 0 || b.Decode > n {
+		return nil, fmt.Errorf("model: %d decode tokens in a batch of %d", b.Decode, n)
+	}
 	if err := s.checkBatch(b, kv); err != nil {
 		return nil, err
 	}
@@ -120,6 +129,7 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 	x, xb := s.x[:n*c.Embd], s.xb[:n*c.Embd]
 	q, k, v := s.q[:n*qd], s.k[:n*kvd], s.v[:n*kvd]
 	att, out := s.attOut[:n*qd], s.out[:n*c.Embd]
+	nd := b.Decode
 	gate, up := s.gate[:n*c.FF], s.up[:n*c.FF]
 
 	for i, tok := range b.Tokens {
@@ -133,9 +143,9 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 	for li := range m.Blocks {
 		l := &m.Blocks[li]
 		s.rmsNorm(xb, x, l.AttnNorm, n, c.Embd)
-		s.pool.MatMul(q, l.Q, xb, n)
-		s.pool.MatMul(k, l.K, xb, n)
-		s.pool.MatMul(v, l.V, xb, n)
+		s.pool.MatMulMixed(q, l.Q, xb, n, nd)
+		s.pool.MatMulMixed(k, l.K, xb, n, nd)
+		s.pool.MatMulMixed(v, l.V, xb, n, nd)
 		if l.QBias != nil {
 			addBias(q, l.QBias, n)
 			addBias(k, l.KBias, n)
@@ -149,14 +159,14 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 		s.rope(k, n, c.KVHeads)
 		s.storeKV(kv, li, b, k, v)
 		s.attention(kv, li, b, q, att)
-		s.pool.MatMul(out, l.O, att, n)
+		s.pool.MatMulMixed(out, l.O, att, n, nd)
 		add(x, out)
 
 		s.rmsNorm(xb, x, l.FFNNorm, n, c.Embd)
-		s.pool.MatMul(gate, l.Gate, xb, n)
-		s.pool.MatMul(up, l.Up, xb, n)
+		s.pool.MatMulMixed(gate, l.Gate, xb, n, nd)
+		s.pool.MatMulMixed(up, l.Up, xb, n, nd)
 		s.pool.Parallel(n, 1, s.swigluFn)
-		s.pool.MatMul(out, l.Down, gate, n)
+		s.pool.MatMulMixed(out, l.Down, gate, n, nd)
 		add(x, out)
 	}
 	for i := range b.Tokens {
@@ -187,7 +197,13 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 		copy(hidden[j*c.Embd:(j+1)*c.Embd], x[i*c.Embd:(i+1)*c.Embd])
 	}
 	s.rmsNorm(hidden, hidden, m.OutputNorm, nr, c.Embd)
-	s.pool.MatMul(logits, m.Output, hidden, nr)
+	ndr := 0 // decode tokens among the rows: they come first, as in the batch
+	for _, i := range s.rows {
+		if i < b.Decode {
+			ndr++
+		}
+	}
+	s.pool.MatMulMixed(logits, m.Output, hidden, nr, ndr)
 	return logits, nil
 }
 

@@ -326,6 +326,7 @@ func (s *Scheduler) step() error {
 			budget--
 		}
 	}
+	b.Decode = b.Len()
 	// Then prompt chunks, in arrival order, within what is left.
 	for _, q := range s.active {
 		if budget == 0 {

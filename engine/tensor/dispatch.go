@@ -51,6 +51,9 @@ type format struct {
 	round      rounding // how actF32 activations are rounded
 	corr       int32    // actQ8_0: corr = -corr*sum(qs), corr the offset the kernels add to make weight quants unsigned
 	impls      [numLevels]*impl
+	// decode, where set, is a level's implementation for decode steps
+	// (MatMulMixed); otherwise impls serves both.
+	decode [numLevels]*impl
 }
 
 var formats = map[gguf.GGMLType]*format{
@@ -76,6 +79,25 @@ func goImpl(k actKind, dot func(w, a []byte, n int) float32) [numLevels]*impl {
 // register installs an assembly implementation (called from arch init).
 func register(t gguf.GGMLType, l level, im *impl) {
 	formats[t].impls[l] = im
+}
+
+// registerDecode installs an assembly implementation for decode steps.
+func registerDecode(t gguf.GGMLType, l level, im *impl) {
+	formats[t].decode[l] = im
+}
+
+// decodeAt is the implementation decode steps use at level l: the best
+// decode or general one not above l.
+func (f *format) decodeAt(l level) *impl {
+	for ; l > levelGo; l-- {
+		if im := f.decode[l]; im != nil {
+			return im
+		}
+		if im := f.impls[l]; im != nil {
+			return im
+		}
+	}
+	return f.impls[levelGo]
 }
 
 // implAt is the implementation used at level l: the best one not above l.

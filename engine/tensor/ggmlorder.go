@@ -21,14 +21,19 @@ import "github.com/llmsql/llmsql/engine/gguf"
 //     leftover elements added one by one in float64.
 
 // implFor is the implementation that computes rows of cols elements of
-// type t at the current level: F32 and F16 rows whose length is not a
-// multiple of 16 take the pure-Go path, since llama.cpp sums those in
-// ggml_vec_dot's order, which the assembly tiles do not follow.
-func implFor(t gguf.GGMLType, f *format, cols int) *impl {
-	if (t == gguf.TypeF32 || t == gguf.TypeF16) && cols%16 != 0 {
+// type t at the current level, for decode steps or prompt tokens. F32 and
+// F16 rows that the assembly would split (a length not a multiple of its
+// chunk) take the pure-Go path: llama.cpp sums those rows in one order
+// (ggml_vec_dot's, or tinyBLAS's over 16s) that a split would not keep.
+func implFor(t gguf.GGMLType, f *format, cols int, decode bool) *impl {
+	im := f.implAt(currentLevel())
+	if decode {
+		im = f.decodeAt(currentLevel())
+	}
+	if (t == gguf.TypeF32 || t == gguf.TypeF16) && im.chunk > 1 && cols%im.chunk != 0 {
 		return f.impls[levelGo]
 	}
-	return f.implAt(currentLevel())
+	return im
 }
 
 // reduce16 is GCC's _mm512_reduce_add_ps: halves of 8, then 4, then pairs.

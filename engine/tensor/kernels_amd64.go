@@ -42,6 +42,10 @@ func registerAMD64() bool {
 	for t, im := range avx2 {
 		register(t, levelAVX2, im)
 	}
+	// Decode steps read every weight once: kernels that walk one row at a
+	// time stream memory better than the eight-row lane kernels, which win
+	// when a prompt gives each weight load several tokens to serve.
+	registerDecode(gguf.TypeQ4_0, levelAVX2, q(actQ8_0, q4_0AVX2x1, q4_0AVX2x2, q4_0AVX2x3, q4_0AVX2x4, dotQ4_0))
 	if cpuLevel < levelAVX512 {
 		return true
 	}
@@ -59,5 +63,8 @@ func registerAMD64() bool {
 	for t, im := range avx512 {
 		register(t, levelAVX512, im)
 	}
+	registerDecode(gguf.TypeQ4_0, levelAVX512, q(actQ8_0, q4_0VNNIx1, q4_0VNNIx2, q4_0VNNIx3, q4_0VNNIx4, dotQ4_0))
+	registerDecode(gguf.TypeQ8_0, levelAVX512, avx2[gguf.TypeQ8_0])
+	registerDecode(gguf.TypeQ4_K, levelAVX512, avx2[gguf.TypeQ4_K])
 	return true
 }

@@ -8,6 +8,12 @@ import "unsafe"
 func q8_0AVX2x1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
+func q4_0AVX2x1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q4_0VNNIx1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
 func q5_0AVX2x1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
@@ -66,6 +72,12 @@ func bf16AVX512x1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Poin
 
 //go:noescape
 func q8_0AVX2x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q4_0AVX2x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q4_0VNNIx2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
 func q5_0AVX2x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
@@ -128,6 +140,12 @@ func bf16AVX512x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Poin
 func q8_0AVX2x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
+func q4_0AVX2x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q4_0VNNIx3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
 func q5_0AVX2x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
@@ -186,6 +204,12 @@ func bf16AVX512x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Poin
 
 //go:noescape
 func q8_0AVX2x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q4_0AVX2x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q4_0VNNIx4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
 func q5_0AVX2x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)

@@ -18,6 +18,26 @@ const quantSegment = 4096
 // description: they are programming errors, checked once at model load
 // with m.Check.
 func (p *Pool) MatMul(out []float32, m Matrix, x []float32, nTok int) {
+	p.matmul(out, m, x, nTok, false)
+}
+
+// MatMulMixed is MatMul where the first nDecode tokens are decode steps:
+// those go through the decode kernels, which stream one weight row at a
+// time (what memory-bound decoding wants), and the rest through the prompt
+// kernels, which share each weight load among several rows. The choice
+// follows each token's role, never the batch's size or makeup, so a
+// sequence computes the same bits alone or batched with others.
+func (p *Pool) MatMulMixed(out []float32, m Matrix, x []float32, nTok, nDecode int) {
+	nDecode = min(max(nDecode, 0), nTok)
+	if nDecode > 0 {
+		p.matmul(out[:nDecode*m.Rows], m, x[:nDecode*m.Cols], nDecode, true)
+	}
+	if nTok > nDecode {
+		p.matmul(out[nDecode*m.Rows:], m, x[nDecode*m.Cols:], nTok-nDecode, false)
+	}
+}
+
+func (p *Pool) matmul(out []float32, m Matrix, x []float32, nTok int, decode bool) {
 	f, ok := formats[m.Type]
 	if !ok {
 		panic(fmt.Sprintf("tensor: MatMul with unsupported weight type %s", m.Type))
@@ -37,7 +57,7 @@ func (p *Pool) MatMul(out []float32, m Matrix, x []float32, nTok int) {
 
 	j := &p.mm
 	j.f, j.m, j.out, j.x, j.nTok = f, m, out, x, nTok
-	j.im = implFor(m.Type, f, m.Cols)
+	j.im = implFor(m.Type, f, m.Cols, decode)
 	j.actRow = (actBytes(j.im.act, m.Cols) + 63) &^ 63
 	need := nTok*j.actRow + 64
 	if cap(p.act) < need {

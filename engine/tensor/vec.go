@@ -27,7 +27,7 @@ func NewVec(t gguf.GGMLType, x []float32) (*Vec, error) {
 	if len(x)%f.block != 0 {
 		return nil, fmt.Errorf("tensor: %d values is not a whole number of %s blocks", len(x), t)
 	}
-	im := implFor(t, f, len(x))
+	im := implFor(t, f, len(x), false)
 	v := &Vec{t: t, n: len(x), im: im, buf: make([]byte, actBytes(im.act, len(x))+64)}
 	quantizeAct(f, im.act, v.buf, x)
 	return v, nil

@@ -127,6 +127,24 @@ func q8_0AVX2() *kernel {
 	}).kernel()
 }
 
+// q4_0AVX2 and q4_0VNNI compute one weight row at a time (the lane
+// kernels interleave eight): decoding streams each row once from memory,
+// and one row's sequential reads are what the hardware prefetcher follows
+// best.
+func q4_0AVX2() *kernel {
+	return (&legacy{name: "q4_0AVX2", wbs: 18,
+		prep: func(g *gen, b int) { nibbles(g, b, 18*b+2) },
+		idot: func(g *gen, t, b, dst int) { corrected(g, t, b, dst, false) },
+	}).kernel()
+}
+
+func q4_0VNNI() *kernel {
+	return (&legacy{name: "q4_0VNNI", wbs: 18, vnni: true,
+		prep: func(g *gen, b int) { nibbles(g, b, 18*b+2) },
+		idot: func(g *gen, t, b, dst int) { corrected(g, t, b, dst, true) },
+	}).kernel()
+}
+
 func q5_0AVX2() *kernel {
 	return (&legacy{name: "q5_0AVX2", wbs: 22,
 		prep: func(g *gen, b int) {

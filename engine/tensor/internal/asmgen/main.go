@@ -209,6 +209,7 @@ func generate() (asm, decl []byte, err error) {
 func kernels() []*kernel {
 	return []*kernel{
 		q8_0AVX2(),
+		q4_0AVX2(), q4_0VNNI(),
 		q5_0AVX2(), q5_0VNNI(),
 		q4_1AVX2(false), q4_1AVX2(true),
 		q4_KAVX2(false), q4_KAVX2(true),
