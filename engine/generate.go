@@ -345,8 +345,9 @@ type BenchResult struct {
 // same scheduler generation uses. Token ids are arbitrary: speed does not
 // depend on them.
 func (m *Model) Bench(ctx context.Context, p, n int) (BenchResult, error) {
-	// The prompt run holds p positions; the generation run 1 + n + 1.
-	if p > m.cfg.Context || n+2 > m.cfg.Context {
+	// The prompt run holds p positions (the scheduler wants one spare);
+	// the generation run 1 + n + 1.
+	if p >= m.cfg.Context || n+2 > m.cfg.Context {
 		return BenchResult{}, fmt.Errorf("bench: %d prompt or %d generated tokens exceed the context of %d", p, n, m.cfg.Context)
 	}
 	tok := func(i int) int32 { return int32((i*7919 + 1) % m.Net.Vocab) }
