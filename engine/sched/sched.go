@@ -193,7 +193,7 @@ func (s *Scheduler) loop() {
 			return
 		default:
 		}
-		if err := s.step(); err != nil {
+		if err := s.safeStep(); err != nil {
 			// A failed pass leaves the batch's caches in an unknown state:
 			// end every sequence in it with the error.
 			for _, q := range s.active {
@@ -310,6 +310,17 @@ func (s *Scheduler) finish(q *seq) {
 		}
 	}
 	q.done <- q.res
+}
+
+// safeStep is step with a panic turned into an error: a bug reached by one
+// request's input must end the requests in that pass, not the server.
+func (s *Scheduler) safeStep() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sched: internal error in forward pass: %v", r)
+		}
+	}()
+	return s.step()
 }
 
 // step runs one forward pass over every active sequence.

@@ -3,6 +3,7 @@ package sched
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -195,5 +196,19 @@ func TestStopAndLimits(t *testing.T) {
 	}
 	if r := f.s.Run(context.Background(), Request{Prompt: nil, MaxTokens: 1, Sampler: greedy()}); r.Err == nil {
 		t.Fatal("empty prompt accepted")
+	}
+}
+
+// TestPanicEndsOnlyThatPass: a panic inside a pass (here from a callback)
+// becomes an error for the sequences in it, and the scheduler keeps going.
+func TestPanicEndsOnlyThatPass(t *testing.T) {
+	f := newFixture(t, 2, Config{})
+	res := f.s.Run(context.Background(), Request{Prompt: prompts[0], MaxTokens: 4, Sampler: sample.New(sample.Params{}),
+		OnToken: func(int32) (bool, error) { panic("boom") }})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "boom") {
+		t.Fatalf("panic gave %v", res.Err)
+	}
+	if out := f.run(t, prompts[1], 3, func() *sample.Sampler { return sample.New(sample.Params{}) }); len(out) != 3 {
+		t.Fatalf("after a panic: %v", out)
 	}
 }
