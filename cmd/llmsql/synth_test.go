@@ -101,12 +101,14 @@ func TestSynthMatchesLlamaCpp(t *testing.T) {
 				t.Errorf("logits differ from llama.cpp's by %g (tolerance %g)", worst, c.tol)
 			}
 			for i, want := range g.GeneratedIDs {
-				if res.GeneratedIDs[i] != want {
-					t.Fatalf("greedy token %d: %d, llama.cpp %d", i, res.GeneratedIDs[i], want)
-				}
+				// A step where llama.cpp's own top two were closer than 0.01
+				// may go either way; the comparison ends before it.
 				if g.Margins[i] < 0.01 {
 					t.Logf("stopping the comparison at step %d (llama.cpp's margin %.4f)", i, g.Margins[i])
 					break
+				}
+				if res.GeneratedIDs[i] != want {
+					t.Fatalf("greedy token %d: %d, llama.cpp %d", i, res.GeneratedIDs[i], want)
 				}
 			}
 		})

@@ -124,12 +124,12 @@ func maxAbsDiff(a, b []float32) (float64, int) {
 func compareGreedy(t *testing.T, name string, got []int32, ref greedyRef, minMargin float32) {
 	t.Helper()
 	for i, want := range ref.GeneratedIDs {
-		if got[i] != want {
-			t.Fatalf("%s: token %d is %d, llama.cpp chose %d (ids so far %v)", name, i, got[i], want, got[:i])
-		}
 		if i < len(ref.Margins) && ref.Margins[i] < minMargin {
 			t.Logf("%s: stopping comparison at step %d: llama.cpp's margin %.5f", name, i, ref.Margins[i])
 			return
+		}
+		if got[i] != want {
+			t.Fatalf("%s: token %d is %d, llama.cpp chose %d (ids so far %v)", name, i, got[i], want, got[:i])
 		}
 	}
 }
