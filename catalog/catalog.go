@@ -1,8 +1,10 @@
 // Package catalog is the `llm` database that llmsql shows beside the user's
 // databases: the table llm.models lists the registered models (INSERT
 // registers one, DELETE unregisters it) and every registered model is also
-// a table of its GGUF metadata. It works over any Registry (an
-// *engine.Pool, or a fake in tests) and in any go-mysql-server provider.
+// a table of its GGUF metadata. llm.usage, llm.cache and llm.progress report
+// per-model totals, the result cache and the running generate() queries.
+// It works over any Registry (an *engine.Pool, or a fake in tests) and in
+// any go-mysql-server provider.
 package catalog
 
 import (
@@ -53,8 +55,9 @@ type Catalog struct {
 	reg   Registry
 	store Store // nil: nothing persists
 
-	mu    sync.Mutex
-	saved map[string]string // name -> path, as the store holds them
+	mu       sync.Mutex
+	saved    map[string]string // name -> path, as the store holds them
+	progress ProgressSource    // what llm.progress shows; nil shows nothing
 }
 
 // New returns a catalog over reg. With a nil store, SQL registrations last
@@ -116,8 +119,8 @@ func (c *Catalog) Restore() (restored []engine.ModelInfo, failed []error, err er
 // comes back at the next start. Relative paths are made absolute, so the
 // saved registration does not depend on the working directory.
 func (c *Catalog) Register(name, path string, persist bool) (engine.ModelInfo, error) {
-	if strings.EqualFold(name, ModelsTable) {
-		return engine.ModelInfo{}, fmt.Errorf("the model name '%s' is reserved for the table %s.%s; choose another", name, DatabaseName, ModelsTable)
+	if reserved(name) {
+		return engine.ModelInfo{}, fmt.Errorf("the model name '%s' is reserved for the table %s.%s; choose another", name, DatabaseName, strings.ToLower(name))
 	}
 	if path == "" {
 		return engine.ModelInfo{}, fmt.Errorf("model '%s': the path is empty", name)
@@ -191,6 +194,15 @@ func (c *Catalog) saveLocked() error {
 		return fmt.Errorf("saving the model registrations: %w", err)
 	}
 	return nil
+}
+
+// reserved reports whether name is one of the catalog's own tables.
+func reserved(name string) bool {
+	switch strings.ToLower(name) {
+	case ModelsTable, UsageTable, CacheTable, ProgressTable:
+		return true
+	}
+	return false
 }
 
 // Database returns the `llm` database to add to a go-mysql-server

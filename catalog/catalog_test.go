@@ -119,7 +119,7 @@ func TestModelsTable(t *testing.T) {
 	if got := h.savedNames(); got != "tiny" {
 		t.Fatalf("saved: %q", got)
 	}
-	if got := h.exec("SHOW TABLES FROM llm"); got != "[[models] [tiny]]" {
+	if got := h.exec("SHOW TABLES FROM llm"); got != "[[cache] [models] [progress] [tiny] [usage]]" {
 		t.Fatalf("SHOW TABLES: %s", got)
 	}
 	if got := h.exec("SELECT name FROM llm.models WHERE vocab_size > 50"); got != "[[tiny]]" {
@@ -129,6 +129,7 @@ func TestModelsTable(t *testing.T) {
 	h.fails(fmt.Sprintf("INSERT INTO llm.models (name, path) VALUES ('tiny', '%s')", tiny), "already registered")
 	h.fails("INSERT INTO llm.models (name, path) VALUES ('gone', '/no/such/file.gguf')", "no such file")
 	h.fails(fmt.Sprintf("INSERT INTO llm.models (name, path) VALUES ('Models', '%s')", tiny), "reserved")
+	h.fails(fmt.Sprintf("INSERT INTO llm.models (name, path) VALUES ('usage', '%s')", tiny), "reserved for the table llm.usage")
 	h.fails(fmt.Sprintf("INSERT INTO llm.models (name, path, vocab_size) VALUES ('x', '%s', 3)", tiny), "only name and path can be set; vocab_size")
 	h.fails("INSERT INTO llm.models (name) VALUES ('x')", "path")
 	h.fails("UPDATE llm.models SET path = 'x'", "doesn't support UPDATE")

@@ -22,6 +22,9 @@ func (d *database) GetTableInsensitive(_ *sql.Context, name string) (sql.Table, 
 	if strings.EqualFold(name, ModelsTable) {
 		return &modelsTable{d.c}, true, nil
 	}
+	if t, ok := d.c.reportTable(strings.ToLower(name)); ok {
+		return t, true, nil
+	}
 	if m, ok := d.c.model(name); ok {
 		return &metadataTable{c: d.c, model: m.Name}, true, nil
 	}
@@ -29,7 +32,7 @@ func (d *database) GetTableInsensitive(_ *sql.Context, name string) (sql.Table, 
 }
 
 func (d *database) GetTableNames(*sql.Context) ([]string, error) {
-	names := []string{ModelsTable}
+	names := []string{ModelsTable, UsageTable, CacheTable, ProgressTable}
 	for _, m := range d.c.reg.Models() {
 		names = append(names, m.Name)
 	}

@@ -75,6 +75,10 @@ func AsGenerate(e sql.Expression) (*Generate, bool) {
 		return g, true
 	case sampledGenerate:
 		return g.Generate, true
+	case *memoGenerate:
+		return g.g, true
+	case sampledMemoGenerate:
+		return g.g, true
 	}
 	return nil, false
 }

@@ -55,7 +55,7 @@ func (h *harness) query(q string) ([]sql.Row, error) {
 }
 
 func (h *harness) queryCtx(parent context.Context, q string) ([]sql.Row, error) {
-	ctx := h.ctx(parent)
+	ctx := h.ctx(parent).WithQuery(q)
 	_, iter, _, err := h.eng.Query(ctx, q)
 	if err != nil {
 		return nil, err

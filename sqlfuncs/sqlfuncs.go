@@ -3,6 +3,11 @@
 // go-mysql-server application: give them a Backend (an *engine.Pool, or
 // anything with the same three methods) and either call Register on an
 // engine or serve Functions from a sql.FunctionProvider.
+//
+// EnableBatching additionally makes a statement over many rows hand their
+// generate() calls to the backend together (@@llm_batch_size rows at a
+// time), evaluates each call once per row, and reports running queries
+// through a Tracker.
 package sqlfuncs
 
 import (

@@ -38,7 +38,10 @@ type serveConfig struct {
 	User      string
 	Password  string
 	Threads   int
-	Logger    *slog.Logger
+	// MaxSequences is how many generations one model decodes at once
+	// (the engine's default when 0); more wait for a slot.
+	MaxSequences int
+	Logger       *slog.Logger
 	// Backend chooses what the SQL functions run on; nil means the pool
 	// itself. Tests pass a fake that still consults the pool's registry.
 	Backend func(*engine.Pool) sqlfuncs.Backend
@@ -84,7 +87,7 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 		}
 	}()
 
-	pool := engine.NewPool(engine.PoolConfig{Threads: cfg.Threads})
+	pool := engine.NewPool(engine.PoolConfig{Threads: cfg.Threads, MaxSequences: cfg.MaxSequences})
 	defer func() {
 		if err != nil {
 			pool.Close()
@@ -136,6 +139,16 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 		backend = cfg.Backend(pool)
 	}
 	if err := sqlfuncs.Register(st.eng, backend); err != nil {
+		return nil, err
+	}
+	// Batching hooks the engine's executable-tree builder, after Dolt
+	// installed its own (which it chains to).
+	tracker := sqlfuncs.NewTracker()
+	if err := sqlfuncs.EnableBatching(st.eng, tracker); err != nil {
+		return nil, err
+	}
+	cat.SetProgress(tracker)
+	if err := cat.RegisterVariables(); err != nil {
 		return nil, err
 	}
 	acct := newAccount(cfg.User, cfg.Password)

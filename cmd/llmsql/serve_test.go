@@ -291,8 +291,9 @@ func TestServeCatalog(t *testing.T) {
 	expectRows(t, db, "SELECT name, architecture, context_length, vocab_size, loaded FROM llm.models", "m|llama|256|32|0")
 	mustExec(t, db, fmt.Sprintf("INSERT INTO llm.models (name, path) VALUES ('other', '%s')", other))
 	expectRows(t, db, "SELECT name FROM llm.models ORDER BY name", "m", "other")
-	expectRows(t, db, "SHOW TABLES FROM llm", "m", "models", "other")
-	expectRows(t, db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'llm' ORDER BY 1", "m", "models", "other")
+	expectRows(t, db, "SHOW TABLES FROM llm", "cache", "m", "models", "other", "progress", "usage")
+	expectRows(t, db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'llm' ORDER BY 1",
+		"cache", "m", "models", "other", "progress", "usage")
 	expectRows(t, db, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'llm' AND table_name = 'other' ORDER BY ordinal_position",
 		"key", "type", "value")
 	if got := queryRows(t, db, "DESCRIBE llm.models"); len(got) != 9 || !strings.HasPrefix(got[0], "name|varchar(64)|NO|PRI") {
@@ -557,6 +558,7 @@ func TestServeFlagsAndModels(t *testing.T) {
 		{[]string{"--user", "u"}, "--user and --password go together"},
 		{[]string{"--model", "nopath"}, "want NAME=PATH"},
 		{[]string{"--threads", "-1"}, "--threads must be 0 or more"},
+		{[]string{"--max-sequences", "-2"}, "--max-sequences must be 0 to 1024"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
 		err := runServe(c.args, &stderr, &stderr)

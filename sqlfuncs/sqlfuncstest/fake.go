@@ -32,8 +32,13 @@ const BOS = 1
 // Only models for which Known returns true exist; nil Known accepts all.
 type Fake struct {
 	Known func(model string) bool
+	// VarySampled appends "#N" (N counting such calls) to the answer of a
+	// sampling call without a seed, so that tests can tell two samples
+	// of the same prompt apart, as they could with a real model.
+	VarySampled bool
 
 	generates atomic.Int64
+	samples   atomic.Int64
 	tokenizes atomic.Int64
 	blocked   atomic.Int64 // Generate calls now waiting on BlockPrefix
 
@@ -94,6 +99,9 @@ func (f *Fake) Generate(ctx context.Context, model, prompt string, opts engine.G
 		return "", err
 	}
 	out := strings.ToUpper(prompt)
+	if f.VarySampled && opts.Temperature > 0 && !opts.HasSeed {
+		out += fmt.Sprintf("#%d", f.samples.Add(1))
+	}
 	for _, s := range opts.Stop {
 		if i := strings.Index(out, s); i >= 0 {
 			out = out[:i]
@@ -103,6 +111,16 @@ func (f *Fake) Generate(ctx context.Context, model, prompt string, opts engine.G
 		out = out[:opts.MaxTokens]
 	}
 	return out, nil
+}
+
+// GenerateResult implements sqlfuncs.ResultBackend: Generate, counting
+// one token per byte of the answer and the prompt.
+func (f *Fake) GenerateResult(ctx context.Context, model, prompt string, opts engine.GenerateOptions) (engine.GenResult, error) {
+	text, err := f.Generate(ctx, model, prompt, opts)
+	if err != nil {
+		return engine.GenResult{}, err
+	}
+	return engine.GenResult{Text: text, PromptTokens: len(prompt), GeneratedTokens: len(text)}, nil
 }
 
 // Tokenize implements sqlfuncs.Backend.
