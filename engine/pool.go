@@ -23,6 +23,9 @@ type PoolConfig struct {
 	// resident plus KV caches) before idle ones are unloaded, least recently
 	// used first. 0 = no limit.
 	MemoryBudget int64
+	// Context caps each sequence's positions (and so the KV cache, which
+	// holds MaxSequences of them). 0 = min(the model's training context, 4096).
+	Context int
 	// ResultCacheBytes bounds the cache of deterministic generations
 	// (temperature 0 or a fixed seed). 0 = 64 MiB; negative = no cache.
 	ResultCacheBytes int64
@@ -239,7 +242,7 @@ func (p *Pool) Acquire(ctx context.Context, name string) (*Model, func(), error)
 		e.loading = make(chan struct{})
 		e.loadErr = nil
 		p.mu.Unlock()
-		m, err := LoadModel(e.info.Path, LoadConfig{Threads: p.cfg.Threads, Slots: p.cfg.MaxSequences})
+		m, err := LoadModel(e.info.Path, LoadConfig{Threads: p.cfg.Threads, Slots: p.cfg.MaxSequences, Context: p.cfg.Context})
 		p.mu.Lock()
 		close(e.loading)
 		e.loading = nil

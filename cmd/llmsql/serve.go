@@ -17,7 +17,7 @@ func init() {
 		name:    "serve",
 		summary: "run the MySQL-protocol SQL server with generate() and the llm catalog",
 		usage: "[--addr 127.0.0.1:3306] [--data-dir DIR | --memory] [--model NAME=PATH]... [--models-dir DIR] " +
-			"[--user U --password P] [--threads N] [--max-sequences N]",
+			"[--user U --password P] [--threads N] [--max-sequences N] [--context N]",
 		run: runServe,
 	})
 }
@@ -57,6 +57,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.User, "user", "", "the only account that may connect (with --password)")
 	fs.StringVar(&cfg.Password, "password", "", "password of --user")
 	fs.IntVar(&cfg.Threads, "threads", 0, "worker threads per loaded model (0 = all cores)")
+	fs.IntVar(&cfg.Context, "context", 0, "positions per sequence, which sizes each model's KV cache (0 = the model's training context, at most 4096)")
 	fs.IntVar(&cfg.MaxSequences, "max-sequences", 0, "generations one model decodes together, each with its own KV cache slot (0 = 8)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -78,6 +79,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.Threads < 0 {
 		return usagef("--threads must be 0 or more")
+	}
+	if cfg.Context < 0 {
+		return usagef("--context must be 0 or more")
 	}
 	if cfg.MaxSequences < 0 || cfg.MaxSequences > 1024 {
 		return usagef("--max-sequences must be 0 to 1024")

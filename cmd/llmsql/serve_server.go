@@ -41,7 +41,9 @@ type serveConfig struct {
 	// MaxSequences is how many generations one model decodes at once
 	// (the engine's default when 0); more wait for a slot.
 	MaxSequences int
-	Logger       *slog.Logger
+	// Context caps positions per sequence (0: the engine's default).
+	Context int
+	Logger  *slog.Logger
 	// Backend chooses what the SQL functions run on; nil means the pool
 	// itself. Tests pass a fake that still consults the pool's registry.
 	Backend func(*engine.Pool) sqlfuncs.Backend
@@ -87,7 +89,7 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 		}
 	}()
 
-	pool := engine.NewPool(engine.PoolConfig{Threads: cfg.Threads, MaxSequences: cfg.MaxSequences})
+	pool := engine.NewPool(engine.PoolConfig{Threads: cfg.Threads, MaxSequences: cfg.MaxSequences, Context: cfg.Context})
 	defer func() {
 		if err != nil {
 			pool.Close()
