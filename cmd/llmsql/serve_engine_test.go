@@ -7,34 +7,17 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/llmsql/llmsql/internal/testutil"
 )
 
 // sharedFile returns the path of a file under ../shared (beside the module
 // root), skipping the test when it is absent.
 func sharedFile(t *testing.T, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s not available: %v", rel, err)
-	}
-	return p
+	return testutil.Shared(t, rel)
 }
 
 type greedyRef struct {
