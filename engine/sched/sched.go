@@ -78,6 +78,7 @@ type seq struct {
 	fed    int     // prompt tokens in the cache
 	pos    int     // next position to write
 	next   int32   // token to feed at pos (after the prompt)
+	inPass int     // tokens of this sequence in the current pass
 	tokens []int32 // everything in the slot, for prefix matching
 	res    Result
 }
@@ -331,9 +332,11 @@ func (s *Scheduler) step() error {
 	budget := s.cfg.BatchTokens
 	// Decoding sequences first: one token each keeps generation moving.
 	for _, q := range s.active {
+		q.inPass = 0
 		if q.fed == len(q.req.Prompt) && budget > 0 {
 			b.Add(q.next, int32(q.pos), int32(q.slot), true)
 			s.logitRows = append(s.logitRows, q)
+			q.inPass = 1
 			budget--
 		}
 	}
@@ -354,6 +357,7 @@ func (s *Scheduler) step() error {
 				s.logitRows = append(s.logitRows, q)
 			}
 		}
+		q.inPass = n
 		budget -= n
 	}
 	if b.Len() == 0 {
@@ -370,20 +374,13 @@ func (s *Scheduler) step() error {
 		slot := b.Seq[i]
 		s.slotToks[slot] = append(s.slotToks[slot], tok)
 	}
+	// Advance each sequence by the tokens it had in the pass.
 	for _, q := range s.active {
 		if q.fed < len(q.req.Prompt) {
-			n := 0
-			for i := range b.Tokens {
-				if int(b.Seq[i]) == q.slot {
-					n++
-				}
-			}
-			q.fed += n
-			q.pos += n
-			s.stats.prompt.Add(int64(n))
-		} else {
-			q.pos++
+			q.fed += q.inPass
+			s.stats.prompt.Add(int64(q.inPass))
 		}
+		q.pos += q.inPass
 	}
 
 	// Sample each sequence that got logits.
