@@ -112,9 +112,6 @@ func (m *Model) MemoryBytes() int64 { return m.Net.WeightBytes + m.kv.Bytes() }
 // Context is the number of positions a sequence may use.
 func (m *Model) Context() int { return m.cfg.Context }
 
-// KV returns the cache, for reports of its size.
-func (m *Model) KV() *kvcache.Cache { return m.kv }
-
 // Threads is the number of worker threads.
 func (m *Model) Threads() int { return m.pool.Threads() }
 

@@ -138,15 +138,11 @@ func (p *Pool) Register(name, path string) (ModelInfo, error) {
 	if !validName.MatchString(name) {
 		return ModelInfo{}, fmt.Errorf("invalid model name %q: use letters, digits, '_', '.', '-' (at most 64), starting with a letter or '_'", name)
 	}
-	info, err := Describe(path)
+	info, st, err := describe(path)
 	if err != nil {
 		return ModelInfo{}, err
 	}
 	info.Name = name
-	st, err := os.Stat(path)
-	if err != nil {
-		return ModelInfo{}, err
-	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		abs = path
@@ -436,13 +432,20 @@ func (p *Pool) Close() {
 
 // Describe reads a GGUF file's header and summarises it.
 func Describe(path string) (ModelInfo, error) {
+	info, _, err := describe(path)
+	return info, err
+}
+
+// describe is Describe plus the file's stat, which Register keys the
+// result cache on.
+func describe(path string) (ModelInfo, os.FileInfo, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return ModelInfo{}, fmt.Errorf("model file: %w", err)
+		return ModelInfo{}, nil, fmt.Errorf("model file: %w", err)
 	}
 	f, err := gguf.Open(path)
 	if err != nil {
-		return ModelInfo{}, err
+		return ModelInfo{}, nil, err
 	}
 	defer f.Close()
 	arch := f.Architecture()
@@ -461,5 +464,5 @@ func Describe(path string) (ModelInfo, error) {
 	if toks, err := f.Strings("tokenizer.ggml.tokens"); err == nil {
 		info.VocabSize = len(toks)
 	}
-	return info, nil
+	return info, st, nil
 }
