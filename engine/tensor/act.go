@@ -22,6 +22,10 @@ import (
 //	         are F16 or BF16 (ggml rounds the activations to the weights'
 //	         type; float32 holds those values exactly).
 //	actBF16: raw bfloat16 values, for the AVX512-BF16 kernel.
+//	actF16:  raw F16 values, for the decode kernels of F16 weights.
+//	actQ8_0L: per 32 values, 72 bytes: qs[32], the eight 4-quant lanes'
+//	         corrections -128*sum as int32, d float32, padding: for the
+//	         VNNI Q8_0 kernel, which offsets the weights by 128.
 type actKind uint8
 
 const (
@@ -30,10 +34,13 @@ const (
 	actQ8_1
 	actQ8_K
 	actBF16
+	actF16
+	actQ8_0L
 )
 
 const (
 	q8BlockBytes  = 40
+	q8LBlockBytes = 72
 	q8KBlockBytes = 320
 
 	q8KBsums16 = 256
@@ -48,7 +55,9 @@ func actBytes(k actKind, n int) int {
 		return n / 32 * q8BlockBytes
 	case actQ8_K:
 		return n / 256 * q8KBlockBytes
-	case actBF16:
+	case actQ8_0L:
+		return n / 32 * q8LBlockBytes
+	case actBF16, actF16:
 		return 2 * n
 	}
 	return 4 * n
@@ -78,6 +87,24 @@ func quantizeAct(f *format, k actKind, dst []byte, x []float32) {
 			d16, sum := quantizeQ8Block(o[:32], x[b*32:b*32+32])
 			putF32(o[32:], halfToFloat(d16))
 			binary.LittleEndian.PutUint32(o[36:], uint32(-f.corr*sum))
+		}
+	case actQ8_0L:
+		if v.quantQ8_0L != nil {
+			v.quantQ8_0L(dst, x)
+			return
+		}
+		for b := 0; b*32 < len(x); b++ {
+			o := dst[b*q8LBlockBytes : (b+1)*q8LBlockBytes]
+			d16, _ := quantizeQ8Block(o[:32], x[b*32:b*32+32])
+			for l := 0; l < 8; l++ {
+				var s int32
+				for _, q := range o[4*l : 4*l+4] {
+					s += int32(int8(q))
+				}
+				binary.LittleEndian.PutUint32(o[32+4*l:], uint32(-128*s))
+			}
+			putF32(o[64:], halfToFloat(d16))
+			clear(o[68:])
 		}
 	case actQ8_1:
 		if v.quantQ8_1 != nil {
@@ -111,6 +138,10 @@ func quantizeAct(f *format, k actKind, dst []byte, x []float32) {
 	case actBF16:
 		for i, v := range x {
 			binary.LittleEndian.PutUint16(dst[2*i:], floatToBF16(v))
+		}
+	case actF16:
+		for i, v := range x {
+			binary.LittleEndian.PutUint16(dst[2*i:], floatToHalf(v))
 		}
 	default:
 		if f.round == roundF16 && v.roundF16 != nil {

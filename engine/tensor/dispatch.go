@@ -57,8 +57,8 @@ type format struct {
 }
 
 var formats = map[gguf.GGMLType]*format{
-	gguf.TypeF32:  {block: 1, blockBytes: 4, impls: goImpl(actF32, dotF32)},
-	gguf.TypeF16:  {block: 1, blockBytes: 2, round: roundF16, impls: goImpl(actF32, dotF16)},
+	gguf.TypeF32:  {block: 1, blockBytes: 4, impls: goImpl(actF32, dotF32), decode: everyLevel(actF32, dotF32Decode)},
+	gguf.TypeF16:  {block: 1, blockBytes: 2, round: roundF16, impls: goImpl(actF32, dotF16), decode: everyLevel(actF16, dotF16Decode)},
 	gguf.TypeBF16: {block: 1, blockBytes: 2, round: roundBF16, impls: goImpl(actF32, dotBF16)},
 	gguf.TypeQ4_0: {block: 32, blockBytes: 18, corr: 8, impls: goImpl(actQ8_0, dotQ4_0)},
 	gguf.TypeQ4_1: {block: 32, blockBytes: 20, impls: goImpl(actQ8_1, dotQ4_1)},
@@ -74,6 +74,13 @@ var formats = map[gguf.GGMLType]*format{
 
 func goImpl(k actKind, dot func(w, a []byte, n int) float32) [numLevels]*impl {
 	return [numLevels]*impl{levelGo: {act: k, chunk: 1, dot: dot}}
+}
+
+// everyLevel is one implementation for every level: the decode kernels of
+// float weights, which follow ggml_vec_dot's order (see ggmlorder.go).
+func everyLevel(k actKind, dot func(w, a []byte, n int) float32) [numLevels]*impl {
+	im := &impl{act: k, chunk: 1, dot: dot}
+	return [numLevels]*impl{im, im, im}
 }
 
 // register installs an assembly implementation (called from arch init).
@@ -96,6 +103,9 @@ func (f *format) decodeAt(l level) *impl {
 		if im := f.impls[l]; im != nil {
 			return im
 		}
+	}
+	if im := f.decode[levelGo]; im != nil {
+		return im
 	}
 	return f.impls[levelGo]
 }

@@ -69,15 +69,52 @@ func dotQ5_1(w, a []byte, n int) float32 {
 	return sum
 }
 
+// dotQ8_0 is ggml_vec_dot_q8_0_q8_0 as ggml-cpu's x86 build computes it
+// (tinyBLAS's Q8_0 kernel does the same operations): per block, eight
+// integer sums of four products each, converted to float and added to
+// eight float lanes with one fused multiply-add by the product of the two
+// scales; the lanes are summed at the end by hsum8. The order matters:
+// logits of Q8_0 models move by whole 8-bit rounding steps when a last
+// bit differs upstream.
 func dotQ8_0(w, a []byte, n int) float32 {
-	var sum float32
+	var acc [8]float32
 	for b := 0; b < n/32; b++ {
 		wb, ab := w[b*34:b*34+34], a[b*q8BlockBytes:b*q8BlockBytes+q8BlockBytes]
-		var s int32
-		for j := 0; j < 32; j++ {
-			s += int32(int8(wb[2+j])) * int32(int8(ab[j]))
+		d := getHalf(wb) * getF32(ab[32:])
+		for l := range acc {
+			var s int32
+			for j := 4 * l; j < 4*l+4; j++ {
+				s += int32(int8(wb[2+j])) * int32(int8(ab[j]))
+			}
+			acc[l] = fma32(d, float32(s), acc[l])
 		}
-		sum += getHalf(wb) * getF32(ab[32:]) * float32(s)
 	}
-	return sum
+	return hsum8(&acc)
+}
+
+// dotQ8_0L is dotQ8_0 on the actQ8_0L layout.
+func dotQ8_0L(w, a []byte, n int) float32 {
+	var acc [8]float32
+	for b := 0; b < n/32; b++ {
+		wb, ab := w[b*34:b*34+34], a[b*q8LBlockBytes:b*q8LBlockBytes+q8LBlockBytes]
+		d := getHalf(wb) * getF32(ab[64:])
+		for l := range acc {
+			var s int32
+			for j := 4 * l; j < 4*l+4; j++ {
+				s += int32(int8(wb[2+j])) * int32(int8(ab[j]))
+			}
+			acc[l] = fma32(d, float32(s), acc[l])
+		}
+	}
+	return hsum8(&acc)
+}
+
+// hsum8 is ggml's hsum_float_8: the two 128-bit halves added, then lanes
+// 0+2 and 1+3, then those two.
+func hsum8(acc *[8]float32) float32 {
+	var r [4]float32
+	for i := range r {
+		r[i] = acc[i+4] + acc[i]
+	}
+	return (r[0] + r[2]) + (r[1] + r[3])
 }

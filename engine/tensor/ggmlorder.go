@@ -1,6 +1,10 @@
 package tensor
 
-import "github.com/llmsql/llmsql/engine/gguf"
+import (
+	"unsafe"
+
+	"github.com/llmsql/llmsql/engine/gguf"
+)
 
 // ggml's float dot products, in its order of operations.
 //
@@ -19,6 +23,14 @@ import "github.com/llmsql/llmsql/engine/gguf"
 //     ggml_vec_dot_f32/f16: four accumulators of 16 lanes over steps of
 //     64, added pairwise, reduced by the same tree into a float64, and the
 //     leftover elements added one by one in float64.
+//
+// llama.cpp also switches on the batch: a matrix product with a single
+// token skips tinyBLAS and runs ggml_vec_dot_f32/f16 per row (for F16
+// weights on activations rounded to F16). That is the path of every
+// single-sequence decode step and of the last layer of a prompt, whose
+// feed-forward and output run on the one row that wants logits. Our
+// decode kernels (MatMulMixed's decode tokens) are that path, so a
+// sequence decodes as llama.cpp decodes it alone, batched or not.
 
 // implFor is the implementation that computes rows of cols elements of
 // type t at the current level, for decode steps or prompt tokens. F32 and
@@ -102,6 +114,23 @@ func dotF32(w, a []byte, n int) float32 {
 // dotF16's activations are float32 values already rounded to F16.
 func dotF16(w, a []byte, n int) float32 {
 	return ggmlOrderDot(n, func(i int) float32 { return getHalf(w[2*i:]) }, func(i int) float32 { return getF32(a[4*i:]) })
+}
+
+// dotF16Decode is ggml_vec_dot_f16 on an F16 weight row and actF16
+// activations: the single-token path.
+func dotF16Decode(w, a []byte, n int) float32 {
+	return vecs().dotF16(halves(w, n), halves(a, n))
+}
+
+// dotF32Decode is ggml_vec_dot_f32 on an F32 weight row: the single-token
+// path.
+func dotF32Decode(w, a []byte, n int) float32 {
+	return vecDot(n, func(i int) float32 { return getF32(w[4*i:]) }, func(i int) float32 { return getF32(a[4*i:]) })
+}
+
+func halves(b []byte, n int) []uint16 {
+	_ = b[2*n-1]
+	return unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(b))), n)
 }
 
 // dotF16Go is ggml_vec_dot_f16 on two F16 vectors (attention's q·k).

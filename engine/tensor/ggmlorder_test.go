@@ -103,3 +103,116 @@ func TestReduceOrder(t *testing.T) {
 		t.Fatalf("reduce16 = %v, want %v", got, want)
 	}
 }
+
+// TestDecodeFollowsVecDot holds the decode kernels of float weights to
+// ggml_vec_dot's order bit for bit at every level: that is llama.cpp's
+// path for a single token (F16 activations rounded to F16 first).
+func TestDecodeFollowsVecDot(t *testing.T) {
+	forLevels(t, func(t *testing.T, lvl string) {
+		r := rand.New(rand.NewPCG(5, 6))
+		p := NewPool(2)
+		defer p.Close()
+		for _, typ := range []gguf.GGMLType{gguf.TypeF32, gguf.TypeF16} {
+			for _, cols := range []int{64, 172, 2048} {
+				const rows, nTok = 7, 3
+				m := randomFloatMatrix(r, typ, rows, cols)
+				x := make([]float32, nTok*cols)
+				for i := range x {
+					x[i] = float32(r.NormFloat64())
+				}
+				out := make([]float32, nTok*rows)
+				p.MatMulMixed(out, m, x, nTok, nTok)
+				for tk := 0; tk < nTok; tk++ {
+					xs := x[tk*cols : (tk+1)*cols]
+					for row := 0; row < rows; row++ {
+						w := m.Row(row)
+						var want float32
+						if typ == gguf.TypeF16 {
+							a := make([]uint16, cols)
+							for i, v := range xs {
+								a[i] = floatToHalf(v)
+							}
+							want = dotF16Go(halves(w, cols), a)
+						} else {
+							want = vecDot(cols, func(i int) float32 { return getF32(w[4*i:]) }, func(i int) float32 { return xs[i] })
+						}
+						if got := out[tk*rows+row]; math.Float32bits(got) != math.Float32bits(want) {
+							t.Fatalf("%s cols %d token %d row %d: %v, ggml_vec_dot order %v", typ, cols, tk, row, got, want)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestQ8_0FollowsGGMLOrder holds every Q8_0 kernel, prompt and decode, to
+// ggml's x86 arithmetic bit for bit (dotQ8_0: eight lanes per block, a
+// fused multiply-add per block, hsum_float_8), written out here once more
+// from the activations' quantized values.
+func TestQ8_0FollowsGGMLOrder(t *testing.T) {
+	forLevels(t, func(t *testing.T, lvl string) {
+		r := rand.New(rand.NewPCG(7, 8))
+		p := NewPool(2)
+		defer p.Close()
+		const rows, cols, nTok = 13, 1024, 5
+		f := make([]float32, rows*cols)
+		for i := range f {
+			f[i] = float32(r.NormFloat64() * 0.02)
+		}
+		m := Matrix{Type: gguf.TypeQ8_0, Rows: rows, Cols: cols, Data: make([]byte, rows*gguf.TypeQ8_0.RowSize(cols))}
+		QuantizeQ8_0(m.Data, f)
+		x := make([]float32, nTok*cols)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		for _, nd := range []int{0, 2, nTok} {
+			out := make([]float32, nTok*rows)
+			p.MatMulMixed(out, m, x, nTok, nd)
+			for tk := 0; tk < nTok; tk++ {
+				var qs [cols]int8
+				var ds [cols / 32]float32
+				for b := range ds {
+					var blk [32]byte
+					d16, _ := quantizeQ8Block(blk[:], x[tk*cols+32*b:tk*cols+32*b+32])
+					ds[b] = halfToFloat(d16)
+					for j, q := range blk {
+						qs[32*b+j] = int8(q)
+					}
+				}
+				for row := 0; row < rows; row++ {
+					w := m.Row(row)
+					var acc [8]float32
+					for b := range ds {
+						d := halfToFloat(binary.LittleEndian.Uint16(w[34*b:])) * ds[b]
+						for l := range acc {
+							var s int32
+							for j := 4 * l; j < 4*l+4; j++ {
+								s += int32(int8(w[34*b+2+j])) * int32(qs[32*b+j])
+							}
+							acc[l] = float32(math.FMA(float64(d), float64(s), float64(acc[l])))
+						}
+					}
+					h := [4]float32{acc[4] + acc[0], acc[5] + acc[1], acc[6] + acc[2], acc[7] + acc[3]}
+					want := (h[0] + h[2]) + (h[1] + h[3])
+					if got := out[tk*rows+row]; math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("%d decode tokens: token %d row %d: %v, ggml %v", nd, tk, row, got, want)
+					}
+				}
+			}
+		}
+	})
+}
+
+func randomFloatMatrix(r *rand.Rand, typ gguf.GGMLType, rows, cols int) Matrix {
+	m := Matrix{Type: typ, Rows: rows, Cols: cols, Data: make([]byte, rows*typ.RowSize(cols))}
+	for i := 0; i < rows*cols; i++ {
+		v := float32(r.NormFloat64())
+		if typ == gguf.TypeF32 {
+			binary.LittleEndian.PutUint32(m.Data[4*i:], math.Float32bits(v))
+		} else {
+			binary.LittleEndian.PutUint16(m.Data[2*i:], floatToHalf(v))
+		}
+	}
+	return m
+}

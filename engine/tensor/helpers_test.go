@@ -131,8 +131,13 @@ func actValues(k actKind, a []byte, n int) []float64 {
 		case actQ8_K:
 			blk := a[i/256*q8KBlockBytes:]
 			out[i] = float64(int8(blk[i%256])) * float64(getF32(blk[q8KD:]))
+		case actQ8_0L:
+			blk := a[i/32*q8LBlockBytes:]
+			out[i] = float64(int8(blk[i%32])) * float64(getF32(blk[64:]))
 		case actBF16:
 			out[i] = float64(getBF16(a[2*i:]))
+		case actF16:
+			out[i] = float64(getHalf(a[2*i:]))
 		default:
 			out[i] = float64(getF32(a[4*i:]))
 		}

@@ -50,7 +50,7 @@ func registerAMD64() bool {
 		return true
 	}
 	avx512 := map[gguf.GGMLType]*impl{
-		gguf.TypeQ8_0: q(actQ8_0, q8_0LanesVNNIx1, q8_0LanesVNNIx2, q8_0LanesVNNIx3, q8_0LanesVNNIx4, dotQ8_0),
+		gguf.TypeQ8_0: q(actQ8_0L, q8_0VNNIx1, q8_0VNNIx2, q8_0VNNIx3, q8_0VNNIx4, dotQ8_0L),
 		gguf.TypeQ4_0: q(actQ8_0, q4_0LanesVNNIx1, q4_0LanesVNNIx2, q4_0LanesVNNIx3, q4_0LanesVNNIx4, dotQ4_0),
 		gguf.TypeQ5_0: q(actQ8_0, q5_0VNNIx1, q5_0VNNIx2, q5_0VNNIx3, q5_0VNNIx4, dotQ5_0),
 		gguf.TypeQ4_K: q(actQ8_K, q4_KLanesVNNIx1, q4_KLanesVNNIx2, q4_KLanesVNNIx3, q4_KLanesVNNIx4, dotQ4_K),
@@ -64,7 +64,6 @@ func registerAMD64() bool {
 		register(t, levelAVX512, im)
 	}
 	registerDecode(gguf.TypeQ4_0, levelAVX512, q(actQ8_0, q4_0VNNIx1, q4_0VNNIx2, q4_0VNNIx3, q4_0VNNIx4, dotQ4_0))
-	registerDecode(gguf.TypeQ8_0, levelAVX512, avx2[gguf.TypeQ8_0])
 	registerDecode(gguf.TypeQ4_K, levelAVX512, avx2[gguf.TypeQ4_K])
 	return true
 }

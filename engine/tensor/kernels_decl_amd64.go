@@ -8,6 +8,9 @@ import "unsafe"
 func q8_0AVX2x1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
+func q8_0VNNIx1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
 func q4_0AVX2x1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
@@ -47,9 +50,6 @@ func q4_0LanesAVX2x1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.P
 func q4_0LanesVNNIx1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
-func q8_0LanesVNNIx1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
-
-//go:noescape
 func q4_KLanesVNNIx1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
@@ -72,6 +72,9 @@ func bf16AVX512x1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Poin
 
 //go:noescape
 func q8_0AVX2x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q8_0VNNIx2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
 func q4_0AVX2x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
@@ -113,9 +116,6 @@ func q4_0LanesAVX2x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.P
 func q4_0LanesVNNIx2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
-func q8_0LanesVNNIx2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
-
-//go:noescape
 func q4_KLanesVNNIx2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
@@ -138,6 +138,9 @@ func bf16AVX512x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Poin
 
 //go:noescape
 func q8_0AVX2x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q8_0VNNIx3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
 func q4_0AVX2x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
@@ -179,9 +182,6 @@ func q4_0LanesAVX2x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.P
 func q4_0LanesVNNIx3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
-func q8_0LanesVNNIx3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
-
-//go:noescape
 func q4_KLanesVNNIx3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
@@ -204,6 +204,9 @@ func bf16AVX512x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Poin
 
 //go:noescape
 func q8_0AVX2x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q8_0VNNIx4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
 func q4_0AVX2x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
@@ -243,9 +246,6 @@ func q4_0LanesAVX2x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.P
 
 //go:noescape
 func q4_0LanesVNNIx4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
-
-//go:noescape
-func q8_0LanesVNNIx4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
 func q4_KLanesVNNIx4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
@@ -294,6 +294,9 @@ func quantQ8_0AVX2(dst *byte, x *float32, nb int, k int32)
 
 //go:noescape
 func quantQ8_1AVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantQ8_0LVNNI(dst *byte, x *float32, nb int)
 
 //go:noescape
 func quantQ8_KAVX2(dst *byte, x *float32, nb int)

@@ -14,10 +14,11 @@ type vecFuncs struct {
 	scaleF32 func(y []float32, v float32)
 
 	// Activation conversions (act.go), nil where the Go loops serve.
-	quantQ8_0 func(dst []byte, x []float32, k int32)
-	quantQ8_1 func(dst []byte, x []float32)
-	quantQ8_K func(dst []byte, x []float32)
-	roundF16  func(dst []byte, x []float32)
+	quantQ8_0  func(dst []byte, x []float32, k int32)
+	quantQ8_1  func(dst []byte, x []float32)
+	quantQ8_0L func(dst []byte, x []float32)
+	quantQ8_K  func(dst []byte, x []float32)
+	roundF16   func(dst []byte, x []float32)
 }
 
 var vecAt = [numLevels]*vecFuncs{levelGo: {

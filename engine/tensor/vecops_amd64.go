@@ -91,6 +91,12 @@ func registerVecAMD64() bool {
 	if cpuLevel >= levelAVX512 {
 		v := *vecAt[levelAVX2]
 		v.dotF16 = func(a, b []uint16) float32 { return dotF16Split(a, b, dotF16x64AVX512) }
+		v.quantQ8_0L = func(dst []byte, x []float32) {
+			if nb := len(x) / 32; nb > 0 {
+				_ = dst[nb*q8LBlockBytes-1]
+				quantQ8_0LVNNI(&dst[0], &x[0], nb)
+			}
+		}
 		vecAt[levelAVX512] = &v
 	}
 	return true

@@ -310,23 +310,6 @@ func q4_0Lanes(vnni bool) *laneKernel {
 	return k
 }
 
-// q8_0LanesVNNI: dwords 0-3 then 4-7 of the 32 quants, offset by 128 to be
-// unsigned (the activations' corr removes 128*sum).
-func q8_0LanesVNNI() *laneKernel {
-	k := &laneKernel{name: "q8_0LanesVNNI", wbs: 34, vnni: true}
-	for i := 0; i < 8; i++ {
-		k.groups = append(k.groups, laneGroup{i, 4 * i})
-	}
-	k.weights = func(g *gen) {
-		transpose4(g, 2, 0, [4]int{16, 17, 18, 19})
-		transpose4(g, 18, 4, [4]int{16, 17, 18, 19})
-		for i := 0; i < 8; i++ {
-			g.i("VPXOR c80<>(SB), %s, %s", y(i), y(i))
-		}
-	}
-	return k
-}
-
 func emitLaneMask(g *gen) {
 	var b []byte
 	for n := 0; n <= 8; n++ {

@@ -14,15 +14,25 @@ type legacy struct {
 	wbs     int  // weight block bytes
 	vnni    bool // AVX512-VNNI (VPDPBUSD) instead of VPMADDUBSW+VPMADDWD
 	minTerm bool // Q4_1/Q5_1: add m*s per block
-	prep    func(g *gen, b int)
-	idot    func(g *gen, t, b, dst int)
+	// blockFMA adds each block to the accumulator with its own fused
+	// multiply-add, in block order, as ggml_vec_dot_q8_0_q8_0 (and
+	// tinyBLAS) do on x86, instead of summing a pair of blocks first.
+	blockFMA bool
+	// aStep and dOff: activation bytes per block and the offset of its
+	// float32 scale (40 and 32, the actQ8_0/actQ8_1 layouts, when zero).
+	aStep, dOff int
+	prep        func(g *gen, b int)
+	idot        func(g *gen, t, b, dst int)
 }
 
 func acc1(t int) int { return 12 + t }
 
 func (l *legacy) kernel() *kernel {
+	if l.aStep == 0 {
+		l.aStep, l.dOff = 40, 32
+	}
 	return &kernel{
-		name: l.name, wStep: l.wbs, aStep: 40, nShift: 5, pairs: true,
+		name: l.name, wStep: l.wbs, aStep: l.aStep, nShift: 5, pairs: true,
 		acc: acc1,
 		setup: func(g *gen, T int) {
 			if !l.vnni {
@@ -42,14 +52,18 @@ func (l *legacy) kernel() *kernel {
 					l.idot(g, t, b, p[b])
 					g.i("VCVTDQ2PS %s, %s", y(p[b]), y(p[b]))
 					if l.vnni {
-						g.i("VMULPS.BCST %s, %s, %s", act(t, 40*b+32), y(2+b), y(s[b]))
+						g.i("VMULPS.BCST %s, %s, %s", act(t, l.aStep*b+l.dOff), y(2+b), y(s[b]))
 					} else {
-						g.i("VBROADCASTSS %s, %s", act(t, 40*b+32), y(s[b]))
+						g.i("VBROADCASTSS %s, %s", act(t, l.aStep*b+l.dOff), y(s[b]))
 						g.i("VMULPS %s, %s, %s", y(2+b), y(s[b]), y(s[b]))
 					}
 				}
 				acc := y(12 + t)
-				if steps == 2 {
+				if l.blockFMA {
+					for b := 0; b < steps; b++ {
+						g.i("VFMADD231PS %s, %s, %s", y(p[b]), y(s[b]), acc)
+					}
+				} else if steps == 2 {
 					g.i("VMULPS Y7, Y6, Y10")
 					g.i("VFMADD231PS Y8, Y9, Y10")
 					if l.minTerm {
@@ -113,7 +127,7 @@ func corrected(g *gen, t, b, dst int, vnni bool) {
 }
 
 func q8_0AVX2() *kernel {
-	return (&legacy{name: "q8_0AVX2", wbs: 34,
+	return (&legacy{name: "q8_0AVX2", wbs: 34, blockFMA: true,
 		prep: func(g *gen, b int) {
 			g.i("VMOVDQU %d(R8), %s", 34*b+2, y(4+b))
 			g.i("VPABSB %s, %s", y(4+b), y(b))
@@ -123,6 +137,23 @@ func q8_0AVX2() *kernel {
 			g.i("VPSIGNB %s, %s, %s", y(4+b), y(dst), y(dst))
 			g.i("VPMADDUBSW %s, %s, %s", y(dst), y(b), y(dst))
 			g.i("VPMADDWD Y11, %s, %s", y(dst), y(dst))
+		},
+	}).kernel()
+}
+
+// q8_0VNNI is q8_0AVX2's arithmetic in fewer instructions: the weights
+// are offset by 128 once per block to be unsigned, and each token's
+// integer lanes start from the actQ8_0L layout's corrections
+// -128*sum(quants), so one VPDPBUSD gives ggml's eight lane sums.
+func q8_0VNNI() *kernel {
+	return (&legacy{name: "q8_0VNNI", wbs: 34, vnni: true, blockFMA: true, aStep: 72, dOff: 64,
+		prep: func(g *gen, b int) {
+			g.i("VMOVDQU %d(R8), %s", 34*b+2, y(b))
+			g.i("VPXOR c80<>(SB), %s, %s", y(b), y(b))
+		},
+		idot: func(g *gen, t, b, dst int) {
+			g.i("VMOVDQU %s, %s", act(t, 72*b+32), y(dst))
+			g.i("VPDPBUSD %s, %s, %s", act(t, 72*b), y(b), y(dst))
 		},
 	}).kernel()
 }

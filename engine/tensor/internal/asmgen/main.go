@@ -177,7 +177,7 @@ func generate() (asm, decl []byte, err error) {
 		for _, k := range kernels() {
 			add(k.name, T, k.emit)
 		}
-		for _, k := range []*laneKernel{q4_0Lanes(false), q4_0Lanes(true), q8_0LanesVNNI(), q4_KLanesVNNI()} {
+		for _, k := range []*laneKernel{q4_0Lanes(false), q4_0Lanes(true), q4_KLanesVNNI()} {
 			add(k.name, T, k.emit)
 		}
 		for _, k := range floatKernels() {
@@ -208,7 +208,7 @@ func generate() (asm, decl []byte, err error) {
 
 func kernels() []*kernel {
 	return []*kernel{
-		q8_0AVX2(),
+		q8_0AVX2(), q8_0VNNI(),
 		q4_0AVX2(), q4_0VNNI(),
 		q5_0AVX2(), q5_0VNNI(),
 		q4_1AVX2(false), q4_1AVX2(true),

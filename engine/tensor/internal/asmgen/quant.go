@@ -1,6 +1,9 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Activation quantizers, ggml-cpu's x86 algorithms (quantize_row_q8_0 and
 // q8_1 with AVX2; q8_K's reference, vectorized) writing the tensor
@@ -12,6 +15,9 @@ func quantOps() []vecop {
 		// then corr = -k*sum(qs) (q8_1: s = F16(d*sum(qs)) as float32).
 		{"quantQ8_0AVX2(dst *byte, x *float32, nb int, k int32)", q8Body(false)},
 		{"quantQ8_1AVX2(dst *byte, x *float32, nb int)", q8Body(true)},
+		// The actQ8_0L layout (AVX-512 VNNI): per 32 values qs[32], the
+		// eight lanes' corrections -128*sum(qs[4l:4l+4]) as int32, d.
+		{"quantQ8_0LVNNI(dst *byte, x *float32, nb int)", q8LBody()},
 		// Per 256 values: qs[256], bsums16, bsums32, d, zero padding.
 		{"quantQ8_KAVX2(dst *byte, x *float32, nb int)", q8KBody()},
 		// F16 rounding of n float32 values (n a multiple of 8), in place.
@@ -125,6 +131,26 @@ done:
 	VZEROUPPER
 	RET
 `
+	return s
+}
+
+// q8LBody is q8Body's quantizer writing actQ8_0L blocks: d at 64, and
+// the lanes' corrections (from the saturated int8 quants the kernels
+// multiply) at 32.
+func q8LBody() string {
+	s := q8Body(false)
+	s = strings.Replace(s, "VMOVSS X6, 32(DI)", "VMOVSS X6, 64(DI)", 1)
+	i := strings.Index(s, "	// Sum of the quants")
+	j := strings.Index(s, "	VPACKSSDW Y1, Y0, Y0")
+	s = s[:i] + s[j:]
+	s = strings.Replace(s, "	VMOVDQU Y0, (DI)\n", `	VMOVDQU Y0, (DI)
+	VPXOR Y4, Y4, Y4
+	VPDPBUSD Y0, Y13, Y4
+	VPSUBD Y4, Y12, Y4
+	VMOVDQU Y4, 32(DI)
+`, 1)
+	s = strings.Replace(s, "	VXORPS X12, X12, X12\n", "	VXORPS X12, X12, X12\n	VPBROADCASTD c80<>(SB), Y13\n", 1)
+	s = strings.Replace(s, "ADDQ $40, DI", "ADDQ $72, DI", 1)
 	return s
 }
 
