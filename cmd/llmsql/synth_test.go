@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/llmsql/llmsql/engine"
+	"github.com/llmsql/llmsql/engine/tensor"
 	"github.com/llmsql/llmsql/internal/testutil"
 )
 
@@ -53,20 +54,26 @@ func TestSynthMatchesLlamaCpp(t *testing.T) {
 	if code := run([]string{"quantize", f16, q8, "Q8_0"}, &out, &errb); code != 0 {
 		t.Fatalf("quantize failed (%d): %s", code, errb.String())
 	}
-	// Tolerances. F16 weights: 2e-2 (we measure about 3e-3). Q8_0 weights:
-	// the activations are rounded to 8 bits before every matmul, so a last-
-	// bit difference anywhere upstream can move a value by 1/127 of its
-	// block's largest; llama.cpp itself is not stable at that level: the
-	// llama.cpp in node-llama-cpp 3.21.1 gives logits 0.057 away from this
-	// reference on the same file, and we are about 0.10 away from both.
-	// The bound below catches a broken kernel (errors of whole units),
-	// and the greedy ids must agree wherever llama.cpp's choice was clear.
+	// Tolerances: the 2e-2 for both. Our kernels, norms, RoPE,
+	// attention and libm calls follow llama.cpp's AVX-512 build operation
+	// for operation, and on a CPU with AVX-512 (the reference's kind) the
+	// logits equal the reference's to the precision it was printed with,
+	// greedy ids included; there the bound is 1e-6. So do the pure-Go
+	// kernels. The AVX2 kernels' F16 products follow llama.cpp's AVX2
+	// build (8 lanes where AVX-512 has 16), which differs from the
+	// reference in the last bits, and with Q8_0 weights a last bit can
+	// move an activation by one 8-bit step.
+	exact := tensor.KernelLevel() != "avx2"
+	tol := 2e-2
+	if exact {
+		tol = 1e-6
+	}
 	cases := []struct {
 		path, logitsRef, greedyModel string
 		tol                          float64
 	}{
-		{f16, "ref/synth/synth_logits_once_f16.json", "synth-tinyllama-f16.gguf", 2e-2},
-		{q8, "ref/synth/synth_logits_once_q8_0.json", "synth-tinyllama-q8_0.gguf", 0.15},
+		{f16, "ref/synth/synth_logits_once_f16.json", "synth-tinyllama-f16.gguf", tol},
+		{q8, "ref/synth/synth_logits_once_q8_0.json", "synth-tinyllama-q8_0.gguf", tol},
 	}
 	for _, c := range cases {
 		t.Run(filepath.Base(c.path), func(t *testing.T) {
@@ -103,7 +110,7 @@ func TestSynthMatchesLlamaCpp(t *testing.T) {
 			for i, want := range g.GeneratedIDs {
 				// A step where llama.cpp's own top two were closer than 0.01
 				// may go either way; the comparison ends before it.
-				if g.Margins[i] < 0.01 {
+				if g.Margins[i] < 0.01 && !exact {
 					t.Logf("stopping the comparison at step %d (llama.cpp's margin %.4f)", i, g.Margins[i])
 					break
 				}

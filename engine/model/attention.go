@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/llmsql/llmsql/engine/kvcache"
+	"github.com/llmsql/llmsql/engine/libm"
 	"github.com/llmsql/llmsql/engine/quant"
 	"github.com/llmsql/llmsql/engine/tensor"
 )
@@ -16,7 +17,9 @@ import (
 // query row: the query is rounded to F16, scores are F16 dot products, and
 // the running weighted sum of values is kept in F16 and rescaled online as
 // the maximum score grows. Matching that order of rounding is what keeps
-// greedy decoding on the same tokens as llama.cpp's.
+// greedy decoding on the same tokens as llama.cpp's. The exponentials are
+// glibc's expf (engine/libm), which llama.cpp calls here, and the running
+// sum S*ms + vs is one fused multiply-add, as GCC compiles it.
 func (s *State) attention(kv *kvcache.Cache, layer int, b *Batch, q, out []float32) {
 	c := s.m.Config
 	n := b.Len()
@@ -71,14 +74,14 @@ func (s *State) attnRange(lo, hi int) {
 					sc := tensor.DotF32(keys[p*kvd+kvh*hd:][:hd], qh) * scale
 					ms, vs := float32(1), float32(1)
 					if sc > maxS {
-						ms = float32(math.Exp(float64(maxS - sc)))
+						ms = libm.Expf(maxS - sc)
 						maxS = sc
 						tensor.ScaleF32(o, ms)
 					} else {
-						vs = float32(math.Exp(float64(sc - maxS)))
+						vs = libm.Expf(sc - maxS)
 					}
 					tensor.Axpy(o, vals[p*kvd+kvh*hd:][:hd], vs)
-					sum = sum*ms + vs
+					sum = libm.Fmaf(sum, ms, vs) // S = S*ms + vs, fused by GCC
 				}
 			} else {
 				qh := s.q16[i*qd+h*hd:][:hd]
@@ -89,14 +92,14 @@ func (s *State) attnRange(lo, hi int) {
 					sc := tensor.DotF16(keys[p*kvd+kvh*hd:][:hd], qh) * scale
 					ms, vs := float32(1), float32(1)
 					if sc > maxS {
-						ms = float32(math.Exp(float64(maxS - sc)))
+						ms = libm.Expf(maxS - sc)
 						maxS = sc
 						tensor.ScaleF16(acc, ms)
 					} else {
-						vs = float32(math.Exp(float64(sc - maxS)))
+						vs = libm.Expf(sc - maxS)
 					}
 					tensor.MadF16(acc, vals[p*kvd+kvh*hd:][:hd], vs)
-					sum = sum*ms + vs
+					sum = libm.Fmaf(sum, ms, vs) // S = S*ms + vs, fused by GCC
 				}
 				for j, a := range acc {
 					o[j] = quant.FP16ToFP32(a)

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/llmsql/llmsql/engine/kvcache"
+	"github.com/llmsql/llmsql/engine/libm"
 	"github.com/llmsql/llmsql/engine/quant"
 	"github.com/llmsql/llmsql/engine/tensor"
 )
@@ -56,7 +57,6 @@ type State struct {
 	gate, up   []float32 // [n][FF]
 	out        []float32 // [n][Embd]: projection output
 	rows       []int     // batch indices whose logits are wanted
-	hidden     []float32 // [len(rows)][Embd]
 	logits     []float32 // [len(rows)][Vocab]
 	q16, acc16 []uint16  // F16 queries and value accumulators
 	ropeCos    []float32
@@ -140,6 +140,16 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 	}
 	s.ropeTables(b)
 
+	// The tokens that want logits, in batch order.
+	s.rows = s.rows[:0]
+	for i, want := range b.Logits {
+		if want {
+			s.rows = append(s.rows, i)
+		}
+	}
+	nr := len(s.rows)
+
+	last := len(m.Blocks) - 1
 	for li := range m.Blocks {
 		l := &m.Blocks[li]
 		s.rmsNorm(xb, x, l.AttnNorm, n, c.Embd)
@@ -160,6 +170,21 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 		s.storeKV(kv, li, b, k, v)
 		s.attention(kv, li, b, q, att)
 		s.pool.MatMulMixed(out, l.O, att, n, nd)
+		if li == last {
+			// Past the last attention only the rows that want logits
+			// matter (the cache already holds every token's keys and
+			// values), so, like llama.cpp, the last feed-forward runs on
+			// those rows alone. llama.cpp then has a single row in the
+			// usual case, which takes its single-token matmul path; the
+			// decode kernels are that path, so these rows use them.
+			s.keepRows(x, out, c.Embd)
+			n, nd = nr, nr
+			x, xb, out = x[:n*c.Embd], xb[:n*c.Embd], out[:n*c.Embd]
+			gate, up = gate[:n*c.FF], up[:n*c.FF]
+			if n == 0 {
+				break
+			}
+		}
 		add(x, out)
 
 		s.rmsNorm(xb, x, l.FFNNorm, n, c.Embd)
@@ -174,37 +199,27 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 			kv.SetLen(int(b.Seq[i]), int(p))
 		}
 	}
-
-	// Logits only for the tokens that want them.
-	s.rows = s.rows[:0]
-	for i, want := range b.Logits {
-		if want {
-			s.rows = append(s.rows, i)
-		}
-	}
-	nr := len(s.rows)
 	if nr == 0 {
 		return nil, nil
-	}
-	if cap(s.hidden) < nr*c.Embd {
-		s.hidden = make([]float32, nr*c.Embd)
 	}
 	if cap(s.logits) < nr*m.Vocab {
 		s.logits = make([]float32, nr*m.Vocab)
 	}
-	hidden, logits := s.hidden[:nr*c.Embd], s.logits[:nr*m.Vocab]
+	logits := s.logits[:nr*m.Vocab]
+	s.rmsNorm(xb, x, m.OutputNorm, nr, c.Embd)
+	s.pool.MatMulMixed(logits, m.Output, xb, nr, nr)
+	return logits, nil
+}
+
+// keepRows moves the rows of x and out listed in s.rows to the front, in
+// order (each row moves to a lower or equal index, so in place is safe).
+func (s *State) keepRows(x, out []float32, d int) {
 	for j, i := range s.rows {
-		copy(hidden[j*c.Embd:(j+1)*c.Embd], x[i*c.Embd:(i+1)*c.Embd])
-	}
-	s.rmsNorm(hidden, hidden, m.OutputNorm, nr, c.Embd)
-	ndr := 0 // decode tokens among the rows: they come first, as in the batch
-	for _, i := range s.rows {
-		if i < b.Decode {
-			ndr++
+		if i != j {
+			copy(x[j*d:(j+1)*d], x[i*d:(i+1)*d])
+			copy(out[j*d:(j+1)*d], out[i*d:(i+1)*d])
 		}
 	}
-	s.pool.MatMulMixed(logits, m.Output, hidden, nr, ndr)
-	return logits, nil
 }
 
 // checkBatch makes sure every sequence continues where its cache ends,
@@ -274,7 +289,8 @@ func (s *State) swigluRange(lo, hi int) {
 
 // ropeTables fills the cos/sin of every batch token's position the way
 // ggml_rope_cache_init does: theta advances by repeated multiplication in
-// float32, which is what makes our rotations bit-compatible with its.
+// float32, and the cosines and sines are glibc's cosf and sinf, which is
+// what makes our rotations bit-compatible with its.
 func (s *State) ropeTables(b *Batch) {
 	c := s.m.Config
 	half := c.RopeDims / 2
@@ -288,8 +304,8 @@ func (s *State) ropeTables(b *Batch) {
 				t /= s.m.RopeFreqs[j]
 			}
 			t *= c.RopeScale
-			cs[j] = float32(math.Cos(float64(t)))
-			sn[j] = float32(math.Sin(float64(t)))
+			cs[j] = libm.Cosf(t)
+			sn[j] = libm.Sinf(t)
 			theta *= thetaScale
 		}
 	}
@@ -311,9 +327,11 @@ func (s *State) rope(x []float32, n, heads int) {
 				} else {
 					a, b = 2*j, 2*j+1
 				}
+				// GCC compiles ggml's x0*cos - x1*sin and x0*sin + x1*cos
+				// with the first product fused into the add.
 				x0, x1 := v[a], v[b]
-				v[a] = x0*cs[j] - x1*sn[j]
-				v[b] = x0*sn[j] + x1*cs[j]
+				v[a] = libm.Fmaf(x0, cs[j], -(x1 * sn[j]))
+				v[b] = libm.Fmaf(x0, sn[j], x1*cs[j])
 			}
 		}
 	}
@@ -368,7 +386,7 @@ func swiglu(gate, up []float32) {
 	}
 	for i := n; i < len(gate); i++ {
 		g := gate[i]
-		gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+		gate[i] = g / (1 + libm.Expf(-g)) * up[i]
 	}
 }
 
@@ -376,12 +394,12 @@ func swiglu(gate, up []float32) {
 // degree-5 polynomial on the reduced argument, scaled by 2^n.
 func vExpf(x float32) float32 {
 	const r = 0x1.8p23
-	z := fma32(x, 0x1.715476p+0, r)
+	z := libm.Fmaf(x, 0x1.715476p+0, r)
 	n := z - r
 	b := fnma32(n, 0x1.7f7d1cp-20, fnma32(n, 0x1.62e4p-1, x))
 	u := b * b
-	j := fma32(fma32(fma32(0x1.0e4020p-7, b, 0x1.573e2ep-5), u, fma32(0x1.555e66p-3, b, 0x1.fffdb6p-2)), u,
-		fma32(0x1.ffffecp-1, b, 1))
+	j := libm.Fmaf(libm.Fmaf(libm.Fmaf(0x1.0e4020p-7, b, 0x1.573e2ep-5), u, libm.Fmaf(0x1.555e66p-3, b, 0x1.fffdb6p-2)), u,
+		libm.Fmaf(0x1.ffffecp-1, b, 1))
 	if n > 192 {
 		return float32(math.Inf(1))
 	}
@@ -391,7 +409,5 @@ func vExpf(x float32) float32 {
 	return float32(math.Ldexp(float64(j), int(n)))
 }
 
-func fma32(a, b, c float32) float32 { return float32(math.FMA(float64(a), float64(b), float64(c))) }
-
 // fnma32 is c - a*b with one rounding, like VFNMADD.
-func fnma32(a, b, c float32) float32 { return float32(math.FMA(-float64(a), float64(b), float64(c))) }
+func fnma32(a, b, c float32) float32 { return libm.Fmaf(-a, b, c) }

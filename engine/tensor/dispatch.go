@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/llmsql/llmsql/engine/gguf"
+	"github.com/llmsql/llmsql/engine/libm"
 )
 
 // level is a kernel implementation level; higher levels need more CPU
@@ -173,3 +174,6 @@ func SetLevel(name string) (restore func(), err error) {
 	prev := curLevel.Swap(int32(l))
 	return func() { curLevel.Store(prev) }, nil
 }
+
+// fma32 is x*y+z rounded once, as the assembly's FMA instructions do.
+func fma32(x, y, z float32) float32 { return libm.Fmaf(x, y, z) }

@@ -1,18 +1,19 @@
-package tensor
+package libm
 
 import (
 	"math"
 	"math/big"
+	"math/rand/v2"
 	"testing"
 )
 
-// TestFMA32 checks fma32 against exact rational arithmetic rounded once.
-func TestFMA32(t *testing.T) {
-	rng := newRand(14)
+// TestFmaf checks Fmaf against exact rational arithmetic rounded once.
+func TestFmaf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 0))
 	check := func(x, y, z float32) {
 		want := exactFMA32(x, y, z)
-		if got := fma32(x, y, z); math.Float32bits(got) != math.Float32bits(want) {
-			t.Fatalf("fma32(%g, %g, %g) = %g, want %g", x, y, z, got, want)
+		if got := Fmaf(x, y, z); math.Float32bits(got) != math.Float32bits(want) {
+			t.Fatalf("Fmaf(%g, %g, %g) = %g, want %g", x, y, z, got, want)
 		}
 	}
 	for i := 0; i < 100000; i++ {

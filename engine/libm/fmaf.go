@@ -1,12 +1,13 @@
-package tensor
+package libm
 
 import "math"
 
-// fma32 is x*y+z rounded once to float32, as the FMA instructions of the
-// assembly kernels compute it. The product is exact in float64; the sum is
+// Fmaf is x*y+z rounded once to float32, like C's fmaf and the FMA
+// instructions (llama.cpp's kernels use them, and GCC fuses a*b+c into
+// them). math.FMA rounded to float32 would round twice. The product is exact in float64; the sum is
 // computed with its exact error (TwoSum) and rounded to odd in float64,
 // which makes the final rounding to float32 correct (53 >= 2*24+2 bits).
-func fma32(x, y, z float32) float32 {
+func Fmaf(x, y, z float32) float32 {
 	p := float64(x) * float64(y)
 	zz := float64(z)
 	s := p + zz
