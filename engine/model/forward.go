@@ -190,7 +190,7 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 		s.rmsNorm(xb, x, l.FFNNorm, n, c.Embd)
 		s.pool.MatMulMixed(gate, l.Gate, xb, n, nd)
 		s.pool.MatMulMixed(up, l.Up, xb, n, nd)
-		s.pool.Parallel(n, 1, s.swigluFn)
+		s.pool.Parallel(n*s.swigluChunks(), 1, s.swigluFn)
 		s.pool.MatMulMixed(out, l.Down, gate, n, nd)
 		add(x, out)
 	}
@@ -281,10 +281,22 @@ func (s *State) normRange(lo, hi int) {
 	}
 }
 
-// swigluRange applies SwiGLU to the feed-forward rows [lo, hi).
+// swigluChunk is how many feed-forward values one SwiGLU work item
+// covers: a multiple of 16, so that chunks keep ggml's runs of 16.
+const swigluChunk = 1024
+
+func (s *State) swigluChunks() int { return (s.m.FF + swigluChunk - 1) / swigluChunk }
+
+// swigluRange applies SwiGLU to the work items [lo, hi): chunks of
+// swigluChunk values of a row, so that a single decode row spreads over
+// the threads too.
 func (s *State) swigluRange(lo, hi int) {
-	ff := s.m.FF
-	swiglu(s.gate[lo*ff:hi*ff], s.up[lo*ff:hi*ff])
+	ff, per := s.m.FF, s.swigluChunks()
+	for it := lo; it < hi; it++ {
+		r, c := it/per, it%per
+		c0, c1 := c*swigluChunk, min((c+1)*swigluChunk, ff)
+		swiglu(s.gate[r*ff:(r+1)*ff], s.up[r*ff:(r+1)*ff], c0, c1)
+	}
 }
 
 // ropeTables fills the cos/sin of every batch token's position the way
@@ -377,14 +389,15 @@ func add(dst, src []float32) {
 // does (ggml_vec_swiglu_f32): runs of 16 through its vectorised expf, the
 // rest through expf. The two differ in the last bits, and a last bit is
 // enough to flip how an activation rounds when it is quantized to 8 bits
-// for the next matmul, so we follow the same split on every machine.
-func swiglu(gate, up []float32) {
-	n := len(gate) &^ 15
-	for i := 0; i < n; i++ {
+// for the next matmul, so we follow the same split on every machine. gate
+// and up are one row; lo and hi bound the values done here.
+func swiglu(gate, up []float32, lo, hi int) {
+	n := len(gate) &^ 15 // the row's runs of 16; the rest goes through expf
+	for i := lo; i < min(hi, n); i++ {
 		g := gate[i]
 		gate[i] = g / (1 + vExpf(-g)) * up[i]
 	}
-	for i := n; i < len(gate); i++ {
+	for i := max(lo, n); i < hi; i++ {
 		g := gate[i]
 		gate[i] = g / (1 + libm.Expf(-g)) * up[i]
 	}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/llmsql/llmsql/engine/gguf"
 	"github.com/llmsql/llmsql/engine/quant"
@@ -86,7 +87,27 @@ func Load(f *gguf.File) (*Model, error) {
 		return nil, b.err
 	}
 	m.WeightBytes = b.bytes
+	m.pack()
 	return m, nil
+}
+
+// pack repacks the matrices the packed kernels serve (tensor.Pack), a
+// layer per goroutine. The embedding keeps its layout for row lookups,
+// and so does the output matrix when it is the embedding.
+func (m *Model) pack() {
+	var wg sync.WaitGroup
+	if m.Output.Data == nil || &m.Output.Data[0] != &m.Embed.Data[0] {
+		wg.Go(func() { m.Output = tensor.Pack(m.Output) })
+	}
+	for i := range m.Blocks {
+		l := &m.Blocks[i]
+		wg.Go(func() {
+			for _, w := range []*tensor.Matrix{&l.Q, &l.K, &l.V, &l.O, &l.Gate, &l.Up, &l.Down} {
+				*w = tensor.Pack(*w)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // binder looks tensors up by name, checks their shapes and types, and keeps

@@ -64,6 +64,7 @@ func registerAMD64() bool {
 		register(t, levelAVX512, im)
 	}
 	registerDecode(gguf.TypeQ4_0, levelAVX512, q(actQ8_0, q4_0VNNIx1, q4_0VNNIx2, q4_0VNNIx3, q4_0VNNIx4, dotQ4_0))
+	packedFormats[gguf.TypeQ4_0].impls[levelAVX512] = q(actQ8_0, q4_0x8VNNIx1, q4_0x8VNNIx2, q4_0x8VNNIx3, q4_0x8VNNIx4, nil)
 	registerDecode(gguf.TypeQ4_K, levelAVX512, avx2[gguf.TypeQ4_K])
 	return true
 }

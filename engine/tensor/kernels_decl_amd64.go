@@ -71,6 +71,9 @@ func f16AVX512x1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Point
 func bf16AVX512x1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
+func q4_0x8VNNIx1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
 func q8_0AVX2x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
@@ -135,6 +138,9 @@ func f16AVX512x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Point
 
 //go:noescape
 func bf16AVX512x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q4_0x8VNNIx2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
 func q8_0AVX2x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
@@ -203,6 +209,9 @@ func f16AVX512x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Point
 func bf16AVX512x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
+func q4_0x8VNNIx3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
 func q8_0AVX2x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
@@ -267,6 +276,9 @@ func f16AVX512x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Point
 
 //go:noescape
 func bf16AVX512x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q4_0x8VNNIx4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
 func dotF16AVX2(a, b *uint16, n int) float32

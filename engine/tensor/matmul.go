@@ -42,6 +42,9 @@ func (p *Pool) matmul(out []float32, m Matrix, x []float32, nTok int, decode boo
 	if !ok {
 		panic(fmt.Sprintf("tensor: MatMul with unsupported weight type %s", m.Type))
 	}
+	if m.Packed {
+		f = packedFormats[m.Type]
+	}
 	if err := m.Check(); err != nil {
 		panic(err.Error())
 	}

@@ -32,11 +32,13 @@ import (
 )
 
 // Matrix is a weight matrix stored row-major in a ggml type: Rows rows of
-// Cols elements, each row Type.RowSize(Cols) bytes.
+// Cols elements, each row Type.RowSize(Cols) bytes. A Packed matrix (see
+// Pack) holds the same bytes interleaved in groups of eight rows.
 type Matrix struct {
 	Type       gguf.GGMLType
 	Rows, Cols int
 	Data       []byte
+	Packed     bool
 }
 
 // Supported reports whether t can be used as a weight type.
@@ -55,6 +57,9 @@ func (m Matrix) Check() error {
 	if m.Rows < 0 || m.Cols < 0 {
 		return fmt.Errorf("tensor: negative matrix shape %dx%d", m.Rows, m.Cols)
 	}
+	if m.Packed && (packedFormats[m.Type] == nil || m.Rows%8 != 0) {
+		return fmt.Errorf("tensor: no packed %s layout for %d rows", m.Type, m.Rows)
+	}
 	if m.Cols%f.block != 0 {
 		return fmt.Errorf("tensor: %s row of %d elements is not a whole number of %d-element blocks", m.Type, m.Cols, f.block)
 	}
@@ -67,8 +72,11 @@ func (m Matrix) Check() error {
 // RowSize is the number of bytes of one row.
 func (m Matrix) RowSize() int { return m.Type.RowSize(m.Cols) }
 
-// Row returns the bytes of row r.
+// Row returns the bytes of row r of an unpacked matrix.
 func (m Matrix) Row(r int) []byte {
+	if m.Packed {
+		panic("tensor: Row of a packed matrix")
+	}
 	rs := m.RowSize()
 	return m.Data[r*rs : (r+1)*rs]
 }

@@ -1,0 +1,90 @@
+package main
+
+import "fmt"
+
+// Packed kernels read weights that the tensor package repacked at load
+// (pack.go): eight rows interleaved, so that one 32-byte load holds four
+// quant bytes of each of the eight rows. Lane r of every vector is row r:
+// a VPDPBUSD against four activation quants broadcast from memory adds one
+// row's products per lane, and the float work (convert, scale, accumulate)
+// then covers eight rows at once, with no transposition at run time.
+//
+// q4_0x8VNNI: per group of eight rows and per block, 144 bytes: the eight
+// F16 scales, then for g = 0..3 the rows' quant bytes 4g..4g+3. Low
+// nibbles are elements 4g..4g+3, high nibbles 16+4g..16+4g+3 (ggml's
+// order). The activations are actQ8_0 with corr = -8*sum(qs), which
+// removes Q4_0's offset of 8.
+//
+// Registers: SI the group, R8 its current block, BX the group stride, CX
+// groups left, DX blocks left, AX the first token's block, R9 its row,
+// R10/R11 aStride and 3*aStride, DI the output, R12/R13 oStride and
+// 3*oStride. Y0 the scales, Y1..Y8 the unpacked quants, Y9/Y10 two
+// integer chains (so the eight VPDPBUSDs are not one dependency chain),
+// Y11 the scales times the token's, Y12..Y15 the tokens' sums, Y16 0x0f.
+func q4_0x8VNNI(g *gen, T int) string {
+	name := fmt.Sprintf("q4_0x8VNNIx%d", T)
+	g.raw(fmt.Sprintf("\n// func %s(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)\n", name))
+	g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-64\n", name))
+	g.i("MOVQ w+0(FP), SI")
+	g.i("MOVQ wStride+8(FP), BX")
+	g.i("SHLQ $3, BX")
+	g.i("MOVQ nRows+16(FP), CX")
+	g.i("SHRQ $3, CX")
+	g.i("MOVQ a+32(FP), R9")
+	g.i("MOVQ aStride+40(FP), R10")
+	g.i("LEAQ (R10)(R10*2), R11")
+	g.i("MOVQ out+48(FP), DI")
+	g.i("MOVQ oStride+56(FP), R12")
+	g.i("LEAQ (R12)(R12*2), R13")
+	g.i("VMOVDQU64 c0f<>(SB), Y16")
+	g.i("TESTQ CX, CX")
+	g.i("JLE done")
+	g.label("group")
+	g.i("MOVQ SI, R8")
+	g.i("MOVQ R9, AX")
+	g.i("MOVQ n+24(FP), DX")
+	g.i("SHRQ $5, DX")
+	for t := 0; t < T; t++ {
+		g.i("VXORPS %s, %s, %s", y(12+t), y(12+t), y(12+t))
+	}
+	g.i("TESTQ DX, DX")
+	g.i("JZ store")
+	g.label("block")
+	g.i("VCVTPH2PS (R8), Y0")
+	for q := 0; q < 4; q++ {
+		g.i("VMOVDQU %d(R8), %s", 16+32*q, y(1+q))
+	}
+	for q := 0; q < 4; q++ {
+		g.i("VPSRLW $4, %s, %s", y(1+q), y(5+q))
+	}
+	for q := 0; q < 8; q++ {
+		g.i("VPANDD Y16, %s, %s", y(1+q), y(1+q))
+	}
+	for t := 0; t < T; t++ {
+		g.i("VPBROADCASTD %s, Y9", act(t, 36))
+		g.i("VPXOR Y10, Y10, Y10")
+		for q := 0; q < 8; q++ {
+			g.i("VPDPBUSD.BCST %s, %s, %s", act(t, 4*q), y(1+q), y(9+q%2))
+		}
+		g.i("VPADDD Y10, Y9, Y9")
+		g.i("VCVTDQ2PS Y9, Y9")
+		g.i("VMULPS.BCST %s, Y0, Y11", act(t, 32))
+		g.i("VFMADD231PS Y11, Y9, %s", y(12+t))
+	}
+	g.i("ADDQ $144, R8")
+	g.i("ADDQ $40, AX")
+	g.i("DECQ DX")
+	g.i("JNZ block")
+	g.label("store")
+	for t := 0; t < T; t++ {
+		g.i("VMOVUPS %s, %s", y(12+t), out(t))
+	}
+	g.i("ADDQ BX, SI")
+	g.i("ADDQ $32, DI")
+	g.i("DECQ CX")
+	g.i("JNZ group")
+	g.label("done")
+	g.i("VZEROUPPER")
+	g.i("RET")
+	return name
+}

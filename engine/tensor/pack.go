@@ -1,0 +1,123 @@
+package tensor
+
+import (
+	"encoding/binary"
+	"os"
+	"unsafe"
+
+	"github.com/llmsql/llmsql/engine/gguf"
+)
+
+// Packed matrices hold their rows interleaved in groups of eight, the
+// layout of the packed kernels (see internal/asmgen/packed.go): one load
+// brings four quants of each of eight rows, so the kernel scales and
+// accumulates eight rows with each float instruction and needs no
+// transposition at run time. That is what lets Q4_0 decoding stream
+// weights at memory speed. llama.cpp repacks Q4_0 the same way for the
+// same reason.
+//
+// Q4_0 x8: per group of eight rows and per block, 144 bytes: the eight
+// rows' F16 scales, then, for g = 0..3, bytes 4g..4g+3 of each row's
+// quants.
+
+// packedFormats are the formats of packed matrices, by weight type.
+var packedFormats = map[gguf.GGMLType]*format{
+	gguf.TypeQ4_0: {block: 32, blockBytes: 18, corr: 8, impls: [numLevels]*impl{
+		levelGo: {act: actQ8_0, chunk: 1, tiles: [4]tileFn{q4_0x8Go(1), q4_0x8Go(2), q4_0x8Go(3), q4_0x8Go(4)}},
+	}},
+}
+
+// packOK says whether Pack packs type t here: only where the CPU runs the
+// packed kernel (below that, the pure-Go kernel serves, which is right but
+// slower than the unpacked assembly), and not with LLMSQL_PACK=0.
+func packOK(t gguf.GGMLType) bool {
+	f, ok := packedFormats[t]
+	if !ok || os.Getenv("LLMSQL_PACK") == "0" {
+		return false
+	}
+	for l := levelGo + 1; l <= cpuLevel; l++ {
+		if f.impls[l] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Pack returns m repacked for the packed kernels when this CPU has them
+// for m's type and m's rows come in whole groups of eight, and m itself
+// otherwise. The packed copy is allocated; m's data is not kept.
+func Pack(m Matrix) Matrix {
+	if !packOK(m.Type) {
+		return m
+	}
+	return packMatrix(m)
+}
+
+// packMatrix packs m whatever the CPU (tests use it everywhere).
+func packMatrix(m Matrix) Matrix {
+	if m.Packed || m.Rows%8 != 0 || m.Rows == 0 || packedFormats[m.Type] == nil || m.Check() != nil {
+		return m
+	}
+	p := m
+	p.Data = make([]byte, m.Rows*m.RowSize())
+	p.Packed = true
+	switch m.Type {
+	case gguf.TypeQ4_0:
+		packQ4_0(p.Data, m.Data, m.Rows, m.Cols)
+	}
+	return p
+}
+
+func packQ4_0(dst, src []byte, rows, cols int) {
+	nb := cols / 32
+	rs := nb * 18
+	for g := 0; g < rows/8; g++ {
+		for b := 0; b < nb; b++ {
+			o := dst[(g*nb+b)*144:][:144]
+			for r := 0; r < 8; r++ {
+				blk := src[(8*g+r)*rs+b*18:][:18]
+				copy(o[2*r:], blk[:2])
+				for q := 0; q < 4; q++ {
+					copy(o[16+32*q+4*r:][:4], blk[2+4*q:])
+				}
+			}
+		}
+	}
+}
+
+// q4_0x8Go is the packed Q4_0 kernel in Go, for T tokens: per row, the
+// block's integer dot product (offset removed by the activations'
+// correction), then acc = fma(float(dot), d_row*d_token, acc), as the
+// assembly's lanes compute it.
+func q4_0x8Go(T int) tileFn {
+	return func(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr) {
+		nb := n / 32
+		gs := 8 * int(wStride)
+		ws := unsafe.Slice((*byte)(w), nRows/8*gs)
+		for g := 0; g < nRows/8; g++ {
+			for t := 0; t < T; t++ {
+				act := unsafe.Slice((*byte)(unsafe.Add(a, uintptr(t)*aStride)), nb*q8BlockBytes)
+				var acc [8]float32
+				for b := 0; b < nb; b++ {
+					blk := ws[g*gs+b*144:][:144]
+					ab := act[b*q8BlockBytes:][:q8BlockBytes]
+					da := getF32(ab[32:])
+					corr := int32(binary.LittleEndian.Uint32(ab[36:]))
+					for r := 0; r < 8; r++ {
+						s := corr
+						for q := 0; q < 4; q++ {
+							for i := 0; i < 4; i++ {
+								v := blk[16+32*q+4*r+i]
+								s += int32(v&15)*int32(int8(ab[4*q+i])) + int32(v>>4)*int32(int8(ab[16+4*q+i]))
+							}
+						}
+						dw := halfToFloat(binary.LittleEndian.Uint16(blk[2*r:]))
+						acc[r] = fma32(float32(s), dw*da, acc[r])
+					}
+				}
+				o := unsafe.Slice((*float32)(unsafe.Add(out, uintptr(t)*oStride+uintptr(32*g))), 8)
+				copy(o, acc[:])
+			}
+		}
+	}
+}
