@@ -17,12 +17,17 @@
 //
 // The assembly kernels compute a tile of weight rows against up to four
 // tokens per call, so each weight block is decoded once for several
-// tokens. For Q4_0, Q8_0 and Q4_K the AVX-512 kernels (Q4_0 also AVX2)
+// tokens. For Q4_0 and Q4_K the AVX-512 prompt kernels (Q4_0 also AVX2)
 // transpose eight rows into vector lanes on the fly, which applies the
-// block scales to eight rows at once. Every tile shape performs the same
-// float operations for a given row and token, so a token's result does not
-// depend on the batch it was computed in or on the thread count: within a
-// level, MatMul is deterministic and equals Vec.Dot bit for bit.
+// block scales to eight rows at once; Q4_0 matrices repacked at load
+// (Pack) get that without the transposition. Every tile shape performs
+// the same float operations for a given row and token, so a token's
+// result does not depend on the batch it was computed in or on the thread
+// count: within a level, MatMul is deterministic.
+//
+// Q8_0, F16 and F32 products follow llama.cpp's own order of operations
+// exactly (ggmlorder.go), so that models in those formats reproduce its
+// logits bit for bit.
 package tensor
 
 import (
