@@ -393,34 +393,11 @@ func add(dst, src []float32) {
 // and up are one row; lo and hi bound the values done here.
 func swiglu(gate, up []float32, lo, hi int) {
 	n := len(gate) &^ 15 // the row's runs of 16; the rest goes through expf
-	for i := lo; i < min(hi, n); i++ {
-		g := gate[i]
-		gate[i] = g / (1 + vExpf(-g)) * up[i]
+	if e := min(hi, n); lo < e {
+		tensor.SwiGLU16(gate[lo:e], up[lo:e])
 	}
 	for i := max(lo, n); i < hi; i++ {
 		g := gate[i]
 		gate[i] = g / (1 + libm.Expf(-g)) * up[i]
 	}
 }
-
-// vExpf is ggml_v_expf for AVX-512 (after ARM's optimized routines): a
-// degree-5 polynomial on the reduced argument, scaled by 2^n.
-func vExpf(x float32) float32 {
-	const r = 0x1.8p23
-	z := libm.Fmaf(x, 0x1.715476p+0, r)
-	n := z - r
-	b := fnma32(n, 0x1.7f7d1cp-20, fnma32(n, 0x1.62e4p-1, x))
-	u := b * b
-	j := libm.Fmaf(libm.Fmaf(libm.Fmaf(0x1.0e4020p-7, b, 0x1.573e2ep-5), u, libm.Fmaf(0x1.555e66p-3, b, 0x1.fffdb6p-2)), u,
-		libm.Fmaf(0x1.ffffecp-1, b, 1))
-	if n > 192 {
-		return float32(math.Inf(1))
-	}
-	if n < -192 {
-		return 0
-	}
-	return float32(math.Ldexp(float64(j), int(n)))
-}
-
-// fnma32 is c - a*b with one rounding, like VFNMADD.
-func fnma32(a, b, c float32) float32 { return libm.Fmaf(-a, b, c) }

@@ -12,6 +12,7 @@ type vecFuncs struct {
 	dotF32   func(a, b []float32) float32
 	axpy     func(y, x []float32, a float32)
 	scaleF32 func(y []float32, v float32)
+	swiglu16 func(gate, up []float32)
 
 	// Activation conversions (act.go), nil where the Go loops serve.
 	quantQ8_0  func(dst []byte, x []float32, k int32)
@@ -23,7 +24,7 @@ type vecFuncs struct {
 
 var vecAt = [numLevels]*vecFuncs{levelGo: {
 	dotF16: dotF16Go, madF16: madF16Go, madF32: madF32Go, scaleF16: scaleF16Go,
-	dotF32: dotF32Go, axpy: axpyGo, scaleF32: scaleF32Go,
+	dotF32: dotF32Go, axpy: axpyGo, scaleF32: scaleF32Go, swiglu16: swiglu16Go,
 }}
 
 func vecs() *vecFuncs {

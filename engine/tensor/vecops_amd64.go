@@ -77,6 +77,7 @@ func registerVecAMD64() bool {
 				quantQ8_KAVX2(&dst[0], &x[0], nb)
 			}
 		},
+		swiglu16: swiglu16With(swiglu16AVX2),
 		roundF16: func(dst []byte, x []float32) {
 			n := len(x) &^ 7
 			_ = dst[4*len(x)-1]
@@ -91,6 +92,7 @@ func registerVecAMD64() bool {
 	if cpuLevel >= levelAVX512 {
 		v := *vecAt[levelAVX2]
 		v.dotF16 = func(a, b []uint16) float32 { return dotF16Split(a, b, dotF16x64AVX512) }
+		v.swiglu16 = swiglu16With(swiglu16AVX512)
 		v.quantQ8_0L = func(dst []byte, x []float32) {
 			if nb := len(x) / 32; nb > 0 {
 				_ = dst[nb*q8LBlockBytes-1]
