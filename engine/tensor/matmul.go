@@ -155,10 +155,15 @@ func (j *matmulJob) rows(lo, hi int) {
 	}
 	nAsm := n / im.chunk * im.chunk
 	w := unsafe.Pointer(unsafe.SliceData(m.Data[lo*rs:]))
+	stride := uintptr(rs)
+	if j.f.group != nil { // packed: groups of eight rows
+		gs := j.f.group(n)
+		w, stride = unsafe.Pointer(unsafe.SliceData(m.Data[lo/8*gs:])), uintptr(gs)
+	}
 	for t0 := 0; t0 < j.nTok; t0 += 4 {
 		T := min(4, j.nTok-t0)
 		if nAsm > 0 {
-			im.tiles[T-1](w, uintptr(rs), hi-lo, nAsm,
+			im.tiles[T-1](w, stride, hi-lo, nAsm,
 				unsafe.Pointer(&j.act[t0*j.actRow]), uintptr(j.actRow),
 				unsafe.Pointer(&j.out[t0*m.Rows+lo]), uintptr(4*m.Rows))
 		} else {

@@ -19,12 +19,29 @@ import (
 // Q4_0 x8: per group of eight rows and per block, 144 bytes: the eight
 // rows' F16 scales, then, for g = 0..3, bytes 4g..4g+3 of each row's
 // quants.
+//
+// Q4_K x8: per group and per 256-value block, 1248 bytes: the eight d
+// (F16), the eight dmin (F16), the 6-bit scales as bytes [sub-block][row]
+// (64), the mins as int16 pairs [pair p][row](min 2p, min 2p+1) (128, for
+// VPDPWSSD against the activations' sums), then for q = 0..31 bytes
+// 4q..4q+3 of each row's quants (1024). Low nibbles of bytes 32i..32i+31 belong to
+// sub-block 2i, high nibbles to 2i+1.
+//
+// The kernels take the group stride (bytes per eight rows) as wStride.
 
-// packedFormats are the formats of packed matrices, by weight type.
+const q4KGroupBlock = 1248
+
+// packedFormats are the formats of packed matrices, by weight type; group
+// is the bytes of a group of eight rows of cols values.
 var packedFormats = map[gguf.GGMLType]*format{
-	gguf.TypeQ4_0: {block: 32, blockBytes: 18, corr: 8, impls: [numLevels]*impl{
-		levelGo: {act: actQ8_0, chunk: 1, tiles: [4]tileFn{q4_0x8Go(1), q4_0x8Go(2), q4_0x8Go(3), q4_0x8Go(4)}},
-	}},
+	gguf.TypeQ4_0: {block: 32, blockBytes: 18, corr: 8, group: func(cols int) int { return cols / 32 * 144 },
+		impls: [numLevels]*impl{
+			levelGo: {act: actQ8_0, chunk: 1, tiles: [4]tileFn{q4_0x8Go(1), q4_0x8Go(2), q4_0x8Go(3), q4_0x8Go(4)}},
+		}},
+	gguf.TypeQ4_K: {block: 256, blockBytes: 144, group: func(cols int) int { return cols / 256 * q4KGroupBlock },
+		impls: [numLevels]*impl{
+			levelGo: {act: actQ8_K, chunk: 1, tiles: [4]tileFn{q4_Kx8Go(1), q4_Kx8Go(2), q4_Kx8Go(3), q4_Kx8Go(4)}},
+		}},
 }
 
 // packOK says whether Pack packs type t here: only where the CPU runs the
@@ -59,11 +76,13 @@ func packMatrix(m Matrix) Matrix {
 		return m
 	}
 	p := m
-	p.Data = make([]byte, m.Rows*m.RowSize())
+	p.Data = make([]byte, m.Rows/8*packedFormats[m.Type].group(m.Cols))
 	p.Packed = true
 	switch m.Type {
 	case gguf.TypeQ4_0:
 		packQ4_0(p.Data, m.Data, m.Rows, m.Cols)
+	case gguf.TypeQ4_K:
+		packQ4_K(p.Data, m.Data, m.Rows, m.Cols)
 	}
 	return p
 }
@@ -85,6 +104,75 @@ func packQ4_0(dst, src []byte, rows, cols int) {
 	}
 }
 
+func packQ4_K(dst, src []byte, rows, cols int) {
+	nb := cols / 256
+	rs := nb * 144
+	for g := 0; g < rows/8; g++ {
+		for b := 0; b < nb; b++ {
+			o := dst[(g*nb+b)*q4KGroupBlock:][:q4KGroupBlock]
+			for r := 0; r < 8; r++ {
+				blk := src[(8*g+r)*rs+b*144:][:144]
+				copy(o[2*r:], blk[0:2])
+				copy(o[16+2*r:], blk[2:4])
+				sc, mn := k4Scales(blk[4:16])
+				for j := 0; j < 8; j++ {
+					o[32+8*j+r] = byte(sc[j])
+					binary.LittleEndian.PutUint16(o[96+32*(j/2)+4*r+2*(j%2):], uint16(mn[j]))
+				}
+				for q := 0; q < 32; q++ {
+					copy(o[224+32*q+4*r:][:4], blk[16+4*q:])
+				}
+			}
+		}
+	}
+}
+
+// q4_Kx8Go is the packed Q4_K kernel in Go, for T tokens: per row and
+// block, isum = sum over sub-blocks of scale*dot and msum = sum of
+// min*bsum32 (integers, exact), then acc = fma(isum, d*dy, acc) and
+// acc = fma(-msum, dmin*dy, acc), as the assembly's lanes compute it.
+func q4_Kx8Go(T int) tileFn {
+	return func(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr) {
+		nb := n / 256
+		gs := int(wStride)
+		ws := unsafe.Slice((*byte)(w), nRows/8*gs)
+		for g := 0; g < nRows/8; g++ {
+			for t := 0; t < T; t++ {
+				act := unsafe.Slice((*byte)(unsafe.Add(a, uintptr(t)*aStride)), nb*q8KBlockBytes)
+				var acc [8]float32
+				for b := 0; b < nb; b++ {
+					blk := ws[g*gs+b*q4KGroupBlock:][:q4KGroupBlock]
+					ab := act[b*q8KBlockBytes:][:q8KBlockBytes]
+					dy := getF32(ab[q8KD:])
+					for r := 0; r < 8; r++ {
+						var isum, msum int32
+						for j := 0; j < 8; j++ {
+							var s int32
+							for q := 8 * (j / 2); q < 8*(j/2)+8; q++ {
+								for i := 0; i < 4; i++ {
+									v := blk[224+32*q+4*r+i]
+									if j%2 == 1 {
+										v >>= 4
+									}
+									s += int32(v&15) * int32(int8(ab[64*(j/2)+32*(j%2)+4*(q%8)+i]))
+								}
+							}
+							isum += int32(blk[32+8*j+r]) * s
+							msum += int32(binary.LittleEndian.Uint16(blk[96+32*(j/2)+4*r+2*(j%2):])) * q8kBsum32(ab, j)
+						}
+						d := halfToFloat(binary.LittleEndian.Uint16(blk[2*r:]))
+						dmin := halfToFloat(binary.LittleEndian.Uint16(blk[16+2*r:]))
+						acc[r] = fma32(float32(isum), d*dy, acc[r])
+						acc[r] = fma32(-float32(msum), dmin*dy, acc[r])
+					}
+				}
+				o := unsafe.Slice((*float32)(unsafe.Add(out, uintptr(t)*oStride+uintptr(32*g))), 8)
+				copy(o, acc[:])
+			}
+		}
+	}
+}
+
 // q4_0x8Go is the packed Q4_0 kernel in Go, for T tokens: per row, the
 // block's integer dot product (offset removed by the activations'
 // correction), then acc = fma(float(dot), d_row*d_token, acc), as the
@@ -92,7 +180,7 @@ func packQ4_0(dst, src []byte, rows, cols int) {
 func q4_0x8Go(T int) tileFn {
 	return func(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr) {
 		nb := n / 32
-		gs := 8 * int(wStride)
+		gs := int(wStride)
 		ws := unsafe.Slice((*byte)(w), nRows/8*gs)
 		for g := 0; g < nRows/8; g++ {
 			for t := 0; t < T; t++ {

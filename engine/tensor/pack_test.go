@@ -7,14 +7,20 @@ import (
 	"github.com/llmsql/llmsql/engine/gguf"
 )
 
-// TestPackedMatchesUnpacked checks packed Q4_0 matrices at every level:
+// TestPackedMatchesUnpacked checks packed matrices at every level:
 // the packed kernels equal their pure-Go twin bit for bit, and agree with
 // the unpacked kernels to float32 rounding (they sum the blocks in another
 // order); decode and prompt tokens give the same bits, alone or batched.
 func TestPackedMatchesUnpacked(t *testing.T) {
+	for typ := range packedFormats {
+		t.Run(typ.String(), func(t *testing.T) { checkPacked(t, typ) })
+	}
+}
+
+func checkPacked(t *testing.T, typ gguf.GGMLType) {
 	rng := newRand(21)
 	const rows, cols, nTok = 40, 1024, 6
-	m := randomMatrix(rng, gguf.TypeQ4_0, rows, cols)
+	m := randomMatrix(rng, typ, rows, cols)
 	pm := packMatrix(m)
 	if !pm.Packed {
 		t.Fatal("not packed")
@@ -32,7 +38,7 @@ func TestPackedMatchesUnpacked(t *testing.T) {
 
 	w := make([][]float64, rows)
 	for r := range w {
-		w[r] = dequantRow(t, gguf.TypeQ4_0, m.Row(r), cols)
+		w[r] = dequantRow(t, typ, m.Row(r), cols)
 	}
 	forLevels(t, func(t *testing.T, lvl string) {
 		for _, nd := range []int{0, 3, nTok} {
@@ -45,7 +51,7 @@ func TestPackedMatchesUnpacked(t *testing.T) {
 			}
 		}
 		for tok := 0; tok < nTok; tok++ {
-			v, _ := NewVec(gguf.TypeQ4_0, x[tok*cols:(tok+1)*cols])
+			v, _ := NewVec(typ, x[tok*cols:(tok+1)*cols])
 			av := actValues(v.im.act, v.buf, cols)
 			for r := 0; r < rows; r++ {
 				ref, mag := refDot(w[r], av)

@@ -68,7 +68,11 @@ func (m Matrix) Check() error {
 	if m.Cols%f.block != 0 {
 		return fmt.Errorf("tensor: %s row of %d elements is not a whole number of %d-element blocks", m.Type, m.Cols, f.block)
 	}
-	if need := m.Rows * m.RowSize(); len(m.Data) < need {
+	need := m.Rows * m.RowSize()
+	if m.Packed {
+		need = m.Rows / 8 * packedFormats[m.Type].group(m.Cols)
+	}
+	if len(m.Data) < need {
 		return fmt.Errorf("tensor: %s matrix %dx%d needs %d bytes, has %d", m.Type, m.Rows, m.Cols, need, len(m.Data))
 	}
 	return nil

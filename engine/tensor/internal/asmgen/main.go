@@ -183,7 +183,7 @@ func generate() (asm, decl []byte, err error) {
 		for _, k := range floatKernels() {
 			add(k.name, T, k.emit)
 		}
-		names = append(names, q4_0x8VNNI(g, T))
+		names = append(names, q4_0x8VNNI(g, T), q4_Kx8VNNI(g, T))
 	}
 	var decls []string
 	for _, v := range append(vecops(), quantOps()...) {
