@@ -47,10 +47,10 @@ type impl struct {
 }
 
 type format struct {
-	block      int      // elements per weight block
-	blockBytes int      // bytes per weight block
-	round      rounding // how actF32 activations are rounded
-	corr       int32    // actQ8_0: corr = -corr*sum(qs), corr the offset the kernels add to make weight quants unsigned
+	block      int                // elements per weight block
+	blockBytes int                // bytes per weight block
+	round      rounding           // how actF32 activations are rounded
+	corr       int32              // actQ8_0: corr = -corr*sum(qs), corr the offset the kernels add to make weight quants unsigned
 	group      func(cols int) int // packed formats: bytes per group of eight rows
 	impls      [numLevels]*impl
 	// decode, where set, is a level's implementation for decode steps
