@@ -43,6 +43,9 @@ func implFor(t gguf.GGMLType, f *format, cols int, decode bool) *impl {
 		im = f.decodeAt(currentLevel())
 	}
 	if (t == gguf.TypeF32 || t == gguf.TypeF16) && im.chunk > 1 && cols%im.chunk != 0 {
+		if decode {
+			return f.decode[levelGo]
+		}
 		return f.impls[levelGo]
 	}
 	return im

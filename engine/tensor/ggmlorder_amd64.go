@@ -1,7 +1,26 @@
 package tensor
 
+import "unsafe"
+
 //go:noescape
 func dotF16x64AVX512(a, b *uint16, n int) float32
 
 //go:noescape
 func dotF16x64AVX2(a, b *uint16, n int) float32
+
+//go:noescape
+func dotF16RowsAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
+
+// f16DecodeTiles runs dotF16RowsAVX512 for each of T tokens: the F16
+// decode kernel for rows whose length is a multiple of 64.
+func f16DecodeTiles() [4]tileFn {
+	var ts [4]tileFn
+	for T := 1; T <= 4; T++ {
+		ts[T-1] = func(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr) {
+			for t := 0; t < T; t++ {
+				dotF16RowsAVX512(w, wStride, nRows, n, unsafe.Add(a, uintptr(t)*aStride), unsafe.Add(out, uintptr(t)*oStride))
+			}
+		}
+	}
+	return ts
+}

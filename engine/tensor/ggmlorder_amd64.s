@@ -112,3 +112,63 @@ loop256:
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
 	RET
+
+// dotF16x64AVX512 over nRows weight rows wStride bytes apart against one
+// activation row, each result stored as float32 at out+4*r: the decode
+// kernel of F16 weights when n is a multiple of 64 (no leftovers).
+// func dotF16RowsAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
+TEXT ·dotF16RowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R8
+	MOVQ wStride+8(FP), BX
+	MOVQ nRows+16(FP), R9
+	MOVQ out+40(FP), R10
+	TESTQ R9, R9
+	JLE  rowsdone
+
+row:
+	MOVQ R8, SI
+	MOVQ a+32(FP), DI
+	MOVQ n+24(FP), CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+
+rowloop:
+	VCVTPH2PS (SI), Z4
+	VCVTPH2PS (DI), Z5
+	VFMADD231PS Z5, Z4, Z0
+	VCVTPH2PS 32(SI), Z6
+	VCVTPH2PS 32(DI), Z7
+	VFMADD231PS Z7, Z6, Z1
+	VCVTPH2PS 64(SI), Z8
+	VCVTPH2PS 64(DI), Z9
+	VFMADD231PS Z9, Z8, Z2
+	VCVTPH2PS 96(SI), Z10
+	VCVTPH2PS 96(DI), Z11
+	VFMADD231PS Z11, Z10, Z3
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $64, CX
+	JNZ  rowloop
+
+	VADDPS Z2, Z0, Z0
+	VADDPS Z3, Z1, Z1
+	VADDPS Z1, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0x4e, X0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0xb1, X0, X1
+	VADDSS X1, X0, X0
+	MOVSS X0, (R10)
+	ADDQ $4, R10
+	ADDQ BX, R8
+	DECQ R9
+	JNZ  row
+
+rowsdone:
+	VZEROUPPER
+	RET

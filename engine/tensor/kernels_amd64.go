@@ -64,6 +64,9 @@ func registerAMD64() bool {
 		register(t, levelAVX512, im)
 	}
 	registerDecode(gguf.TypeQ4_0, levelAVX512, q(actQ8_0, q4_0VNNIx1, q4_0VNNIx2, q4_0VNNIx3, q4_0VNNIx4, dotQ4_0))
+	// F16 decode rows of whole steps of 64 in one call (no leftovers to
+	// add in float64); other lengths go row by row through dotF16Decode.
+	registerDecode(gguf.TypeF16, levelAVX512, &impl{act: actF16, tiles: f16DecodeTiles(), chunk: 64, dot: dotF16Decode})
 	packedFormats[gguf.TypeQ4_0].impls[levelAVX512] = q(actQ8_0, q4_0x8VNNIx1, q4_0x8VNNIx2, q4_0x8VNNIx3, q4_0x8VNNIx4, nil)
 	packedFormats[gguf.TypeQ4_K].impls[levelAVX512] = q(actQ8_K, q4_Kx8VNNIx1, q4_Kx8VNNIx2, q4_Kx8VNNIx3, q4_Kx8VNNIx4, nil)
 	registerDecode(gguf.TypeQ4_K, levelAVX512, avx2[gguf.TypeQ4_K])
