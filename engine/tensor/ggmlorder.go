@@ -76,8 +76,36 @@ func tinyDot(n int, w func(i int) float32, a func(i int) float32) float32 {
 	return reduce16(&acc)
 }
 
-// vecDot is ggml_vec_dot_f32/f16's order.
+// vecDot is ggml_vec_dot_f16's order: the reduced steps of 64 and then
+// the leftovers summed in float64.
 func vecDot(n int, w func(i int) float32, a func(i int) float32) float32 {
+	s := float64(vecDot64(n, w, a))
+	for i := n &^ 63; i < n; i++ {
+		s += float64(w(i) * a(i))
+	}
+	return float32(s)
+}
+
+// vecDotF32 is ggml_vec_dot_f32's order, whose sum is a float32: the
+// reduced steps of 64, then the leftovers as GCC compiles that loop (held
+// to ggml-cpu's own results): runs of eight added product by product,
+// each product rounded, and the last n%8 fused into the sum.
+func vecDotF32(n int, w func(i int) float32, a func(i int) float32) float32 {
+	s := vecDot64(n, w, a)
+	np := n &^ 63
+	n8 := np + (n-np)&^7
+	for i := np; i < n8; i++ {
+		s += w(i) * a(i)
+	}
+	for i := n8; i < n; i++ {
+		s = fma32(w(i), a(i), s)
+	}
+	return s
+}
+
+// vecDot64 is the SIMD part of ggml_vec_dot_f32/f16: four accumulators of
+// 16 lanes over whole steps of 64, added pairwise, then reduced.
+func vecDot64(n int, w func(i int) float32, a func(i int) float32) float32 {
 	var sum [4][16]float32
 	np := n &^ 63
 	for i := 0; i < np; i += 64 {
@@ -95,11 +123,7 @@ func vecDot(n int, w func(i int) float32, a func(i int) float32) float32 {
 	for l := 0; l < 16; l++ {
 		sum[0][l] += sum[1][l]
 	}
-	s := float64(reduce16(&sum[0]))
-	for i := np; i < n; i++ {
-		s += float64(w(i) * a(i))
-	}
-	return float32(s)
+	return reduce16(&sum[0])
 }
 
 // ggmlOrderDot picks the order llama.cpp uses for a row of n elements.
@@ -111,7 +135,11 @@ func ggmlOrderDot(n int, w, a func(i int) float32) float32 {
 }
 
 func dotF32(w, a []byte, n int) float32 {
-	return ggmlOrderDot(n, func(i int) float32 { return getF32(w[4*i:]) }, func(i int) float32 { return getF32(a[4*i:]) })
+	wf, af := func(i int) float32 { return getF32(w[4*i:]) }, func(i int) float32 { return getF32(a[4*i:]) }
+	if n%16 == 0 {
+		return tinyDot(n, wf, af)
+	}
+	return vecDotF32(n, wf, af)
 }
 
 // dotF16's activations are float32 values already rounded to F16.
@@ -128,7 +156,7 @@ func dotF16Decode(w, a []byte, n int) float32 {
 // dotF32Decode is ggml_vec_dot_f32 on an F32 weight row: the single-token
 // path.
 func dotF32Decode(w, a []byte, n int) float32 {
-	return vecDot(n, func(i int) float32 { return getF32(w[4*i:]) }, func(i int) float32 { return getF32(a[4*i:]) })
+	return vecDotF32(n, func(i int) float32 { return getF32(w[4*i:]) }, func(i int) float32 { return getF32(a[4*i:]) })
 }
 
 func halves(b []byte, n int) []uint16 {

@@ -134,7 +134,7 @@ func TestDecodeFollowsVecDot(t *testing.T) {
 							}
 							want = dotF16Go(halves(w, cols), a)
 						} else {
-							want = vecDot(cols, func(i int) float32 { return getF32(w[4*i:]) }, func(i int) float32 { return xs[i] })
+							want = vecDotF32(cols, func(i int) float32 { return getF32(w[4*i:]) }, func(i int) float32 { return xs[i] })
 						}
 						if got := out[tk*rows+row]; math.Float32bits(got) != math.Float32bits(want) {
 							t.Fatalf("%s cols %d token %d row %d: %v, ggml_vec_dot order %v", typ, cols, tk, row, got, want)
