@@ -76,32 +76,22 @@ func dotQ5_1(w, a []byte, n int) float32 {
 // scales; the lanes are summed at the end by hsum8. The order matters:
 // logits of Q8_0 models move by whole 8-bit rounding steps when a last
 // bit differs upstream.
-func dotQ8_0(w, a []byte, n int) float32 {
-	var acc [8]float32
-	for b := 0; b < n/32; b++ {
-		wb, ab := w[b*34:b*34+34], a[b*q8BlockBytes:b*q8BlockBytes+q8BlockBytes]
-		d := getHalf(wb) * getF32(ab[32:])
-		for l := range acc {
-			var s int32
-			for j := 4 * l; j < 4*l+4; j++ {
-				s += int32(int8(wb[2+j])) * int32(int8(ab[j]))
-			}
-			acc[l] = fma32(d, float32(s), acc[l])
-		}
-	}
-	return hsum8(&acc)
-}
+func dotQ8_0(w, a []byte, n int) float32 { return dotQ8_0Lanes(w, a, n, q8BlockBytes, 32) }
 
 // dotQ8_0L is dotQ8_0 on the actQ8_0L layout.
-func dotQ8_0L(w, a []byte, n int) float32 {
+func dotQ8_0L(w, a []byte, n int) float32 { return dotQ8_0Lanes(w, a, n, q8LBlockBytes, 64) }
+
+// dotQ8_0Lanes is dotQ8_0 on activation blocks of ab bytes with the
+// float32 scale at dOff.
+func dotQ8_0Lanes(w, a []byte, n, ab, dOff int) float32 {
 	var acc [8]float32
 	for b := 0; b < n/32; b++ {
-		wb, ab := w[b*34:b*34+34], a[b*q8LBlockBytes:b*q8LBlockBytes+q8LBlockBytes]
-		d := getHalf(wb) * getF32(ab[64:])
+		wb, blk := w[b*34:b*34+34], a[b*ab:(b+1)*ab]
+		d := getHalf(wb) * getF32(blk[dOff:])
 		for l := range acc {
 			var s int32
 			for j := 4 * l; j < 4*l+4; j++ {
-				s += int32(int8(wb[2+j])) * int32(int8(ab[j]))
+				s += int32(int8(wb[2+j])) * int32(int8(blk[j]))
 			}
 			acc[l] = fma32(d, float32(s), acc[l])
 		}

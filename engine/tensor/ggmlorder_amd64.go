@@ -2,8 +2,13 @@ package tensor
 
 import "unsafe"
 
-//go:noescape
-func dotF16x64AVX512(a, b *uint16, n int) float32
+// dotF16x64AVX512 is ggml_vec_dot_f16's whole steps of 64 (n a positive
+// multiple of 64) on one pair of rows.
+func dotF16x64AVX512(a, b *uint16, n int) float32 {
+	var out float32
+	dotF16RowsAVX512(unsafe.Pointer(a), 0, 1, n, unsafe.Pointer(b), unsafe.Pointer(&out))
+	return out
+}
 
 //go:noescape
 func dotF16x64AVX2(a, b *uint16, n int) float32
