@@ -44,15 +44,16 @@ var packedFormats = map[gguf.GGMLType]*format{
 		}},
 }
 
-// packOK says whether Pack packs type t here: only where the CPU runs the
-// packed kernel (below that, the pure-Go kernel serves, which is right but
-// slower than the unpacked assembly), and not with LLMSQL_PACK=0.
+// packOK says whether Pack packs type t here: only where the current
+// kernel level has a packed kernel (below that, the pure-Go kernel serves,
+// which is right but slower than the unpacked assembly), and not with
+// LLMSQL_PACK=0.
 func packOK(t gguf.GGMLType) bool {
 	f, ok := packedFormats[t]
 	if !ok || os.Getenv("LLMSQL_PACK") == "0" {
 		return false
 	}
-	for l := levelGo + 1; l <= cpuLevel; l++ {
+	for l := levelGo + 1; l <= currentLevel(); l++ {
 		if f.impls[l] != nil {
 			return true
 		}
