@@ -54,6 +54,8 @@ type attnArgs struct {
 func (s *State) attnRange(lo, hi int) {
 	c := s.m.Config
 	a := s.att
+	scr := <-s.attnScratch
+	defer func() { s.attnScratch <- scr }()
 	kv, layer, b, q, out, scale, f32 := a.kv, a.layer, a.b, a.q, a.out, a.scale, a.f32
 	qd := c.Heads * c.HeadDim
 	group := c.Heads / c.KVHeads
@@ -84,23 +86,29 @@ func (s *State) attnRange(lo, hi int) {
 					sum = libm.Fmaf(sum, ms, vs) // S = S*ms + vs, fused by GCC
 				}
 			} else {
+				// The scores of every position in one call, the online
+				// softmax's scalars in order, then the value sums in one
+				// call: the same operations as position by position.
 				qh := s.q16[i*qd+h*hd:][:hd]
 				acc := s.acc16[i*qd+h*hd:][:hd]
 				clear(acc)
-				keys, vals := kv.K16(layer, seq, pos+1), kv.V16(layer, seq, pos+1)
-				for p := 0; p <= pos; p++ {
-					sc := tensor.DotF16(keys[p*kvd+kvh*hd:][:hd], qh) * scale
-					ms, vs := float32(1), float32(1)
-					if sc > maxS {
-						ms = libm.Expf(maxS - sc)
-						maxS = sc
-						tensor.ScaleF16(acc, ms)
+				np := pos + 1
+				keys, vals := kv.K16(layer, seq, np), kv.V16(layer, seq, np)
+				sc, ms, vs := scr.grow(np)
+				tensor.ScoresF16(sc, keys[kvh*hd:], kvd, qh)
+				for p := range sc {
+					v := sc[p] * scale
+					m, e := float32(1), float32(1)
+					if v > maxS {
+						m = libm.Expf(maxS - v)
+						maxS = v
 					} else {
-						vs = libm.Expf(sc - maxS)
+						e = libm.Expf(v - maxS)
 					}
-					tensor.MadF16(acc, vals[p*kvd+kvh*hd:][:hd], vs)
-					sum = libm.Fmaf(sum, ms, vs) // S = S*ms + vs, fused by GCC
+					ms[p], vs[p] = m, e
+					sum = libm.Fmaf(sum, m, e) // S = S*ms + vs, fused by GCC
 				}
+				tensor.MadRowsF16(acc, vals[kvh*hd:], kvd, ms, vs)
 				for j, a := range acc {
 					o[j] = quant.FP16ToFP32(a)
 				}
@@ -112,4 +120,14 @@ func (s *State) attnRange(lo, hi int) {
 			tensor.ScaleF32(o, inv)
 		}
 	}
+}
+
+// attnScratch holds one worker's per-position scores and softmax factors.
+type attnScratch struct{ sc, ms, vs []float32 }
+
+func (a *attnScratch) grow(n int) (sc, ms, vs []float32) {
+	if cap(a.sc) < n {
+		a.sc, a.ms, a.vs = make([]float32, n), make([]float32, n), make([]float32, n)
+	}
+	return a.sc[:n], a.ms[:n], a.vs[:n]
 }

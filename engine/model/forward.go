@@ -70,6 +70,8 @@ type State struct {
 	swigluFn func(lo, hi int)
 	att      attnArgs
 	attnFn   func(lo, hi int)
+	// attnScratch hands each attention worker its scratch.
+	attnScratch chan *attnScratch
 }
 
 type normArgs struct {
@@ -80,6 +82,10 @@ type normArgs struct {
 // NewState returns scratch memory for m, using pool's threads.
 func NewState(m *Model, pool *tensor.Pool) *State {
 	s := &State{m: m, pool: pool, lastPos: map[int32]int32{}}
+	s.attnScratch = make(chan *attnScratch, pool.Threads())
+	for range pool.Threads() {
+		s.attnScratch <- &attnScratch{}
+	}
 	s.normFn = s.normRange
 	s.swigluFn = s.swigluRange
 	s.attnFn = s.attnRange

@@ -14,6 +14,9 @@ type vecFuncs struct {
 	scaleF32 func(y []float32, v float32)
 	swiglu16 func(gate, up []float32)
 
+	scoresF16  func(out []float32, keys []uint16, stride int, q []uint16)
+	madRowsF16 func(acc []uint16, vals []uint16, stride int, ms, vs []float32)
+
 	// Activation conversions (act.go), nil where the Go loops serve.
 	quantQ8_0  func(dst []byte, x []float32, k int32)
 	quantQ8_1  func(dst []byte, x []float32)
@@ -25,6 +28,7 @@ type vecFuncs struct {
 var vecAt = [numLevels]*vecFuncs{levelGo: {
 	dotF16: dotF16Go, madF16: madF16Go, madF32: madF32Go, scaleF16: scaleF16Go,
 	dotF32: dotF32Go, axpy: axpyGo, scaleF32: scaleF32Go, swiglu16: swiglu16Go,
+	scoresF16: scoresWith(dotF16Go), madRowsF16: madRowsWith(scaleF16Go, madF16Go),
 }}
 
 func vecs() *vecFuncs {

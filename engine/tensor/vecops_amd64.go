@@ -89,10 +89,13 @@ func registerVecAMD64() bool {
 			}
 		},
 	}
+	a2 := vecAt[levelAVX2]
+	a2.scoresF16, a2.madRowsF16 = scoresWith(a2.dotF16), madRowsWith(a2.scaleF16, a2.madF16)
 	if cpuLevel >= levelAVX512 {
 		v := *vecAt[levelAVX2]
 		v.dotF16 = func(a, b []uint16) float32 { return dotF16Split(a, b, dotF16x64AVX512) }
 		v.swiglu16 = swiglu16With(swiglu16AVX512)
+		attnAVX512(&v)
 		v.quantQ8_0L = func(dst []byte, x []float32) {
 			if nb := len(x) / 32; nb > 0 {
 				_ = dst[nb*q8LBlockBytes-1]

@@ -1,0 +1,47 @@
+package tensor
+
+// Flash attention's two vector loops for one query row over an F16 cache,
+// batched over the row's positions so that a long context costs one call
+// instead of a few per position. Both keep ggml's operations exactly (see
+// model's attention for the scalar softmax between them).
+
+// ScoresF16 sets out[p] = DotF16(keys[p*stride:p*stride+n], q) for every
+// p < len(out).
+func ScoresF16(out []float32, keys []uint16, stride int, q []uint16) {
+	n := len(q)
+	if len(out) > 0 && len(keys) < (len(out)-1)*stride+n {
+		panic("tensor: ScoresF16 keys too short")
+	}
+	vecs().scoresF16(out, keys, stride, q)
+}
+
+// scoresWith is ScoresF16 one dot product at a time.
+func scoresWith(dot func(a, b []uint16) float32) func(out []float32, keys []uint16, stride int, q []uint16) {
+	return func(out []float32, keys []uint16, stride int, q []uint16) {
+		for p := range out {
+			out[p] = dot(keys[p*stride:][:len(q)], q)
+		}
+	}
+}
+
+// MadRowsF16 runs, for p < len(vs), acc *= ms[p] when ms[p] != 1 (rounded
+// to F16, ggml_vec_scale_f16) and then acc += vals[p*stride:]*vs[p]
+// (ggml_vec_mad_f16): the value accumulation of online softmax.
+func MadRowsF16(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
+	if len(ms) < len(vs) || (len(vs) > 0 && len(vals) < (len(vs)-1)*stride+len(acc)) {
+		panic("tensor: MadRowsF16 arguments too short")
+	}
+	vecs().madRowsF16(acc, vals, stride, ms, vs)
+}
+
+// madRowsWith is MadRowsF16 one vector operation at a time.
+func madRowsWith(scale func(y []uint16, v float32), mad func(y, x []uint16, v float32)) func(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
+	return func(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
+		for p := range vs {
+			if ms[p] != 1 {
+				scale(acc, ms[p])
+			}
+			mad(acc, vals[p*stride:][:len(acc)], vs[p])
+		}
+	}
+}

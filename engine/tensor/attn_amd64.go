@@ -1,0 +1,34 @@
+package tensor
+
+import "unsafe"
+
+//go:noescape
+func madRowsF16AVX512(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
+
+//go:noescape
+func madRowsF16AVX512x64(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
+
+// attnAVX512 installs the batched attention loops at the AVX-512 level:
+// one assembly call per query row and head where the head size allows.
+func attnAVX512(v *vecFuncs) {
+	dot, scale, mad := v.dotF16, v.scaleF16, v.madF16
+	scores, madRows := scoresWith(dot), madRowsWith(scale, mad)
+	v.scoresF16 = func(out []float32, keys []uint16, stride int, q []uint16) {
+		if len(q)%64 != 0 || len(out) == 0 {
+			scores(out, keys, stride, q)
+			return
+		}
+		dotF16RowsAVX512(unsafe.Pointer(&keys[0]), uintptr(2*stride), len(out), len(q), unsafe.Pointer(&q[0]), unsafe.Pointer(&out[0]))
+	}
+	v.madRowsF16 = func(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
+		if len(acc)%16 != 0 || len(acc) == 0 || len(vs) == 0 {
+			madRows(acc, vals, stride, ms, vs)
+			return
+		}
+		if len(acc)%64 == 0 {
+			madRowsF16AVX512x64(&acc[0], &vals[0], uintptr(2*stride), len(acc), &ms[0], &vs[0], len(vs))
+			return
+		}
+		madRowsF16AVX512(&acc[0], &vals[0], uintptr(2*stride), len(acc), &ms[0], &vs[0], len(vs))
+	}
+}

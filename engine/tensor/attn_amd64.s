@@ -1,0 +1,146 @@
+#include "textflag.h"
+
+DATA attnOne<>+0(SB)/4, $0x3f800000
+GLOBL attnOne<>(SB), RODATA|NOPTR, $4
+
+// MadRowsF16 with AVX-512 for n a multiple of 16: per chunk of 16 values
+// the accumulator stays in a register as float32 holding F16 values, and
+// is rounded to F16 after every operation exactly as storing it would.
+// func madRowsF16AVX512(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
+TEXT ·madRowsF16AVX512(SB), NOSPLIT, $0-56
+	MOVQ acc+0(FP), DI
+	MOVQ vals+8(FP), SI
+	MOVQ stride+16(FP), BX
+	MOVQ n+24(FP), CX
+	MOVQ ms+32(FP), R8
+	MOVQ vs+40(FP), R9
+	MOVQ np+48(FP), R10
+	SHRQ $4, CX
+	JZ   done
+	TESTQ R10, R10
+	JZ   done
+	VMOVSS attnOne<>(SB), X31
+
+chunk:
+	VCVTPH2PS (DI), Z0
+	MOVQ SI, R11
+	XORQ DX, DX
+
+pos:
+	VMOVSS (R8)(DX*4), X1
+	VUCOMISS X31, X1
+	JNE  scale
+	JP   scale
+	JMP  mad
+
+scale:
+	VBROADCASTSS X1, Z1
+	VMULPS Z1, Z0, Z0
+	VCVTPS2PH $0, Z0, Y2
+	VCVTPH2PS Y2, Z0
+
+mad:
+	VBROADCASTSS (R9)(DX*4), Z3
+	VCVTPH2PS (R11), Z4
+	VFMADD231PS Z3, Z4, Z0
+	VCVTPS2PH $0, Z0, Y2
+	VCVTPH2PS Y2, Z0
+	ADDQ BX, R11
+	INCQ DX
+	CMPQ DX, R10
+	JLT  pos
+
+	VCVTPS2PH $0, Z0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  chunk
+
+done:
+	VZEROUPPER
+	RET
+
+// madRowsF16AVX512x64 is madRowsF16AVX512 for n a multiple of 64, four
+// chunks of 16 at once: each chunk's accumulator is one dependency chain
+// through the positions, so four in flight hide the latency of the
+// multiply-add and the two F16 conversions.
+// func madRowsF16AVX512x64(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
+TEXT ·madRowsF16AVX512x64(SB), NOSPLIT, $0-56
+	MOVQ acc+0(FP), DI
+	MOVQ vals+8(FP), SI
+	MOVQ stride+16(FP), BX
+	MOVQ n+24(FP), CX
+	MOVQ ms+32(FP), R8
+	MOVQ vs+40(FP), R9
+	MOVQ np+48(FP), R10
+	SHRQ $6, CX
+	JZ   done64
+	TESTQ R10, R10
+	JZ   done64
+	VMOVSS attnOne<>(SB), X31
+
+chunk64:
+	VCVTPH2PS (DI), Z0
+	VCVTPH2PS 32(DI), Z5
+	VCVTPH2PS 64(DI), Z6
+	VCVTPH2PS 96(DI), Z7
+	MOVQ SI, R11
+	XORQ DX, DX
+
+pos64:
+	VMOVSS (R8)(DX*4), X1
+	VUCOMISS X31, X1
+	JNE  scale64
+	JP   scale64
+	JMP  mad64
+
+scale64:
+	VBROADCASTSS X1, Z1
+	VMULPS Z1, Z0, Z0
+	VMULPS Z1, Z5, Z5
+	VMULPS Z1, Z6, Z6
+	VMULPS Z1, Z7, Z7
+	VCVTPS2PH $0, Z0, Y2
+	VCVTPS2PH $0, Z5, Y8
+	VCVTPS2PH $0, Z6, Y9
+	VCVTPS2PH $0, Z7, Y10
+	VCVTPH2PS Y2, Z0
+	VCVTPH2PS Y8, Z5
+	VCVTPH2PS Y9, Z6
+	VCVTPH2PS Y10, Z7
+
+mad64:
+	VBROADCASTSS (R9)(DX*4), Z3
+	VCVTPH2PS (R11), Z4
+	VCVTPH2PS 32(R11), Z11
+	VCVTPH2PS 64(R11), Z12
+	VCVTPH2PS 96(R11), Z13
+	VFMADD231PS Z3, Z4, Z0
+	VFMADD231PS Z3, Z11, Z5
+	VFMADD231PS Z3, Z12, Z6
+	VFMADD231PS Z3, Z13, Z7
+	VCVTPS2PH $0, Z0, Y2
+	VCVTPS2PH $0, Z5, Y8
+	VCVTPS2PH $0, Z6, Y9
+	VCVTPS2PH $0, Z7, Y10
+	VCVTPH2PS Y2, Z0
+	VCVTPH2PS Y8, Z5
+	VCVTPH2PS Y9, Z6
+	VCVTPH2PS Y10, Z7
+	ADDQ BX, R11
+	INCQ DX
+	CMPQ DX, R10
+	JLT  pos64
+
+	VCVTPS2PH $0, Z0, (DI)
+	VCVTPS2PH $0, Z5, 32(DI)
+	VCVTPS2PH $0, Z6, 64(DI)
+	VCVTPS2PH $0, Z7, 96(DI)
+	ADDQ $128, DI
+	ADDQ $128, SI
+	DECQ CX
+	JNZ  chunk64
+
+done64:
+	VZEROUPPER
+	RET

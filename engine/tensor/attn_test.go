@@ -1,0 +1,63 @@
+package tensor
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestAttentionLoops holds the batched attention loops to the
+// one-position-at-a-time pure-Go operations, bit for bit, at every level.
+func TestAttentionLoops(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	half := func() uint16 { return floatToHalf(float32(r.NormFloat64())) }
+	forLevels(t, func(t *testing.T, lvl string) {
+		for _, n := range []int{8, 16, 64, 72, 128} {
+			const np = 37
+			stride := 4*n + 8 // heads of a cache row, with room to spare
+			keys, vals := make([]uint16, np*stride), make([]uint16, np*stride)
+			for i := range keys {
+				keys[i], vals[i] = half(), half()
+			}
+			q := make([]uint16, n)
+			for i := range q {
+				q[i] = half()
+			}
+			got := make([]float32, np)
+			ScoresF16(got, keys[n:], stride, q)
+			for p := range got {
+				if want := dotF16Go(keys[n+p*stride:][:n], q); math.Float32bits(got[p]) != math.Float32bits(want) {
+					t.Fatalf("n %d: score %d = %v, want %v", n, p, got[p], want)
+				}
+			}
+			ms, vs := make([]float32, np), make([]float32, np)
+			for p := range vs {
+				ms[p], vs[p] = 1, float32(r.Float64())
+				switch p % 5 {
+				case 0:
+					ms[p], vs[p] = float32(r.Float64()), 1
+				case 3:
+					ms[p] = 0 // a first position
+				}
+			}
+			ms[7] = float32(math.NaN())
+			acc, want := make([]uint16, n), make([]uint16, n)
+			for i := range acc {
+				acc[i] = half()
+			}
+			copy(want, acc)
+			MadRowsF16(acc, vals[2*n:], stride, ms, vs)
+			for p := range vs {
+				if ms[p] != 1 {
+					scaleF16Go(want, ms[p])
+				}
+				madF16Go(want, vals[2*n+p*stride:][:n], vs[p])
+			}
+			for i := range acc {
+				if acc[i] != want[i] && !(halfToFloat(acc[i]) != halfToFloat(acc[i]) && halfToFloat(want[i]) != halfToFloat(want[i])) {
+					t.Fatalf("n %d: acc[%d] = %#x, want %#x", n, i, acc[i], want[i])
+				}
+			}
+		}
+	})
+}
