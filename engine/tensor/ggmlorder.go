@@ -21,8 +21,9 @@ import (
 //     row in steps of 16, then _mm512_reduce_add_ps's tree;
 //   - other rows, and the attention dot products, go through
 //     ggml_vec_dot_f32/f16: four accumulators of 16 lanes over steps of
-//     64, added pairwise, reduced by the same tree into a float64, and the
-//     leftover elements added one by one in float64.
+//     64, added pairwise, reduced by the same tree; then the leftover
+//     elements, added one by one in float64 for F16 and as GCC compiles
+//     the float32 loop for F32 (vecDotF32).
 //
 // llama.cpp also switches on the batch: a matrix product with a single
 // token skips tinyBLAS and runs ggml_vec_dot_f32/f16 per row (for F16
