@@ -3041,13 +3041,13 @@ TEXT ·q4_0x8VNNIx1(SB), NOSPLIT, $0-64
 	MOVQ w+0(FP), SI
 	MOVQ wStride+8(FP), BX
 	MOVQ nRows+16(FP), CX
-	SHRQ $3, CX
 	MOVQ a+32(FP), R9
 	MOVQ aStride+40(FP), R10
 	LEAQ (R10)(R10*2), R11
 	MOVQ out+48(FP), DI
 	MOVQ oStride+56(FP), R12
 	LEAQ (R12)(R12*2), R13
+	SHRQ $3, CX
 	VMOVDQU64 c0f<>(SB), Y16
 	TESTQ CX, CX
 	JLE done
@@ -3110,13 +3110,13 @@ TEXT ·q4_Kx8VNNIx1(SB), NOSPLIT, $0-64
 	MOVQ w+0(FP), SI
 	MOVQ wStride+8(FP), BX
 	MOVQ nRows+16(FP), CX
-	SHRQ $3, CX
 	MOVQ a+32(FP), R9
 	MOVQ aStride+40(FP), R10
 	LEAQ (R10)(R10*2), R11
 	MOVQ out+48(FP), DI
 	MOVQ oStride+56(FP), R12
 	LEAQ (R12)(R12*2), R13
+	SHRQ $3, CX
 	TESTQ CX, CX
 	JLE done
 group:
@@ -7065,13 +7065,13 @@ TEXT ·q4_0x8VNNIx2(SB), NOSPLIT, $0-64
 	MOVQ w+0(FP), SI
 	MOVQ wStride+8(FP), BX
 	MOVQ nRows+16(FP), CX
-	SHRQ $3, CX
 	MOVQ a+32(FP), R9
 	MOVQ aStride+40(FP), R10
 	LEAQ (R10)(R10*2), R11
 	MOVQ out+48(FP), DI
 	MOVQ oStride+56(FP), R12
 	LEAQ (R12)(R12*2), R13
+	SHRQ $3, CX
 	VMOVDQU64 c0f<>(SB), Y16
 	TESTQ CX, CX
 	JLE done
@@ -7150,13 +7150,13 @@ TEXT ·q4_Kx8VNNIx2(SB), NOSPLIT, $0-64
 	MOVQ w+0(FP), SI
 	MOVQ wStride+8(FP), BX
 	MOVQ nRows+16(FP), CX
-	SHRQ $3, CX
 	MOVQ a+32(FP), R9
 	MOVQ aStride+40(FP), R10
 	LEAQ (R10)(R10*2), R11
 	MOVQ out+48(FP), DI
 	MOVQ oStride+56(FP), R12
 	LEAQ (R12)(R12*2), R13
+	SHRQ $3, CX
 	TESTQ CX, CX
 	JLE done
 group:
@@ -12023,13 +12023,13 @@ TEXT ·q4_0x8VNNIx3(SB), NOSPLIT, $0-64
 	MOVQ w+0(FP), SI
 	MOVQ wStride+8(FP), BX
 	MOVQ nRows+16(FP), CX
-	SHRQ $3, CX
 	MOVQ a+32(FP), R9
 	MOVQ aStride+40(FP), R10
 	LEAQ (R10)(R10*2), R11
 	MOVQ out+48(FP), DI
 	MOVQ oStride+56(FP), R12
 	LEAQ (R12)(R12*2), R13
+	SHRQ $3, CX
 	VMOVDQU64 c0f<>(SB), Y16
 	TESTQ CX, CX
 	JLE done
@@ -12124,13 +12124,13 @@ TEXT ·q4_Kx8VNNIx3(SB), NOSPLIT, $0-64
 	MOVQ w+0(FP), SI
 	MOVQ wStride+8(FP), BX
 	MOVQ nRows+16(FP), CX
-	SHRQ $3, CX
 	MOVQ a+32(FP), R9
 	MOVQ aStride+40(FP), R10
 	LEAQ (R10)(R10*2), R11
 	MOVQ out+48(FP), DI
 	MOVQ oStride+56(FP), R12
 	LEAQ (R12)(R12*2), R13
+	SHRQ $3, CX
 	TESTQ CX, CX
 	JLE done
 group:
@@ -18003,13 +18003,13 @@ TEXT ·q4_0x8VNNIx4(SB), NOSPLIT, $0-64
 	MOVQ w+0(FP), SI
 	MOVQ wStride+8(FP), BX
 	MOVQ nRows+16(FP), CX
-	SHRQ $3, CX
 	MOVQ a+32(FP), R9
 	MOVQ aStride+40(FP), R10
 	LEAQ (R10)(R10*2), R11
 	MOVQ out+48(FP), DI
 	MOVQ oStride+56(FP), R12
 	LEAQ (R12)(R12*2), R13
+	SHRQ $3, CX
 	VMOVDQU64 c0f<>(SB), Y16
 	TESTQ CX, CX
 	JLE done
@@ -18120,13 +18120,13 @@ TEXT ·q4_Kx8VNNIx4(SB), NOSPLIT, $0-64
 	MOVQ w+0(FP), SI
 	MOVQ wStride+8(FP), BX
 	MOVQ nRows+16(FP), CX
-	SHRQ $3, CX
 	MOVQ a+32(FP), R9
 	MOVQ aStride+40(FP), R10
 	LEAQ (R10)(R10*2), R11
 	MOVQ out+48(FP), DI
 	MOVQ oStride+56(FP), R12
 	LEAQ (R12)(R12*2), R13
+	SHRQ $3, CX
 	TESTQ CX, CX
 	JLE done
 group:

@@ -75,8 +75,7 @@ var actPtr = [4]string{"R10", "R11", "R12", "R13"}
 
 func (f *floatKernel) emit(g *gen, T int) {
 	name := fmt.Sprintf("%sx%d", f.name, T)
-	g.raw(fmt.Sprintf("\n// func %s(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)\n", name))
-	g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-64\n", name))
+	tileHeader(g, name)
 	g.i("MOVQ w+0(FP), SI")
 	g.i("MOVQ wStride+8(FP), BX")
 	g.i("MOVQ nRows+16(FP), CX")

@@ -46,8 +46,7 @@ func wAddr(r, disp int) string { return fmt.Sprintf("%d(%s)(DX*1)", disp, lanePt
 
 func (k *laneKernel) emit(g *gen, T int) {
 	name := fmt.Sprintf("%sx%d", k.name, T)
-	g.raw(fmt.Sprintf("\n// func %s(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)\n", name))
-	g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-64\n", name))
+	tileHeader(g, name)
 	if k.aStep == 0 {
 		k.aStep, k.nShift, k.facc = 40, 5, 12
 	}

@@ -73,10 +73,16 @@ type kernel struct {
 	step func(g *gen, T, steps int)
 }
 
-func (k *kernel) emit(g *gen, T int) {
-	name := fmt.Sprintf("%sx%d", k.name, T)
+// tileHeader starts the tileFn-shaped kernel name (see dispatch.go).
+func tileHeader(g *gen, name string) {
 	g.raw(fmt.Sprintf("\n// func %s(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)\n", name))
 	g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-64\n", name))
+}
+
+// loadTileArgs loads a tileFn's arguments into the registers the row
+// kernels use: SI w, BX wStride, CX nRows, R9 a, R10/R11 aStride and
+// 3*aStride, DI out, R12/R13 oStride and 3*oStride.
+func loadTileArgs(g *gen) {
 	g.i("MOVQ w+0(FP), SI")
 	g.i("MOVQ wStride+8(FP), BX")
 	g.i("MOVQ nRows+16(FP), CX")
@@ -86,6 +92,12 @@ func (k *kernel) emit(g *gen, T int) {
 	g.i("MOVQ out+48(FP), DI")
 	g.i("MOVQ oStride+56(FP), R12")
 	g.i("LEAQ (R12)(R12*2), R13")
+}
+
+func (k *kernel) emit(g *gen, T int) {
+	name := fmt.Sprintf("%sx%d", k.name, T)
+	tileHeader(g, name)
+	loadTileArgs(g)
 	if k.setup != nil {
 		k.setup(g, T)
 	}

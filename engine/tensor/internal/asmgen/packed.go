@@ -56,18 +56,9 @@ func q4_0x8VNNI(g *gen, T int) string {
 // rows' results. setup runs once per call. It returns the kernel's name.
 func emitPacked(g *gen, stem string, T, nShift, acc, wStep, aStep int, setup, block func()) string {
 	name := fmt.Sprintf("%sx%d", stem, T)
-	g.raw(fmt.Sprintf("\n// func %s(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)\n", name))
-	g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-64\n", name))
-	g.i("MOVQ w+0(FP), SI")
-	g.i("MOVQ wStride+8(FP), BX")
-	g.i("MOVQ nRows+16(FP), CX")
+	tileHeader(g, name)
+	loadTileArgs(g)
 	g.i("SHRQ $3, CX")
-	g.i("MOVQ a+32(FP), R9")
-	g.i("MOVQ aStride+40(FP), R10")
-	g.i("LEAQ (R10)(R10*2), R11")
-	g.i("MOVQ out+48(FP), DI")
-	g.i("MOVQ oStride+56(FP), R12")
-	g.i("LEAQ (R12)(R12*2), R13")
 	if setup != nil {
 		setup()
 	}
