@@ -36,15 +36,7 @@ func TestGGMLOrderKernelsAreBitExact(t *testing.T) {
 			for _, typ := range []gguf.GGMLType{gguf.TypeF32, gguf.TypeF16} {
 				for _, cols := range []int{16, 64, 172, 256, 2048} {
 					rows, nTok := 9, 5
-					m := Matrix{Type: typ, Rows: rows, Cols: cols, Data: make([]byte, rows*typ.RowSize(cols))}
-					for i := 0; i < rows*cols; i++ {
-						v := float32(r.NormFloat64())
-						if typ == gguf.TypeF32 {
-							binary.LittleEndian.PutUint32(m.Data[4*i:], math.Float32bits(v))
-						} else {
-							binary.LittleEndian.PutUint16(m.Data[2*i:], floatToHalf(v))
-						}
-					}
+					m := randomFloatMatrix(r, typ, rows, cols)
 					x := make([]float32, nTok*cols)
 					for i := range x {
 						x[i] = float32(r.NormFloat64())

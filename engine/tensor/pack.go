@@ -128,44 +128,21 @@ func packQ4_K(dst, src []byte, rows, cols int) {
 	}
 }
 
-// q4_Kx8Go is the packed Q4_K kernel in Go, for T tokens: per row and
-// block, isum = sum over sub-blocks of scale*dot and msum = sum of
-// min*bsum32 (integers, exact), then acc = fma(isum, d*dy, acc) and
-// acc = fma(-msum, dmin*dy, acc), as the assembly's lanes compute it.
-func q4_Kx8Go(T int) tileFn {
+// packedGo is the pure-Go shape of a packed kernel for T tokens: for each
+// group of eight rows and each token, block adds one weight block (wb
+// bytes) against one activation block (ab bytes) to the eight rows'
+// sums, which are then stored as the group's results.
+func packedGo(T, block, wb, ab int, blockFn func(acc *[8]float32, w, a []byte)) tileFn {
 	return func(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr) {
-		nb := n / 256
+		nb := n / block
 		gs := int(wStride)
 		ws := unsafe.Slice((*byte)(w), nRows/8*gs)
 		for g := 0; g < nRows/8; g++ {
 			for t := 0; t < T; t++ {
-				act := unsafe.Slice((*byte)(unsafe.Add(a, uintptr(t)*aStride)), nb*q8KBlockBytes)
+				act := unsafe.Slice((*byte)(unsafe.Add(a, uintptr(t)*aStride)), nb*ab)
 				var acc [8]float32
 				for b := 0; b < nb; b++ {
-					blk := ws[g*gs+b*q4KGroupBlock:][:q4KGroupBlock]
-					ab := act[b*q8KBlockBytes:][:q8KBlockBytes]
-					dy := getF32(ab[q8KD:])
-					for r := 0; r < 8; r++ {
-						var isum, msum int32
-						for j := 0; j < 8; j++ {
-							var s int32
-							for q := 8 * (j / 2); q < 8*(j/2)+8; q++ {
-								for i := 0; i < 4; i++ {
-									v := blk[224+32*q+4*r+i]
-									if j%2 == 1 {
-										v >>= 4
-									}
-									s += int32(v&15) * int32(int8(ab[64*(j/2)+32*(j%2)+4*(q%8)+i]))
-								}
-							}
-							isum += int32(blk[32+8*j+r]) * s
-							msum += int32(binary.LittleEndian.Uint16(blk[96+32*(j/2)+4*r+2*(j%2):])) * q8kBsum32(ab, j)
-						}
-						d := halfToFloat(binary.LittleEndian.Uint16(blk[2*r:]))
-						dmin := halfToFloat(binary.LittleEndian.Uint16(blk[16+2*r:]))
-						acc[r] = fma32(float32(isum), d*dy, acc[r])
-						acc[r] = fma32(-float32(msum), dmin*dy, acc[r])
-					}
+					blockFn(&acc, ws[g*gs+b*wb:][:wb], act[b*ab:][:ab])
 				}
 				o := unsafe.Slice((*float32)(unsafe.Add(out, uintptr(t)*oStride+uintptr(32*g))), 8)
 				copy(o, acc[:])
@@ -174,39 +151,55 @@ func q4_Kx8Go(T int) tileFn {
 	}
 }
 
+// q4_Kx8Go is the packed Q4_K kernel in Go, for T tokens: per row and
+// block, isum = sum over sub-blocks of scale*dot and msum = sum of
+// min*bsum32 (integers, exact), then acc = fma(isum, d*dy, acc) and
+// acc = fma(-msum, dmin*dy, acc), as the assembly's lanes compute it.
+func q4_Kx8Go(T int) tileFn {
+	return packedGo(T, 256, q4KGroupBlock, q8KBlockBytes, func(acc *[8]float32, blk, ab []byte) {
+		dy := getF32(ab[q8KD:])
+		for r := 0; r < 8; r++ {
+			var isum, msum int32
+			for j := 0; j < 8; j++ {
+				var s int32
+				for q := 8 * (j / 2); q < 8*(j/2)+8; q++ {
+					for i := 0; i < 4; i++ {
+						v := blk[224+32*q+4*r+i]
+						if j%2 == 1 {
+							v >>= 4
+						}
+						s += int32(v&15) * int32(int8(ab[64*(j/2)+32*(j%2)+4*(q%8)+i]))
+					}
+				}
+				isum += int32(blk[32+8*j+r]) * s
+				msum += int32(binary.LittleEndian.Uint16(blk[96+32*(j/2)+4*r+2*(j%2):])) * q8kBsum32(ab, j)
+			}
+			d := halfToFloat(binary.LittleEndian.Uint16(blk[2*r:]))
+			dmin := halfToFloat(binary.LittleEndian.Uint16(blk[16+2*r:]))
+			acc[r] = fma32(float32(isum), d*dy, acc[r])
+			acc[r] = fma32(-float32(msum), dmin*dy, acc[r])
+		}
+	})
+}
+
 // q4_0x8Go is the packed Q4_0 kernel in Go, for T tokens: per row, the
 // block's integer dot product (offset removed by the activations'
 // correction), then acc = fma(float(dot), d_row*d_token, acc), as the
 // assembly's lanes compute it.
 func q4_0x8Go(T int) tileFn {
-	return func(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr) {
-		nb := n / 32
-		gs := int(wStride)
-		ws := unsafe.Slice((*byte)(w), nRows/8*gs)
-		for g := 0; g < nRows/8; g++ {
-			for t := 0; t < T; t++ {
-				act := unsafe.Slice((*byte)(unsafe.Add(a, uintptr(t)*aStride)), nb*q8BlockBytes)
-				var acc [8]float32
-				for b := 0; b < nb; b++ {
-					blk := ws[g*gs+b*144:][:144]
-					ab := act[b*q8BlockBytes:][:q8BlockBytes]
-					da := getF32(ab[32:])
-					corr := int32(binary.LittleEndian.Uint32(ab[36:]))
-					for r := 0; r < 8; r++ {
-						s := corr
-						for q := 0; q < 4; q++ {
-							for i := 0; i < 4; i++ {
-								v := blk[16+32*q+4*r+i]
-								s += int32(v&15)*int32(int8(ab[4*q+i])) + int32(v>>4)*int32(int8(ab[16+4*q+i]))
-							}
-						}
-						dw := halfToFloat(binary.LittleEndian.Uint16(blk[2*r:]))
-						acc[r] = fma32(float32(s), dw*da, acc[r])
-					}
+	return packedGo(T, 32, 144, q8BlockBytes, func(acc *[8]float32, blk, ab []byte) {
+		da := getF32(ab[32:])
+		corr := int32(binary.LittleEndian.Uint32(ab[36:]))
+		for r := 0; r < 8; r++ {
+			s := corr
+			for q := 0; q < 4; q++ {
+				for i := 0; i < 4; i++ {
+					v := blk[16+32*q+4*r+i]
+					s += int32(v&15)*int32(int8(ab[4*q+i])) + int32(v>>4)*int32(int8(ab[16+4*q+i]))
 				}
-				o := unsafe.Slice((*float32)(unsafe.Add(out, uintptr(t)*oStride+uintptr(32*g))), 8)
-				copy(o, acc[:])
 			}
+			dw := halfToFloat(binary.LittleEndian.Uint16(blk[2*r:]))
+			acc[r] = fma32(float32(s), dw*da, acc[r])
 		}
-	}
+	})
 }
