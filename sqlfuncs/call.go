@@ -8,7 +8,6 @@ import (
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/dolthub/go-mysql-server/sql"
-	"github.com/dolthub/go-mysql-server/sql/types"
 )
 
 // call is what every function shares: its name, argument expressions and
@@ -54,30 +53,6 @@ func (c *call) withArgs(children []sql.Expression) (call, error) {
 // sees which call of a statement failed.
 func (c *call) errorf(format string, args ...any) error {
 	return fmt.Errorf(c.name+": "+format, args...)
-}
-
-// text evaluates argument i as a string; ok is false for NULL.
-func (c *call) text(ctx *sql.Context, row sql.Row, i int, what string) (s string, ok bool, err error) {
-	v, err := c.args[i].Eval(ctx, row)
-	if err != nil || v == nil {
-		return "", false, err
-	}
-	if s, ok := v.(string); ok {
-		return s, true, nil
-	}
-	conv, _, err := types.LongText.Convert(ctx, v)
-	if err != nil {
-		return "", false, c.errorf("%s: %v", what, err)
-	}
-	switch x := conv.(type) {
-	case string:
-		return x, true, nil
-	case []byte:
-		return string(x), true, nil
-	case nil:
-		return "", false, nil
-	}
-	return "", false, c.errorf("%s must be text, got %T", what, v)
 }
 
 // toFloat converts a SQL value to float64. Strings must be numbers in full:

@@ -142,7 +142,7 @@ func (g *Generate) options(ctx *sql.Context, row sql.Row) (engine.GenerateOption
 	if len(g.args) < 3 {
 		return opts, nil
 	}
-	third, err := g.args[2].Eval(ctx, row)
+	third, err := g.arg(ctx, row, 2)
 	if err != nil {
 		return opts, err
 	}
@@ -163,7 +163,7 @@ func (g *Generate) options(ctx *sql.Context, row sql.Row) (engine.GenerateOption
 		opts.Temperature = float32(t)
 	}
 	if len(g.args) == 4 {
-		v, err := g.args[3].Eval(ctx, row)
+		v, err := g.arg(ctx, row, 3)
 		if err != nil {
 			return opts, err
 		}
@@ -184,26 +184,16 @@ func (g *Generate) options(ctx *sql.Context, row sql.Row) (engine.GenerateOption
 	return opts, nil
 }
 
-// optionsText returns v as JSON text if it is a JSON value or a string
-// holding an object.
+// optionsText returns v as JSON text if it is a JSON value or text holding
+// an object (v is unwrapped: see call.arg).
 func optionsText(ctx *sql.Context, v any) (string, bool) {
-	switch x := v.(type) {
+	switch v.(type) {
 	case sql.JSONWrapper:
-		s, err := types.JsonToMySqlString(ctx, x)
-		if err != nil {
-			return "", false
-		}
-		return s, true
-	case string:
-		return x, looksLikeJSONObject(x)
-	case []byte:
-		return string(x), looksLikeJSONObject(string(x))
-	case sql.StringWrapper:
-		s, err := x.Unwrap(ctx)
-		if err != nil {
-			return "", false
-		}
-		return s, looksLikeJSONObject(s)
+		s, _, err := textOf(ctx, v)
+		return s, err == nil
+	case string, []byte:
+		s, _, err := textOf(ctx, v)
+		return s, err == nil && looksLikeJSONObject(s)
 	}
 	return "", false
 }

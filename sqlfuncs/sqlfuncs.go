@@ -8,6 +8,12 @@
 // generate() calls to the backend together (@@llm_batch_size rows at a
 // time), evaluates each call once per row, and reports running queries
 // through a Tracker.
+//
+// Arguments: every function reads its arguments through call.arg and
+// call.text (args.go), which accept each form go-mysql-server and Dolt hand
+// a value in: strings, byte slices, Dolt's out-of-line TEXT and BLOB
+// wrappers, JSON documents (as MySQL prints them where text is expected),
+// numbers. New functions must read their arguments the same way.
 package sqlfuncs
 
 import (

@@ -102,7 +102,7 @@ func (t *Detokenize) Eval(ctx *sql.Context, row sql.Row) (any, error) {
 	if !ok || err != nil {
 		return nil, err
 	}
-	v, err := t.args[1].Eval(ctx, row)
+	v, err := t.arg(ctx, row, 1)
 	if err != nil || v == nil {
 		return nil, err
 	}
@@ -123,11 +123,10 @@ func tokenIDs(ctx *sql.Context, v any) ([]int32, error) {
 			return nil, err
 		}
 	default:
-		s, _, err := types.LongText.Convert(ctx, v)
+		text, _, err := textOf(ctx, v)
 		if err != nil {
 			return nil, err
 		}
-		text, _ := s.(string)
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.UseNumber()
 		if err := dec.Decode(&arr); err != nil {
