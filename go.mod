@@ -3,6 +3,7 @@ module github.com/llmsql/llmsql
 go 1.26.2
 
 require (
+	github.com/ardanlabs/jinja v1.8.0
 	github.com/cockroachdb/apd/v3 v3.2.3
 	github.com/dolthub/dolt/go v0.40.5-0.20260818190141-0c8421b85560
 	github.com/dolthub/go-mysql-server v0.20.1-0.20260817180248-8ba7438d98bb
