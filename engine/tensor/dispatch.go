@@ -2,7 +2,6 @@ package tensor
 
 import (
 	"fmt"
-	"os"
 	"sync/atomic"
 	"unsafe"
 
@@ -124,17 +123,14 @@ func (f *format) implAt(l level) *impl {
 
 func currentLevel() level { return level(curLevel.Load()) }
 
+// The package's one initialiser: the architecture's file registers its
+// kernels (which sets cpuLevel) and vector helpers, in that order, and the
+// kernels start at the CPU's best level. Nothing here reads the
+// environment: a program that lets its user choose (cmd/llmsql reads
+// LLMSQL_KERNELS) calls SetLevel.
 func init() {
-	curLevel.Store(int32(levelFromEnv(os.Getenv("LLMSQL_KERNELS"), cpuLevel)))
-}
-
-// levelFromEnv is the level LLMSQL_KERNELS asks for, never above what the
-// CPU runs; empty or unknown values mean the CPU's best.
-func levelFromEnv(env string, cpu level) level {
-	if want, ok := parseLevel(env); ok && want < cpu {
-		return want
-	}
-	return cpu
+	registerArch()
+	curLevel.Store(int32(cpuLevel))
 }
 
 func parseLevel(s string) (level, bool) {
@@ -147,8 +143,7 @@ func parseLevel(s string) (level, bool) {
 }
 
 // KernelLevel names the kernel level in use: "go", "avx2" or "avx512".
-// It is the best the CPU supports unless LLMSQL_KERNELS (go, avx2, avx512)
-// asks for a lower one; a level the CPU lacks is ignored.
+// It is the best the CPU supports unless SetLevel chose another.
 func KernelLevel() string { return levelNames[currentLevel()] }
 
 // Levels lists the kernel levels this CPU can run, lowest first.
@@ -160,11 +155,17 @@ func Levels() []string {
 	return ls
 }
 
-// SetLevel switches every kernel to the named level, for tests and
-// benchmarks; restore puts the previous level back. It fails for an
-// unknown name or a level this CPU cannot run. It must not race with
-// running kernels that should see one level throughout.
+// SetLevel switches every kernel to the named level ("" is the CPU's
+// best); restore puts the previous level back. It fails for an unknown
+// name or a level this CPU cannot run. The level is process-wide: a
+// program sets it once at start (cmd/llmsql from LLMSQL_KERNELS), tests
+// and benchmarks around the code they run. It must not race with running
+// kernels that should see one level throughout, nor with loading models
+// (Pack follows the level).
 func SetLevel(name string) (restore func(), err error) {
+	if name == "" {
+		name = levelNames[cpuLevel]
+	}
 	l, ok := parseLevel(name)
 	if !ok {
 		return nil, fmt.Errorf("tensor: unknown kernel level %q (want go, avx2 or avx512)", name)

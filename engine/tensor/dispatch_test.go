@@ -5,23 +5,17 @@ import (
 	"testing"
 )
 
-func TestLevelFromEnv(t *testing.T) {
-	for _, tc := range []struct {
-		env  string
-		cpu  level
-		want level
-	}{
-		{"", levelAVX512, levelAVX512},
-		{"go", levelAVX512, levelGo},
-		{"avx2", levelAVX512, levelAVX2},
-		{"avx512", levelAVX512, levelAVX512},
-		{"avx512", levelAVX2, levelAVX2}, // the CPU cannot: best available
-		{"avx2", levelGo, levelGo},
-		{"sse", levelAVX2, levelAVX2}, // unknown: default
-	} {
-		if got := levelFromEnv(tc.env, tc.cpu); got != tc.want {
-			t.Errorf("levelFromEnv(%q, %s) = %s, want %s", tc.env, levelNames[tc.cpu], levelNames[got], levelNames[tc.want])
-		}
+// TestStartsAtBest: nothing but SetLevel chooses the level (the package
+// reads no environment), and "" goes back to the CPU's best.
+func TestStartsAtBest(t *testing.T) {
+	best := levelNames[cpuLevel]
+	restore, err := SetLevel("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	if _, err := SetLevel(""); err != nil || KernelLevel() != best {
+		t.Fatalf(`SetLevel("") = %v, level %s, want %s`, err, KernelLevel(), best)
 	}
 }
 

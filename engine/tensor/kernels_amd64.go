@@ -10,7 +10,12 @@ import (
 // The AVX2 level needs FMA and F16C too; AVX-512 adds BW, VL and VNNI
 // (the kernels use EVEX forms of 256-bit instructions and VPDPBUSD), and
 // uses VDPBF16PS for BF16 weights when the CPU has AVX512-BF16.
-var _ = registerAMD64()
+// registerArch is called once by the package's init.
+func registerArch() {
+	if registerAMD64() {
+		registerVecAMD64()
+	}
+}
 
 func registerAMD64() bool {
 	x := cpu.X86

@@ -2,7 +2,6 @@ package tensor
 
 import (
 	"encoding/binary"
-	"os"
 	"unsafe"
 
 	"github.com/llmsql/llmsql/engine/gguf"
@@ -46,11 +45,11 @@ var packedFormats = map[gguf.GGMLType]*format{
 
 // packOK says whether Pack packs type t here: only where the current
 // kernel level has a packed kernel (below that, the pure-Go kernel serves,
-// which is right but slower than the unpacked assembly), and not with
-// LLMSQL_PACK=0.
+// which is right but slower than the unpacked assembly). Whether to pack at
+// all is the caller's choice (model.Options.NoPack).
 func packOK(t gguf.GGMLType) bool {
 	f, ok := packedFormats[t]
-	if !ok || os.Getenv("LLMSQL_PACK") == "0" {
+	if !ok {
 		return false
 	}
 	for l := levelGo + 1; l <= currentLevel(); l++ {
@@ -60,6 +59,10 @@ func packOK(t gguf.GGMLType) bool {
 	}
 	return false
 }
+
+// Packs reports whether Pack repacks matrices of type t at the current
+// kernel level.
+func Packs(t gguf.GGMLType) bool { return packOK(t) }
 
 // Pack returns m repacked for the packed kernels when this CPU has them
 // for m's type and m's rows come in whole groups of eight, and m itself

@@ -6,8 +6,9 @@
 // Every kernel has a pure-Go version, which is the reference the tests hold
 // the assembly to and what runs on CPUs without AVX2. On amd64 the kernels
 // come in two assembly levels chosen at run time: "avx2" (AVX2, FMA, F16C)
-// and "avx512" (adds AVX-512 BW/VL and VNNI). LLMSQL_KERNELS=go|avx2|avx512
-// forces a level.
+// and "avx512" (adds AVX-512 BW/VL and VNNI). SetLevel forces a level
+// (cmd/llmsql does it from LLMSQL_KERNELS; this package reads no
+// environment).
 //
 // As in ggml-cpu, a matrix multiplication first converts the activations to
 // the weight type's partner format (Q8_0 for Q4_0, Q5_0 and Q8_0; Q8_1 for

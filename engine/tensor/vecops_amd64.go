@@ -5,12 +5,9 @@ import "unsafe"
 // The AVX2 vector helpers cover whole vectors of 16 (dots) or 8 elements;
 // the pure-Go versions finish the tail.
 
-var _ = registerVecAMD64()
-
-func registerVecAMD64() bool {
-	if cpuLevel < levelAVX2 {
-		return false
-	}
+// registerVecAMD64 installs the vector helpers of the levels registerAMD64
+// found (it runs after it: see registerArch).
+func registerVecAMD64() {
 	vecAt[levelAVX2] = &vecFuncs{
 		dotF16: func(a, b []uint16) float32 { return dotF16Split(a, b, dotF16x64AVX2) },
 		dotF32: func(a, b []float32) float32 {
@@ -104,5 +101,4 @@ func registerVecAMD64() bool {
 		}
 		vecAt[levelAVX512] = &v
 	}
-	return true
 }
