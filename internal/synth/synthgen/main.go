@@ -7,27 +7,33 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/llmsql/llmsql/engine/gguf"
 	"github.com/llmsql/llmsql/internal/synth"
 )
 
 func main() {
 	var s synth.Spec
 	out := flag.String("o", "", "output GGUF path")
-	flag.StringVar(&s.Arch, "arch", "qwen2", "llama, qwen2 or qwen3")
-	flag.StringVar(&s.Vocab, "vocab", "", "GGUF file to copy the tokenizer from")
+	flag.StringVar(&s.Arch, "arch", "qwen2", "architecture: a key of synth.Archs (llama, qwen2, qwen3, ...)")
+	flag.StringVar(&s.Vocab, "vocab", "", "GGUF file to copy the tokenizer from (empty: the built-in vocabulary)")
+	flag.IntVar(&s.VocabSize, "nvocab", 512, "built-in vocabulary size, without -vocab")
 	flag.IntVar(&s.Embd, "embd", 64, "embedding width")
 	flag.IntVar(&s.Layers, "layers", 2, "layers")
 	flag.IntVar(&s.Heads, "heads", 4, "attention heads")
 	flag.IntVar(&s.KVHeads, "kvheads", 2, "key/value heads")
+	flag.IntVar(&s.HeadDim, "headdim", 0, "query/key width per head (0 = embd/heads)")
 	flag.IntVar(&s.FF, "ff", 128, "feed-forward width")
 	flag.IntVar(&s.Context, "ctx", 512, "context length")
 	flag.Uint64Var(&s.Seed, "seed", 1, "random seed")
 	flag.BoolVar(&s.Tied, "tied", true, "tie the output to the embedding")
+	typ := flag.String("type", "F16", "type of the weight matrices (F32, F16, Q8_0, Q4_0, Q4_K, ...)")
 	flag.Parse()
-	if *out == "" || s.Vocab == "" {
-		fmt.Fprintln(os.Stderr, "usage: synthgen -o OUT.gguf -vocab VOCAB.gguf [-arch qwen2] [flags]")
+	t, ok := gguf.ParseGGMLType(*typ)
+	if *out == "" || !ok {
+		fmt.Fprintln(os.Stderr, "usage: synthgen -o OUT.gguf [-vocab VOCAB.gguf] [-arch qwen2] [-type F16] [flags]")
 		os.Exit(2)
 	}
+	s.Type = t
 	if err := synth.Write(*out, s); err != nil {
 		fmt.Fprintln(os.Stderr, "synthgen:", err)
 		os.Exit(1)
