@@ -11,10 +11,50 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmsql/llmsql/engine/gguf"
+	"github.com/llmsql/llmsql/engine/tensor"
+	"github.com/llmsql/llmsql/internal/synth"
 	"github.com/llmsql/llmsql/internal/testutil"
 )
 
 func stories(t testing.TB) string { return testutil.Shared(t, "models/stories260K.gguf") }
+
+// tinySpec is the model of the tests that do not compare with llama.cpp:
+// written in-process (internal/synth), so they run on a fresh clone.
+var tinySpec = synth.Tiny()
+
+func tiny(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tiny.gguf")
+	if err := synth.Write(path, tinySpec); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// tinyParams is tinySpec's parameter count.
+func tinyParams(nv int) uint64 {
+	s := tinySpec
+	hd := s.Embd / s.Heads
+	qd, kvd := s.Heads*hd, s.KVHeads*hd
+	layer := s.Embd + s.Embd*qd + 2*s.Embd*kvd + qd*s.Embd + s.Embd + 3*s.Embd*s.FF
+	return uint64(2*s.Embd*nv + s.Embd + s.Layers*layer)
+}
+
+// asciiStop picks a two-letter stop string from the middle of text, and
+// the text before its first occurrence.
+func asciiStop(t *testing.T, text string) (stop, before string) {
+	t.Helper()
+	isLetter := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	for i := len(text) / 3; i+1 < len(text); i++ {
+		if isLetter(text[i]) && isLetter(text[i+1]) {
+			stop = text[i : i+2]
+			return stop, text[:strings.Index(text, stop)]
+		}
+	}
+	t.Fatalf("no two letters in a row in %q", text)
+	return "", ""
+}
 
 func greedy(n int) GenerateOptions {
 	o := DefaultGenerateOptions()
@@ -81,36 +121,42 @@ func equalIDs(a, b []int32) bool {
 }
 
 func TestStopStringsAndLimits(t *testing.T) {
-	m, err := LoadModel(stories(t), LoadConfig{})
+	path := tiny(t)
+	m, err := LoadModel(path, LoadConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
 	ctx := context.Background()
-	full, err := m.Generate(ctx, Request{Prompt: "Once upon a time", Options: greedy(64)})
+	all := greedy(64)
+	all.IgnoreEOS = true
+	full, err := m.Generate(ctx, Request{Prompt: "Once upon a time", Options: all})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Stop at " named": the text must end right before it.
-	opts := greedy(64)
-	opts.Stop = []string{" named", "zzz"}
+	// Stop at two letters from the middle: the text must end right
+	// before their first occurrence.
+	stop, want := asciiStop(t, full.Text)
+	opts := all
+	opts.Stop = []string{stop, "zzz"}
 	var pieces []string
 	res, err := m.Generate(ctx, Request{Prompt: "Once upon a time", Options: opts,
 		OnText: func(s string) error { pieces = append(pieces, s); return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := full.Text[:strings.Index(full.Text, " named")]
 	if res.Text != want || res.StopReason != "stop" || strings.Join(pieces, "") != want {
 		t.Fatalf("stop: %q (%s), streamed %q; want %q", res.Text, res.StopReason, strings.Join(pieces, ""), want)
 	}
 	// max_tokens bounds the count exactly.
-	res, err = m.Generate(ctx, Request{Prompt: "Once upon a time", Options: greedy(3)})
+	three := all
+	three.MaxTokens = 3
+	res, err = m.Generate(ctx, Request{Prompt: "Once upon a time", Options: three})
 	if err != nil || len(res.GeneratedIDs) != 3 || res.StopReason != "length" {
 		t.Fatalf("max tokens: %v %v", res, err)
 	}
 	// A prompt longer than the context is refused with both numbers.
-	small, err := LoadModel(stories(t), LoadConfig{Context: 16})
+	small, err := LoadModel(path, LoadConfig{Context: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +167,9 @@ func TestStopStringsAndLimits(t *testing.T) {
 		t.Fatalf("long prompt: %v", err)
 	}
 	// Generation that reaches the end of the context stops there.
-	res, err = small.Generate(ctx, Request{Prompt: "Once upon a time", Options: greedy(100)})
+	long := all
+	long.MaxTokens = 100
+	res, err = small.Generate(ctx, Request{Prompt: "Once upon a time", Options: long})
 	if err != nil || res.StopReason != "context" || len(res.PromptIDs)+len(res.GeneratedIDs) > 17 {
 		t.Fatalf("context end: %+v %v", res, err)
 	}
@@ -134,7 +182,7 @@ func TestStopStringsAndLimits(t *testing.T) {
 }
 
 func TestSeededSamplingIsReproducible(t *testing.T) {
-	m, err := LoadModel(stories(t), LoadConfig{Slots: 4})
+	m, err := LoadModel(tiny(t), LoadConfig{Slots: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +221,7 @@ func TestSeededSamplingIsReproducible(t *testing.T) {
 }
 
 func TestCancelStopsGeneration(t *testing.T) {
-	m, err := LoadModel(stories(t), LoadConfig{})
+	m, err := LoadModel(tiny(t), LoadConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +246,7 @@ func TestCancelStopsGeneration(t *testing.T) {
 }
 
 func TestPoolRegistersLoadsAndUnloads(t *testing.T) {
-	path := stories(t)
+	path := tiny(t)
 	p := NewPool(PoolConfig{MaxSequences: 2, MemoryBudget: 1})
 	defer p.Close()
 	ctx := context.Background()
@@ -210,8 +258,8 @@ func TestPoolRegistersLoadsAndUnloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Architecture != "llama" || info.VocabSize != 512 || info.ContextLength != 2048 || info.Parameters != 292800 {
-		t.Fatalf("info %+v", info)
+	if info.Architecture != "llama" || info.VocabSize != 512 || info.ContextLength != tinySpec.Context || info.Parameters != tinyParams(512) {
+		t.Fatalf("info %+v (want %d parameters)", info, tinyParams(512))
 	}
 	if _, err := p.Register("s", path); err == nil {
 		t.Fatal("registered a name twice")
@@ -230,12 +278,23 @@ func TestPoolRegistersLoadsAndUnloads(t *testing.T) {
 	if p.Models()[0].Loaded {
 		t.Fatal("loaded before first use")
 	}
-	text, err := p.Generate(ctx, "s", "Once upon a time", greedy(8))
-	if err != nil || !strings.HasPrefix(text, ", there was a little") {
-		t.Fatalf("generate: %q %v", text, err)
+	// The pool answers what the model alone answers.
+	alone, err := LoadModel(path, LoadConfig{})
+	if err != nil {
+		t.Fatal(err)
 	}
+	want, err := alone.Generate(ctx, Request{Prompt: "Once upon a time", Options: greedy(8)})
+	alone.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := p.Generate(ctx, "s", "Once upon a time", greedy(8))
+	if err != nil || text != want.Text {
+		t.Fatalf("generate: %q %v, the model alone %q", text, err, want.Text)
+	}
+	// BOS, then the built-in vocabulary's whole words.
 	ids, err := p.Tokenize(ctx, "s", "Once upon a time")
-	if err != nil || !equalIDs(ids, []int32{1, 403, 407, 261, 378}) {
+	if err != nil || len(ids) != 5 || ids[0] != 1 {
 		t.Fatalf("tokenize: %v %v", ids, err)
 	}
 	back, err := p.Detokenize(ctx, "s", ids[1:])
@@ -271,7 +330,7 @@ func TestPoolRegistersLoadsAndUnloads(t *testing.T) {
 func TestPoolConcurrentCallsShareOneModel(t *testing.T) {
 	p := NewPool(PoolConfig{MaxSequences: 2})
 	defer p.Close()
-	if _, err := p.Register("s", stories(t)); err != nil {
+	if _, err := p.Register("s", tiny(t)); err != nil {
 		t.Fatal(err)
 	}
 	want, err := p.Generate(context.Background(), "s", "The little dog", greedy(16))
@@ -305,7 +364,7 @@ func TestPoolConcurrentCallsShareOneModel(t *testing.T) {
 func TestResultCache(t *testing.T) {
 	p := NewPool(PoolConfig{MaxSequences: 4})
 	defer p.Close()
-	if _, err := p.Register("s", stories(t)); err != nil {
+	if _, err := p.Register("s", tiny(t)); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -364,5 +423,52 @@ func TestResultCache(t *testing.T) {
 	p.Generate(ctx, "s", "The little dog", greedy(12))
 	if st := p.CacheStats(); st.Enabled || st.Entries != 0 || st.Hits != 7 {
 		t.Fatalf("after turning off: %+v", st)
+	}
+}
+
+// TestLoadConfigOptions: every LoadConfig field does what it says. A
+// small BatchSize splits a prompt over several forward passes without
+// changing the answer; KVF32 doubles the cache; NoPack keeps the file's
+// layout and gives the same tokens; Slots defaults to DefaultSlots.
+func TestLoadConfigOptions(t *testing.T) {
+	spec := tinySpec
+	spec.Type = gguf.TypeQ4_0
+	path := filepath.Join(t.TempDir(), "q4.gguf")
+	if err := synth.Write(path, spec); err != nil {
+		t.Fatal(err)
+	}
+	run := func(cfg LoadConfig) (*Model, *Result) {
+		t.Helper()
+		m, err := LoadModel(path, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		opts := greedy(12)
+		opts.IgnoreEOS = true
+		res, err := m.Generate(context.Background(), Request{Prompt: "Once upon a time there was a little dog", Options: opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, res
+	}
+	base, want := run(LoadConfig{})
+	if base.kv.Config().Slots != DefaultSlots {
+		t.Errorf("default slots %d, want %d", base.kv.Config().Slots, DefaultSlots)
+	}
+	if base.Net.Blocks[0].Up.Packed != tensor.Packs(gguf.TypeQ4_0) {
+		t.Errorf("Q4_0 weights packed: %v, this level packs: %v", base.Net.Blocks[0].Up.Packed, tensor.Packs(gguf.TypeQ4_0))
+	}
+	small, got := run(LoadConfig{BatchSize: 3})
+	if small.SchedStats().Passes < base.SchedStats().Passes+3 || !equalIDs(got.GeneratedIDs, want.GeneratedIDs) {
+		t.Errorf("BatchSize 3: %d passes (default %d), ids %v, want %v", small.SchedStats().Passes, base.SchedStats().Passes, got.GeneratedIDs, want.GeneratedIDs)
+	}
+	f32, _ := run(LoadConfig{KVF32: true})
+	if !f32.kv.IsF32() || f32.kv.Bytes() != 2*base.kv.Bytes() {
+		t.Errorf("KVF32: F32 %v, %d bytes (F16 %d)", f32.kv.IsF32(), f32.kv.Bytes(), base.kv.Bytes())
+	}
+	unpacked, got := run(LoadConfig{NoPack: true})
+	if unpacked.Net.Blocks[0].Up.Packed || !equalIDs(got.GeneratedIDs, want.GeneratedIDs) {
+		t.Errorf("NoPack: packed %v, ids %v, want %v", unpacked.Net.Blocks[0].Up.Packed, got.GeneratedIDs, want.GeneratedIDs)
 	}
 }

@@ -17,15 +17,27 @@ import (
 	"github.com/llmsql/llmsql/engine/tokenizer"
 )
 
-// LoadConfig sizes a loaded model's runtime.
+// DefaultSlots is how many sequences a model decodes at once when
+// LoadConfig.Slots and PoolConfig.MaxSequences are 0.
+const DefaultSlots = 8
+
+// LoadConfig sizes a loaded model's runtime. Settings a user chooses
+// (flags, LLMSQL_PACK) are read by the program (cmd/llmsql) and passed in
+// here; the engine reads no environment.
 type LoadConfig struct {
 	Threads int // 0 = all cores
-	Slots   int // sequences decoded at once; 0 = 4
+	Slots   int // sequences decoded at once; 0 = DefaultSlots
 	// Context caps positions per sequence below the model's training
 	// context, to bound KV memory; 0 = min(training context, 4096).
-	Context   int
-	KVF32     bool // F32 KV cache instead of F16
-	BatchSize int  // prompt tokens per forward pass; 0 = 512
+	Context int
+	// KVF32 keeps the KV cache in F32 instead of F16 (llama.cpp's
+	// default, which the bit-exact logits follow): twice the memory.
+	KVF32 bool
+	// BatchSize caps the tokens of one forward pass (decode steps plus
+	// prompt chunks); 0 = 512. Results do not depend on it.
+	BatchSize int
+	// NoPack keeps Q4_0/Q4_K weights in the file's layout (model.Options).
+	NoPack bool
 }
 
 // Model is a loaded model ready to generate: weights mapped from the GGUF
@@ -60,7 +72,7 @@ func LoadModel(path string, cfg LoadConfig) (*Model, error) {
 }
 
 func loadFrom(f *gguf.File, cfg LoadConfig) (*Model, error) {
-	net, err := model.Load(f)
+	net, err := model.Load(f, model.Options{NoPack: cfg.NoPack})
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +84,7 @@ func loadFrom(f *gguf.File, cfg LoadConfig) (*Model, error) {
 		return nil, fmt.Errorf("model: tokenizer has %d tokens but the embedding has %d rows", tok.VocabSize(), net.Vocab)
 	}
 	if cfg.Slots <= 0 {
-		cfg.Slots = 4
+		cfg.Slots = DefaultSlots
 	}
 	if cfg.Context <= 0 {
 		cfg.Context = min(net.ContextLen, 4096)

@@ -17,7 +17,7 @@ import (
 type PoolConfig struct {
 	Threads int // worker threads per loaded model; 0 = all cores
 	// MaxSequences caps the sequences one model decodes at once; further
-	// requests wait for a slot. 0 = 8.
+	// requests wait for a slot. 0 = DefaultSlots.
 	MaxSequences int
 	// MemoryBudget, in bytes, is what loaded models may use (weights that are
 	// resident plus KV caches) before idle ones are unloaded, least recently
@@ -29,6 +29,8 @@ type PoolConfig struct {
 	// ResultCacheBytes bounds the cache of deterministic generations
 	// (temperature 0 or a fixed seed). 0 = 64 MiB; negative = no cache.
 	ResultCacheBytes int64
+	// NoPack keeps Q4_0/Q4_K weights in the file's layout (LoadConfig).
+	NoPack bool
 }
 
 // Usage is what one model has done since the pool started.
@@ -67,7 +69,7 @@ type entry struct {
 // NewPool returns an empty pool.
 func NewPool(cfg PoolConfig) *Pool {
 	if cfg.MaxSequences <= 0 {
-		cfg.MaxSequences = 8
+		cfg.MaxSequences = DefaultSlots
 	}
 	if cfg.ResultCacheBytes == 0 {
 		cfg.ResultCacheBytes = 64 << 20
@@ -238,7 +240,7 @@ func (p *Pool) Acquire(ctx context.Context, name string) (*Model, func(), error)
 		e.loading = make(chan struct{})
 		e.loadErr = nil
 		p.mu.Unlock()
-		m, err := LoadModel(e.info.Path, LoadConfig{Threads: p.cfg.Threads, Slots: p.cfg.MaxSequences, Context: p.cfg.Context})
+		m, err := LoadModel(e.info.Path, LoadConfig{Threads: p.cfg.Threads, Slots: p.cfg.MaxSequences, Context: p.cfg.Context, NoPack: p.cfg.NoPack})
 		p.mu.Lock()
 		close(e.loading)
 		e.loading = nil

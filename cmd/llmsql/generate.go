@@ -66,7 +66,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	if *threads < 0 {
 		return usagef("--threads must be 0 or more")
 	}
-	m, err := engine.LoadModel(*modelPath, engine.LoadConfig{Threads: *threads, Slots: 1})
+	m, err := engine.LoadModel(*modelPath, engine.LoadConfig{Threads: *threads, Slots: 1, NoPack: engineOpts.NoPack})
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if *p < 0 || *n < 0 || *threads < 0 || *reps < 1 || *p+*n == 0 {
 		return usagef("-p and -n must be 0 or more (not both 0), -t 0 or more, -r at least 1")
 	}
-	m, err := engine.LoadModel(*modelPath, engine.LoadConfig{Threads: *threads, Slots: 1, Context: max(*p+1, *n+2, 16)})
+	m, err := engine.LoadModel(*modelPath, engine.LoadConfig{Threads: *threads, Slots: 1, Context: max(*p+1, *n+2, 16), NoPack: engineOpts.NoPack})
 	if err != nil {
 		return err
 	}

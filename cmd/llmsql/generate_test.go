@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmsql/llmsql/internal/synth"
 	"github.com/llmsql/llmsql/internal/testutil"
 )
 
@@ -68,7 +69,10 @@ func TestGenerateJSONContract(t *testing.T) {
 }
 
 func TestBenchJSONContract(t *testing.T) {
-	model := testutil.Shared(t, "models/stories260K.gguf")
+	model := filepath.Join(t.TempDir(), "tiny.gguf")
+	if err := synth.Write(model, synth.Tiny()); err != nil {
+		t.Fatal(err)
+	}
 	var out, errb bytes.Buffer
 	if code := run([]string{"bench", "-m", model, "-p", "32", "-n", "8", "-t", "1", "--json"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())

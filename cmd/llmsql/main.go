@@ -53,6 +53,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printUsage(stderr)
 		return 2
 	}
+	if err := loadEnv(stderr); err != nil {
+		fmt.Fprintf(stderr, "llmsql: %v\n", err)
+		return 2
+	}
 	err := c.run(args[1:], stdout, stderr)
 	if err == nil {
 		return 0

@@ -314,12 +314,15 @@ func readMixGolden(t *testing.T) map[string]*mixGolden {
 // llama-quantize's hashes in ../shared/ref/synth/synth_q8_0.tensorhash; with
 // LLMSQL_SYNTH_Q4_K_M=1 also to Q4_K_M against testdata/synth_q4_k_m.tensorhash
 // (llama.cpp's llama_model_quantize through node-llama-cpp's library). It
-// takes tens of seconds, so it runs only when LLMSQL_SYNTH names the f16
-// file.
+// takes seconds (Q8_0) to a minute (Q4_K_M), so it runs when LLMSQL_SYNTH
+// or LLMSQL_SYNTH_F16 (which .ci/run sets) names the f16 file.
 func TestQuantizeSynth(t *testing.T) {
 	in := os.Getenv("LLMSQL_SYNTH")
+	if in == "" {
+		in = os.Getenv("LLMSQL_SYNTH_F16")
+	}
 	if in == "" || testing.Short() {
-		t.Skip("set LLMSQL_SYNTH to the gensynth f16 model (e.g. /tmp/synth-f16.gguf) to run")
+		t.Skip("set LLMSQL_SYNTH_F16 to the gensynth f16 model (e.g. /tmp/llmsql-ci/synth-f16.gguf; .ci/run makes it) to run")
 	}
 	refs := map[string]string{"Q8_0": testutil.Shared(t, "ref/synth/synth_q8_0.tensorhash")}
 	if os.Getenv("LLMSQL_SYNTH_Q4_K_M") != "" {

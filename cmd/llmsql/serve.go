@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/llmsql/llmsql/engine"
 )
 
 func init() {
@@ -58,7 +60,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Password, "password", "", "password of --user")
 	fs.IntVar(&cfg.Threads, "threads", 0, "worker threads per loaded model (0 = all cores)")
 	fs.IntVar(&cfg.Context, "context", 0, "positions per sequence, which sizes each model's KV cache (0 = the model's training context, at most 4096)")
-	fs.IntVar(&cfg.MaxSequences, "max-sequences", 0, "generations one model decodes together, each with its own KV cache slot (0 = 8)")
+	fs.IntVar(&cfg.MaxSequences, "max-sequences", 0, fmt.Sprintf("generations one model decodes together, each with its own KV cache slot (0 = %d)", engine.DefaultSlots))
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

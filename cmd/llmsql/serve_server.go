@@ -89,7 +89,7 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 		}
 	}()
 
-	pool := engine.NewPool(engine.PoolConfig{Threads: cfg.Threads, MaxSequences: cfg.MaxSequences, Context: cfg.Context})
+	pool := engine.NewPool(engine.PoolConfig{Threads: cfg.Threads, MaxSequences: cfg.MaxSequences, Context: cfg.Context, NoPack: engineOpts.NoPack})
 	defer func() {
 		if err != nil {
 			pool.Close()

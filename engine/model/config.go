@@ -43,7 +43,6 @@ type Config struct {
 	RopeBase   float32 // freq_base
 	RopeScale  float32 // freq_scale: 1/linear scaling factor
 	QKNorm     bool    // Qwen3: RMSNorm on each query and key head
-	QKVBias    bool    // Qwen2: biases on the Q, K, V projections
 }
 
 // supported lists the architectures this engine runs and their RoPE style.

@@ -36,9 +36,19 @@ type Model struct {
 	file        *gguf.File
 }
 
+// Options are the choices made when loading a model. They come from the
+// caller (cmd/llmsql reads its flags and LLMSQL_PACK); the zero value is
+// the default.
+type Options struct {
+	// NoPack keeps Q4_0 and Q4_K matrices in the file's layout instead of
+	// repacking them for the packed kernels (tensor.Pack): decoding is
+	// slower, but no heap copy of those weights is made.
+	NoPack bool
+}
+
 // Load reads the hyperparameters and binds the weights of f. The file must
 // stay open while the model is used.
-func Load(f *gguf.File) (*Model, error) {
+func Load(f *gguf.File, opts Options) (*Model, error) {
 	cfg, err := ReadConfig(f)
 	if err != nil {
 		return nil, err
@@ -87,7 +97,9 @@ func Load(f *gguf.File) (*Model, error) {
 		return nil, b.err
 	}
 	m.WeightBytes = b.bytes
-	m.pack()
+	if !opts.NoPack {
+		m.pack()
+	}
 	return m, nil
 }
 

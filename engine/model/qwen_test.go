@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/llmsql/llmsql/engine/gguf"
 	"github.com/llmsql/llmsql/internal/synth"
 	"github.com/llmsql/llmsql/internal/testutil"
 )
@@ -18,8 +19,8 @@ type qwenGolden struct {
 
 // The specs the goldens were recorded on (see testdata/README.md).
 var qwenSpecs = map[string]synth.Spec{
-	"qwen2": {Arch: "qwen2", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FF: 128, Context: 512, Seed: 1, Tied: true},
-	"qwen3": {Arch: "qwen3", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FF: 128, Context: 512, Seed: 1, Tied: false},
+	"qwen2": {Arch: "qwen2", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FF: 128, Context: 512, Seed: 1, Tied: true, Type: gguf.TypeF16},
+	"qwen3": {Arch: "qwen3", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FF: 128, Context: 512, Seed: 1, Tied: false, Type: gguf.TypeF16},
 }
 
 func TestQwenMatchesLlamaCpp(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +15,7 @@ import (
 	"github.com/llmsql/llmsql/engine/model"
 	"github.com/llmsql/llmsql/engine/sample"
 	"github.com/llmsql/llmsql/engine/tensor"
-	"github.com/llmsql/llmsql/internal/testutil"
+	"github.com/llmsql/llmsql/internal/synth"
 )
 
 type fixture struct {
@@ -22,13 +23,26 @@ type fixture struct {
 	vocab int
 }
 
+// tinyModel writes the tests' model: a small synthetic Llama (no files
+// needed) with a vocabulary large enough for the prompts below.
+func tinyModel(t *testing.T) string {
+	t.Helper()
+	spec := synth.Tiny()
+	spec.VocabSize = 512
+	path := filepath.Join(t.TempDir(), "tiny.gguf")
+	if err := synth.Write(path, spec); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func newFixture(t *testing.T, slots int, cfg Config) *fixture {
 	t.Helper()
-	f, err := gguf.Open(testutil.Shared(t, "models/stories260K.gguf"))
+	f, err := gguf.Open(tinyModel(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Load(f)
+	m, err := model.Load(f, model.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,13 +67,21 @@ var prompts = [][]int32{
 
 // run generates n tokens for prompt with a sampler made by mk.
 func (f *fixture) run(t *testing.T, prompt []int32, n int, mk func() *sample.Sampler) []int32 {
+	t.Helper()
+	out, err := f.generate(prompt, n, mk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// generate is run for other goroutines than the test's (which must not
+// call t.Fatal): it returns the error.
+func (f *fixture) generate(prompt []int32, n int, mk func() *sample.Sampler) ([]int32, error) {
 	var out []int32
 	res := f.s.Run(context.Background(), Request{Prompt: prompt, MaxTokens: n, Sampler: mk(),
 		OnToken: func(tok int32) (bool, error) { out = append(out, tok); return false, nil }})
-	if res.Err != nil {
-		t.Fatal(res.Err)
-	}
-	return out
+	return out, res.Err
 }
 
 func samplers() map[string]func() *sample.Sampler {
@@ -96,13 +118,16 @@ func testBatchedEqualsSequential(t *testing.T, mk func() *sample.Sampler, cfg Co
 			}
 			passesBefore := f.s.Stats().Passes
 			together := make([][]int32, len(prompts))
+			errs := make([]error, len(prompts))
 			var wg sync.WaitGroup
 			for i, p := range prompts {
-				wg.Add(1)
-				go func() { defer wg.Done(); together[i] = f.run(t, p, 24, mk) }()
+				wg.Go(func() { together[i], errs[i] = f.generate(p, 24, mk) })
 			}
 			wg.Wait()
 			for i := range prompts {
+				if errs[i] != nil {
+					t.Fatalf("prompt %d: %v", i, errs[i])
+				}
 				if !equal(alone[i], together[i]) {
 					t.Errorf("prompt %d: alone %v, batched %v", i, alone[i], together[i])
 				}
@@ -129,10 +154,10 @@ func equal(a, b []int32) bool {
 }
 
 func TestPrefixIsReused(t *testing.T) {
-	f := newFixture(t, 2, Config{MinPrefix: 2})
 	greedy := func() *sample.Sampler { return sample.New(sample.Params{}) }
-	long := prompts[5] // starts with prompts[0]
-	want := f.run(t, long, 8, greedy)
+	// long is prompts[0] followed by its first two greedy tokens.
+	long := append(append([]int32{}, prompts[0]...), newFixture(t, 1, Config{}).run(t, prompts[0], 2, greedy)...)
+	want := newFixture(t, 1, Config{}).run(t, long, 8, greedy)
 	// Fill the cache with the shorter prompt and its greedy continuation,
 	// then run the longer one, which is that prompt plus the first two
 	// generated tokens: all but its last position come from the cache.
