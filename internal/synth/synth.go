@@ -177,8 +177,13 @@ func Build(s Spec) (*gguf.Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range s.Metadata {
-		w.Set(k, v)
+	keys := make([]string, 0, len(s.Metadata))
+	for k := range s.Metadata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // map order would change the file's bytes
+	for _, k := range keys {
+		w.Set(k, s.Metadata[k])
 	}
 
 	rng := rand.New(rand.NewPCG(s.Seed, 0x5eed))
@@ -257,8 +262,8 @@ func setVocab(w *gguf.Writer, s Spec) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		for k, v := range kv {
-			w.Set(k, v)
+		for _, e := range kv {
+			w.Set(e.Key, e.Value)
 		}
 		return n, nil
 	}

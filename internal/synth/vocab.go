@@ -13,7 +13,7 @@ import (
 // prompts with their prefixes, letters, common pairs), scored in that
 // order.
 // n must be at least 259.
-func BuiltinVocab(n int) (map[string]gguf.Value, error) {
+func BuiltinVocab(n int) ([]gguf.KV, error) {
 	if n < 259 {
 		return nil, fmt.Errorf("synth: a built-in vocabulary needs at least 259 tokens (3 special and 256 bytes), not %d", n)
 	}
@@ -45,11 +45,11 @@ func BuiltinVocab(n int) (map[string]gguf.Value, error) {
 	for i := 259; i < n; i++ {
 		scores[i] = -float32(i - 259)
 	}
-	return map[string]gguf.Value{
-		"tokenizer.ggml.model":      gguf.String("llama"),
-		"tokenizer.ggml.tokens":     gguf.ArrayValue(toks),
-		"tokenizer.ggml.scores":     gguf.ArrayValue(scores),
-		"tokenizer.ggml.token_type": gguf.ArrayValue(types),
+	return []gguf.KV{
+		{Key: "tokenizer.ggml.model", Value: gguf.String("llama")},
+		{Key: "tokenizer.ggml.tokens", Value: gguf.ArrayValue(toks)},
+		{Key: "tokenizer.ggml.scores", Value: gguf.ArrayValue(scores)},
+		{Key: "tokenizer.ggml.token_type", Value: gguf.ArrayValue(types)},
 	}, nil
 }
 
