@@ -30,7 +30,7 @@ func init() {
 func runGenerate(args []string, stdout, stderr io.Writer) error {
 	c := commands["generate"]
 	fs := newFlagSet(c, stderr)
-	modelPath := fs.String("m", "", "GGUF model file")
+	modelPath := fs.String("m", "", "GGUF model file, or hf://USER/REPO:QUANT to pull first")
 	prompt := fs.String("p", "", "prompt")
 	n := fs.Int("n", 128, "tokens to generate at most")
 	temp := fs.Float64("temp", 0.8, "temperature (0 = greedy)")
@@ -66,14 +66,17 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	if *threads < 0 {
 		return usagef("--threads must be 0 or more")
 	}
-	m, err := engine.LoadModel(*modelPath, engine.LoadConfig{Threads: *threads, Slots: 1, NoPack: engineOpts.NoPack})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	path, err := resolveModel(ctx, *modelPath, stderr)
+	if err != nil {
+		return err
+	}
+	m, err := loadModel(stderr, path, engine.LoadConfig{Threads: *threads, Slots: 1, NoPack: engineOpts.NoPack})
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	req := engine.Request{Prompt: *prompt, Options: opts, WantLogits: *logitsOut != ""}
 	if !*asJSON {
 		req.OnText = func(s string) error { _, err := io.WriteString(stdout, s); return err }

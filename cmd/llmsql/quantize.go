@@ -74,27 +74,35 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	w.Set("general.quantization_version", gguf.Uint32(2))
 	w.Set("general.file_type", gguf.Uint32(uint32(mix.FileType)))
 
-	prog := newQuantProgress(stderr, len(plans))
 	var buf []byte // reused: the writer fills one tensor at a time
 	var inBytes, outBytes int64
 	fallbacks := 0
+	for _, p := range plans {
+		inBytes += int64(len(p.Tensor.Data))
+	}
+	// Progress counts the input bytes converted, over all tensors.
+	prog := newProgress(stderr, "quantizing "+filepath.Base(in), inBytes, unitBytes)
+	var before int64 // input bytes of the tensors already written
 	for i, p := range plans {
 		if p.Fallback {
 			fallbacks++
 		}
-		inBytes += int64(len(p.Tensor.Data))
 		outBytes += int64(p.Type.RowSize(int(p.Tensor.Dims[0])) * p.Tensor.Rows())
 		if err := w.AddTensorFunc(p.Tensor.Name, p.Type, p.Tensor.Dims, func(dst io.Writer) error {
-			return writeTensor(dst, p, &buf, *threads, func(frac float64) { prog.update(i, p, frac) })
+			prog.Describe(quantStep(i, len(plans), p))
+			n := int64(len(p.Tensor.Data))
+			err := writeTensor(dst, p, &buf, *threads, func(frac float64) { prog.Set(before + int64(frac*float64(n))) })
+			before += n
+			return err
 		}); err != nil {
 			return err
 		}
 	}
-	if err := writeAtomically(out, w); err != nil {
-		prog.done()
+	err = writeAtomically(out, w)
+	prog.Finish()
+	if err != nil {
 		return err
 	}
-	prog.done()
 	note := ""
 	if fallbacks > 0 {
 		note = fmt.Sprintf(" (%d with rows that did not fit their type)", fallbacks)
@@ -191,32 +199,9 @@ func writeAtomically(path string, w *gguf.Writer) error {
 	return nil
 }
 
-// quantProgress draws one self-overwriting status line on a terminal and
-// nothing otherwise, so logs and pipes stay clean.
-type quantProgress struct {
-	w     io.Writer
-	n     int
-	last  time.Time
-	shown bool
-}
-
-func newQuantProgress(stderr io.Writer, n int) *quantProgress {
-	f, ok := stderr.(*os.File)
-	if !ok {
-		return &quantProgress{}
-	}
-	st, err := f.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return &quantProgress{}
-	}
-	return &quantProgress{w: stderr, n: n}
-}
-
-func (p *quantProgress) update(i int, tp quant.TensorPlan, frac float64) {
-	if p.w == nil || (time.Since(p.last) < 100*time.Millisecond && frac < 1) {
-		return
-	}
-	p.last = time.Now()
+// quantStep describes tensor i of n for the progress line, e.g.
+// "[12/201] blk.3.attn_q.weight F16 -> Q4_K".
+func quantStep(i, n int, tp quant.TensorPlan) string {
 	name := tp.Tensor.Name
 	if len(name) > 32 {
 		name = "…" + name[len(name)-31:]
@@ -225,12 +210,5 @@ func (p *quantProgress) update(i int, tp quant.TensorPlan, frac float64) {
 	if tp.Type != tp.Tensor.Type {
 		conv = tp.Tensor.Type.String() + " -> " + conv
 	}
-	fmt.Fprintf(p.w, "\r\033[K[%*d/%d] %-32s %-14s %3.0f%%", len(fmt.Sprint(p.n)), i+1, p.n, name, conv, 100*frac)
-	p.shown = true
-}
-
-func (p *quantProgress) done() {
-	if p.shown {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
+	return fmt.Sprintf("[%*d/%d] %s %s", len(fmt.Sprint(n)), i+1, n, name, conv)
 }

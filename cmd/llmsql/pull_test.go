@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmsql/llmsql/internal/fakehub"
+	"github.com/llmsql/llmsql/internal/testutil"
+)
+
+// fakeHubWithStories serves stories260K (from ../shared) as
+// tests/stories-GGUF with its F32 and Q8_0 files, and points HF_ENDPOINT
+// at it.
+func fakeHubWithStories(t *testing.T) (*fakehub.Hub, []byte) {
+	t.Helper()
+	f32, err := os.ReadFile(testutil.Shared(t, "models/stories260K.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q8, err := os.ReadFile(testutil.Shared(t, "models/stories260K-q8_0.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := fakehub.New()
+	t.Cleanup(h.Close)
+	h.Add("tests/stories-GGUF", &fakehub.Repo{Files: map[string][]byte{
+		"stories260K-F32.gguf": f32, "stories260K-Q8_0.gguf": q8, "README.md": []byte("stories\n"),
+	}})
+	t.Setenv("HF_ENDPOINT", h.URL)
+	t.Setenv("HF_TOKEN", "")
+	return h, q8
+}
+
+func TestPullCommand(t *testing.T) {
+	h, q8 := fakeHubWithStories(t)
+	h.DropAfter(q8, 200_000) // the connection breaks once; the pull resumes
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	code := run([]string{"pull", "hf://tests/stories-GGUF:Q8_0", "--models-dir", dir, "--json"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var res struct {
+		Ref        string `json:"ref"`
+		Path       string `json:"path"`
+		Bytes      int64  `json:"bytes"`
+		Downloaded int64  `json:"downloaded_bytes"`
+		Files      []struct {
+			Name     string `json:"name"`
+			SHA256   string `json:"sha256"`
+			Verified bool   `json:"verified"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("%q: %v", out.String(), err)
+	}
+	want := filepath.Join(dir, "tests", "stories-GGUF", "stories260K-Q8_0.gguf")
+	if res.Path != want || res.Bytes != int64(len(q8)) || res.Downloaded != int64(len(q8)) ||
+		len(res.Files) != 1 || !res.Files[0].Verified || res.Files[0].SHA256 != fakehub.SHA256(q8) {
+		t.Fatalf("result %+v", res)
+	}
+	if got, _ := os.ReadFile(want); !bytes.Equal(got, q8) {
+		t.Fatal("file differs")
+	}
+	// Not a terminal, and quick: no progress lines.
+	if errb.Len() != 0 {
+		t.Errorf("stderr %q", errb.String())
+	}
+
+	// Text output, already there.
+	out.Reset()
+	code = run([]string{"pull", "--models-dir", dir, "hf://tests/stories-GGUF/stories260K-Q8_0.gguf"}, &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "is already in "+want) {
+		t.Errorf("exit %d: %q %q", code, out.String(), errb.String())
+	}
+
+	// The model pulled runs: generate takes the reference itself.
+	t.Chdir(filepath.Dir(dir))
+	os.Rename(dir, "models")
+	out.Reset()
+	code = run([]string{"generate", "-m", "hf://tests/stories-GGUF:Q8_0", "-p", "Once upon a time", "-n", "4", "--temp", "0", "--json"}, &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), `"generated_ids"`) {
+		t.Errorf("generate: exit %d: %q %q", code, out.String(), errb.String())
+	}
+}
+
+func TestPullCommandErrors(t *testing.T) {
+	fakeHubWithStories(t)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"pull", "hf://tests/stories-GGUF:Q4_0"}, 1, "no GGUF file in tests/stories-GGUF has the quantization Q4_0"},
+		{[]string{"pull", "hf://tests/stories-GGUF/nope.gguf"}, 1, "hf://tests/stories-GGUF/stories260K-Q8_0.gguf"},
+		{[]string{"pull", "hf://tests/missing:Q8_0"}, 1, "not found or needs authentication"},
+		{[]string{"pull", "hf://tests"}, 2, "usage: llmsql pull"},
+		{[]string{"pull"}, 2, "want one REF"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(append(c.args, "--models-dir", dir), &out, &errb)
+		if code != c.code || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errb.String(), c.code, c.want)
+		}
+	}
+}
+
+// TestProgressPlainLines checks the report written where stderr is not a
+// terminal: nothing for a quick job, then a line every plainEvery with
+// the bytes, the percentage, a rate and the time left.
+func TestProgressPlainLines(t *testing.T) {
+	saved := plainEvery
+	plainEvery = 20 * time.Millisecond
+	defer func() { plainEvery = saved }()
+
+	var b bytes.Buffer
+	p := newProgressMode(&b, false, "pulling m.gguf", 4<<20, unitBytes)
+	p.Set(1 << 20)
+	if b.Len() != 0 {
+		t.Fatalf("printed before plainEvery: %q", b.String())
+	}
+	time.Sleep(30 * time.Millisecond)
+	p.Set(2 << 20)
+	p.Set(3 << 20) // too soon after the last line
+	p.Finish()
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines, got %q", b.String())
+	}
+	re := regexp.MustCompile(`^pulling m\.gguf: 2\.0 MiB of 4\.0 MiB \(50%\), [0-9.]+ [KMG]iB/s, [0-9hms.]+ left$`)
+	if !re.MatchString(lines[0]) {
+		t.Errorf("line %q", lines[0])
+	}
+	if !strings.HasPrefix(lines[1], "pulling m.gguf: 3.0 MiB of 4.0 MiB (75%)") {
+		t.Errorf("last line %q", lines[1])
+	}
+
+	// A terminal gets the progress bar, cleared at the end.
+	b.Reset()
+	p = newProgressMode(&b, true, "pulling m.gguf", 4<<20, unitBytes)
+	p.Set(2 << 20)
+	time.Sleep(150 * time.Millisecond) // past the bar's redraw throttle
+	p.Set(3 << 20)
+	p.Finish()
+	if s := b.String(); !strings.Contains(s, "pulling m.gguf") || !strings.Contains(s, "/4.0 MiB") || !strings.Contains(s, "\r") {
+		t.Errorf("terminal output %q", s)
+	}
+}
