@@ -4,16 +4,17 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/llmsql/llmsql/engine/chattmpl"
 	"github.com/llmsql/llmsql/engine/gguf"
 	"github.com/llmsql/llmsql/engine/kvcache"
 	"github.com/llmsql/llmsql/engine/model"
 	"github.com/llmsql/llmsql/engine/sample"
 	"github.com/llmsql/llmsql/engine/sched"
 	"github.com/llmsql/llmsql/engine/tensor"
+	"github.com/llmsql/llmsql/engine/textout"
 	"github.com/llmsql/llmsql/engine/tokenizer"
 )
 
@@ -49,6 +50,9 @@ type Model struct {
 	File *gguf.File
 	Net  *model.Model
 	Tok  *tokenizer.Tokenizer
+	// Chat renders conversations into prompts (the file's chat template,
+	// or ChatML when it has none).
+	Chat *ChatFormat
 
 	cfg   LoadConfig
 	pool  *tensor.Pool
@@ -100,7 +104,7 @@ func loadFrom(f *gguf.File, cfg LoadConfig) (*Model, error) {
 		return nil, err
 	}
 	pool := tensor.NewPool(cfg.Threads)
-	m := &Model{File: f, Net: net, Tok: tok, cfg: cfg, pool: pool, kv: kv}
+	m := &Model{File: f, Net: net, Tok: tok, Chat: NewChatFormat(f, tok), cfg: cfg, pool: pool, kv: kv}
 	m.sched = sched.New(model.NewState(net, pool), kv, net.Vocab, sched.Config{BatchTokens: cfg.BatchSize})
 	return m, nil
 }
@@ -131,7 +135,14 @@ func (m *Model) Threads() int { return m.pool.Threads() }
 type Result struct {
 	PromptIDs    []int32
 	GeneratedIDs []int32
-	Text         string
+	// Prompt is the prompt text: the rendered chat template for a
+	// conversation, else Request.Prompt.
+	Prompt string
+	// Text is the reply: without stop strings and, for chat prompts,
+	// without the reasoning block unless Options.KeepThinking.
+	Text string
+	// Reasoning is the reasoning block removed from Text.
+	Reasoning string
 	// StopReason is "eos", "stop" (a stop string), "length" (max tokens)
 	// or "context" (the sequence filled the context).
 	StopReason string
@@ -141,17 +152,47 @@ type Result struct {
 	Logits []float32
 }
 
-// Request is one generation.
+// Request is one generation. The prompt is, by precedence: PromptIDs;
+// Messages rendered with the model's chat template; or Prompt.
 type Request struct {
 	Prompt    string
-	PromptIDs []int32 // used instead of Prompt when set
-	Options   GenerateOptions
-	// OnText receives the completion as it is produced, in pieces that are
-	// whole UTF-8 and never include text of a stop string; an error from
-	// it ends the generation with that error.
+	PromptIDs []int32
+	// Messages is a conversation to answer: it is rendered with the
+	// model's chat template (Template shapes it) and the reply is an
+	// assistant turn.
+	Messages []chattmpl.Message
+	Template TemplateOptions
+	// Rendered says Prompt is already a rendered chat prompt (as
+	// ChatFormat.Render returns): it is tokenized as one and its reply
+	// handled as a chat reply.
+	Rendered bool
+	// ParseSpecial tokenizes a raw Prompt with special-token text (such
+	// as "<|im_start|>") parsed into those tokens.
+	ParseSpecial bool
+	Options      GenerateOptions
+	// OnText receives the reply as it is produced, in pieces that are
+	// whole UTF-8 and never include text of a stop string or a removed
+	// reasoning block; an error from it ends the generation with that
+	// error.
 	OnText func(string) error
 	// WantLogits copies the last prompt position's logits into the result.
 	WantLogits bool
+}
+
+// tokens resolves the request's prompt: its ids, its text and how to treat
+// thinking in the reply.
+func (m *Model) tokens(req Request) ([]int32, string, textout.Thinking, error) {
+	switch {
+	case req.PromptIDs != nil:
+		return req.PromptIDs, req.Prompt, textout.KeepThinking, nil
+	case req.Messages != nil:
+		ids, prompt, err := m.ChatPrompt(req.Messages, req.Template)
+		return ids, prompt, thinkingMode(prompt, req.Options.KeepThinking), err
+	case req.Rendered:
+		return m.Chat.Tokenize(m.Tok, req.Prompt), req.Prompt, thinkingMode(req.Prompt, req.Options.KeepThinking), nil
+	default:
+		return m.Tok.Encode(req.Prompt, true, req.ParseSpecial), req.Prompt, textout.KeepThinking, nil
+	}
 }
 
 // Generate runs one request. It honours ctx between forward passes, so a
@@ -161,9 +202,9 @@ func (m *Model) Generate(ctx context.Context, req Request) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	ids := req.PromptIDs
-	if ids == nil {
-		ids = m.Tok.Encode(req.Prompt, true, false)
+	ids, prompt, thinking, err := m.tokens(req)
+	if err != nil {
+		return nil, err
 	}
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("prompt is empty and the vocabulary adds no BOS token")
@@ -171,7 +212,7 @@ func (m *Model) Generate(ctx context.Context, req Request) (*Result, error) {
 	if len(ids) >= m.cfg.Context {
 		return nil, &PromptTooLongError{Tokens: len(ids), Context: m.cfg.Context}
 	}
-	res := &Result{PromptIDs: ids}
+	res := &Result{PromptIDs: ids, Prompt: prompt}
 	seed := opts.Seed
 	if !opts.HasSeed {
 		seed = uint64(time.Now().UnixNano())
@@ -190,7 +231,7 @@ func (m *Model) Generate(ctx context.Context, req Request) (*Result, error) {
 	// this goroutine, which calls the (possibly slow) OnText.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	out := newTextOut(m.Tok, opts.Stop)
+	out := textout.New(opts.Stop, thinking)
 	var mu sync.Mutex
 	var ready []string
 	notify := make(chan struct{}, 1)
@@ -207,7 +248,7 @@ func (m *Model) Generate(ctx context.Context, req Request) (*Result, error) {
 			}
 			mu.Lock()
 			res.GeneratedIDs = append(res.GeneratedIDs, tok)
-			stopped, piece := out.add(tok)
+			piece, stopped := out.Add(m.Tok.Piece(tok))
 			if piece != "" {
 				ready = append(ready, piece)
 			}
@@ -271,75 +312,15 @@ wait:
 	default:
 		res.StopReason = sr.Reason
 	}
-	tail := out.finish()
+	tail := out.Finish()
 	if tail != "" && req.OnText != nil {
 		if err := req.OnText(tail); err != nil {
 			return nil, err
 		}
 	}
-	res.Text = out.text.String()
+	res.Text = out.Text()
+	res.Reasoning = out.Reasoning()
 	return res, nil
-}
-
-// textOut turns generated ids into text: complete UTF-8 only, stop strings
-// cut off, and each piece released as soon as it cannot be part of a stop
-// string.
-type textOut struct {
-	dec     *tokenizer.StreamDecoder
-	stops   []string
-	holdLen int             // longest stop string minus one: text that may start a stop
-	text    strings.Builder // everything released (stop string excluded)
-	pending string          // decoded but held back
-}
-
-func newTextOut(tok *tokenizer.Tokenizer, stops []string) *textOut {
-	t := &textOut{dec: tok.NewStreamDecoder(), stops: stops}
-	for _, s := range stops {
-		t.holdLen = max(t.holdLen, len(s)-1)
-	}
-	return t
-}
-
-// add decodes one token; it reports whether a stop string ended the text,
-// and the text released.
-func (t *textOut) add(id int32) (bool, string) {
-	t.pending += t.dec.Add(id)
-	return t.flush(false)
-}
-
-// finish releases what was held back at the end of generation.
-func (t *textOut) finish() string {
-	t.pending += t.dec.Flush()
-	_, piece := t.flush(true)
-	return piece
-}
-
-func (t *textOut) flush(final bool) (bool, string) {
-	for _, s := range t.stops {
-		if i := strings.Index(t.pending, s); i >= 0 {
-			t.pending = t.pending[:i]
-			return true, t.release(len(t.pending))
-		}
-	}
-	n := len(t.pending)
-	if !final {
-		n -= t.holdLen
-		// Do not split a UTF-8 sequence.
-		for n > 0 && n < len(t.pending) && t.pending[n]&0xC0 == 0x80 {
-			n--
-		}
-	}
-	if n <= 0 {
-		return false, ""
-	}
-	return false, t.release(n)
-}
-
-func (t *textOut) release(n int) string {
-	piece := t.pending[:n]
-	t.pending = t.pending[n:]
-	t.text.WriteString(piece)
-	return piece
 }
 
 // BenchResult is what Bench measured.

@@ -26,6 +26,9 @@ type GenerateOptions struct {
 	HasSeed          bool     // without a seed, sampling draws a random one
 	Stop             []string // generation ends before the first stop string
 	IgnoreEOS        bool     // keep going past end-of-generation tokens
+	// KeepThinking keeps a chat reply's reasoning block (<think>...</think>),
+	// which is removed by default.
+	KeepThinking bool
 }
 
 // DefaultGenerateOptions are the defaults of the SQL generate() function.
@@ -92,6 +95,9 @@ type ModelInfo struct {
 	VocabSize     int
 	FileBytes     int64
 	Loaded        bool
+	// ChatTemplate is what chat() renders conversations with: TemplateGGUF
+	// (the file's template) or TemplateChatML (the file has none).
+	ChatTemplate string
 }
 
 // ErrUnknownModel is wrapped by errors about a name no model is registered under.

@@ -9,8 +9,10 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/llmsql/llmsql/engine/chattmpl"
 	"github.com/llmsql/llmsql/engine/gguf"
 	"github.com/llmsql/llmsql/engine/sched"
+	"github.com/llmsql/llmsql/engine/tokenizer"
 )
 
 // PoolConfig sets the limits of a Pool.
@@ -61,9 +63,10 @@ type entry struct {
 	loading chan struct{} // closed when a load in progress ends
 	model   *Model
 	loadErr error
-	users   int   // calls using model now
-	lastUse int64 // clock at the last use
-	gone    bool  // unregistered: close when the last user leaves
+	users   int         // calls using model now
+	lastUse int64       // clock at the last use
+	gone    bool        // unregistered: close when the last user leaves
+	chat    *ChatFormat // read from the file on first use (Pool.ChatFormat)
 }
 
 // NewPool returns an empty pool.
@@ -326,12 +329,29 @@ type GenResult struct {
 
 // GenerateResult is Generate with token counts, for progress reports.
 func (p *Pool) GenerateResult(ctx context.Context, model, prompt string, opts GenerateOptions) (GenResult, error) {
+	return p.Run(ctx, model, Request{Prompt: prompt, Options: opts})
+}
+
+// Run runs one request on the named model (see Request). A conversation
+// is rendered first, from the file's chat template without loading the
+// weights, so a deterministic call (temperature 0, or a fixed seed) is
+// answered from the result cache when the same model file, prompt and
+// options ran before. Requests with PromptIDs or OnText bypass the cache.
+func (p *Pool) Run(ctx context.Context, model string, req Request) (GenResult, error) {
+	opts := req.Options
 	if err := opts.Validate(); err != nil {
 		return GenResult{}, err
 	}
+	if req.Messages != nil && req.PromptIDs == nil {
+		prompt, err := p.ApplyChatTemplate(model, req.Messages, req.Template)
+		if err != nil {
+			return GenResult{}, err
+		}
+		req.Prompt, req.Rendered, req.Messages = prompt, true, nil
+	}
 	p.mu.Lock()
 	e, ok := p.models[model]
-	useCache := ok && p.cacheOn && deterministic(opts)
+	useCache := ok && p.cacheOn && deterministic(opts) && req.PromptIDs == nil && req.OnText == nil
 	cache := p.cache
 	var fileID string
 	if ok {
@@ -350,7 +370,7 @@ func (p *Pool) GenerateResult(ctx context.Context, model, prompt string, opts Ge
 			return "", err
 		}
 		defer release()
-		res, err := m.Generate(ctx, Request{Prompt: prompt, Options: opts})
+		res, err := m.Generate(ctx, req)
 		if err != nil {
 			return "", err
 		}
@@ -364,7 +384,7 @@ func (p *Pool) GenerateResult(ctx context.Context, model, prompt string, opts Ge
 	var text string
 	var err error
 	if useCache {
-		text, err = cache.do(ctx, makeKey(fileID, prompt, opts), gen)
+		text, err = cache.do(ctx, makeKey(fileID, promptKey(req), opts), gen)
 	} else {
 		text, err = gen()
 	}
@@ -379,6 +399,65 @@ func (p *Pool) GenerateResult(ctx context.Context, model, prompt string, opts Ge
 	})
 	out.Text, out.Cached = text, !ran
 	return out, nil
+}
+
+// promptKey is the prompt text with how it is tokenized.
+func promptKey(req Request) string {
+	switch {
+	case req.Rendered:
+		return "chat\x00" + req.Prompt
+	case req.ParseSpecial:
+		return "special\x00" + req.Prompt
+	}
+	return req.Prompt
+}
+
+// ChatFormat returns how the named model renders conversations, read from
+// its file (without loading its weights) on first use.
+func (p *Pool) ChatFormat(name string) (*ChatFormat, error) {
+	p.mu.Lock()
+	e, ok := p.models[name]
+	var c *ChatFormat
+	if ok {
+		c = e.chat
+		if c == nil && e.model != nil {
+			c = e.model.Chat
+		}
+	}
+	p.mu.Unlock()
+	if !ok {
+		return nil, UnknownModelError(name)
+	}
+	if c != nil {
+		return c, nil
+	}
+	f, err := gguf.Open(e.info.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tok, err := tokenizer.Load(f)
+	if err != nil {
+		return nil, err
+	}
+	c = NewChatFormat(f, tok)
+	p.mu.Lock()
+	if e.chat == nil {
+		e.chat = c
+	}
+	c = e.chat
+	p.mu.Unlock()
+	return c, nil
+}
+
+// ApplyChatTemplate renders a conversation with the named model's chat
+// template.
+func (p *Pool) ApplyChatTemplate(model string, msgs []chattmpl.Message, opts TemplateOptions) (string, error) {
+	c, err := p.ChatFormat(model)
+	if err != nil {
+		return "", err
+	}
+	return c.Render(msgs, opts)
 }
 
 // SchedStats returns the scheduler totals of a loaded model (forward
@@ -465,6 +544,10 @@ func describe(path string) (ModelInfo, os.FileInfo, error) {
 	}
 	if toks, err := f.Strings("tokenizer.ggml.tokens"); err == nil {
 		info.VocabSize = len(toks)
+	}
+	info.ChatTemplate = TemplateChatML
+	if src, err := f.String("tokenizer.chat_template"); err == nil && src != "" {
+		info.ChatTemplate = TemplateGGUF
 	}
 	return info, st, nil
 }

@@ -82,9 +82,14 @@ func makeKey(fileID, prompt string, o GenerateOptions) cacheKey {
 	if o.Temperature != 0 {
 		b = binary.LittleEndian.AppendUint64(b, o.Seed)
 	}
+	var flags byte
 	if o.IgnoreEOS {
-		b = append(b, 1)
+		flags |= 1
 	}
+	if o.KeepThinking {
+		flags |= 2
+	}
+	b = append(b, flags)
 	b = binary.AppendUvarint(b, uint64(len(o.Stop)))
 	for _, s := range o.Stop {
 		str(s)
