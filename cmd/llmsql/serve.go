@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,7 +20,7 @@ func init() {
 		name:    "serve",
 		summary: "run the MySQL-protocol SQL server with generate() and the llm catalog",
 		usage: "[--addr 127.0.0.1:3306] [--data-dir DIR | --memory] [--model NAME=PATH]... [--models-dir DIR] " +
-			"[--user U --password P] [--threads N] [--max-sequences N] [--context N]",
+			"[--user U --password P] [--max-connections N] [--threads N] [--max-sequences N] [--context N]",
 		run: runServe,
 	})
 }
@@ -60,6 +61,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Password, "password", "", "password of --user")
 	fs.IntVar(&cfg.Threads, "threads", 0, "worker threads per loaded model (0 = all cores)")
 	fs.IntVar(&cfg.Context, "context", 0, "positions per sequence, which sizes each model's KV cache (0 = the model's training context, at most 4096)")
+	fs.IntVar(&cfg.MaxConnections, "max-connections", DefaultMaxConnections, "open client connections at most, as MySQL's max_connections; one more is refused with error 1040")
 	fs.IntVar(&cfg.MaxSequences, "max-sequences", 0, fmt.Sprintf("generations one model decodes together, each with its own KV cache slot (0 = %d)", engine.DefaultSlots))
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -84,6 +86,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.Context < 0 {
 		return usagef("--context must be 0 or more")
+	}
+	if cfg.MaxConnections < 1 || cfg.MaxConnections > 100000 {
+		return usagef("--max-connections must be 1 to 100000")
 	}
 	if cfg.MaxSequences < 0 || cfg.MaxSequences > 1024 {
 		return usagef("--max-sequences must be 0 to 1024")
@@ -114,7 +119,19 @@ func serveUntil(ctx context.Context, cfg serveConfig, stdout io.Writer, onStop f
 	case <-ctx.Done():
 		srv.log.Info("shutting down", "reason", "signal")
 	case err := <-srv.acceptDone:
-		srv.log.Error("listener stopped", "err", err)
+		// The listener never stops on its own for an error about one
+		// connection (see guardedListener): this one cannot accept again.
+		if err == nil {
+			err = errors.New("the listener stopped accepting connections")
+		}
+		srv.log.Error("listener stopped; shutting down", "err", err)
+		if onStop != nil {
+			onStop()
+		}
+		if cerr := srv.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+		return fmt.Errorf("listening on %s: %w", srv.Addr(), err)
 	}
 	if onStop != nil {
 		onStop()

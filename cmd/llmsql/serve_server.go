@@ -14,6 +14,7 @@ import (
 	sqle "github.com/dolthub/go-mysql-server"
 	"github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/vitess/go/mysql"
 
 	"github.com/llmsql/llmsql/catalog"
 	"github.com/llmsql/llmsql/engine"
@@ -38,6 +39,8 @@ type serveConfig struct {
 	User      string
 	Password  string
 	Threads   int
+	// MaxConnections caps open connections (0: DefaultMaxConnections).
+	MaxConnections int
 	// MaxSequences is how many generations one model decodes at once
 	// (the engine's default when 0); more wait for a slot.
 	MaxSequences int
@@ -63,8 +66,12 @@ type llmServer struct {
 	pool       *engine.Pool
 	st         *storage
 	srv        *server.Server
+	ln         *guardedListener
+	guard      *connGuard
 	addr       net.Addr
-	acceptDone chan error
+	acceptDone chan error // receives when the listener stops accepting
+	stopIdle   chan struct{}
+	idleDone   chan struct{}
 }
 
 func startServer(cfg serveConfig) (_ *llmServer, err error) {
@@ -156,19 +163,35 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 	acct := newAccount(cfg.User, cfg.Password)
 	grantAccount(st.eng, acct)
 
-	srv, err := server.NewServer(server.Config{
+	maxConns := cfg.MaxConnections
+	if maxConns <= 0 {
+		maxConns = DefaultMaxConnections
+	}
+	if err := sql.SystemVariables.AssignValues(map[string]any{"max_connections": int64(maxConns)}); err != nil {
+		return nil, err
+	}
+	gl := newGuardedListener(ln, log)
+	var guard *connGuard
+	srv, err := server.NewServerWithHandler(server.Config{
 		Protocol:                "tcp",
 		Address:                 ln.Addr().String(),
-		Listener:                ln,
+		Listener:                gl,
 		ProtocolListenerFactory: listenerWithAccount(acct),
-	}, st.eng, st.ctxFactory, st.sessions, nil)
+	}, st.eng, st.ctxFactory, st.sessions, nil, func(h mysql.Handler) (mysql.Handler, error) {
+		g, err := newConnGuard(h)
+		guard = g
+		return g, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	s := &llmServer{log: log, pool: pool, st: st, srv: srv, addr: ln.Addr(), acceptDone: make(chan error, 1)}
+	s := &llmServer{log: log, pool: pool, st: st, srv: srv, ln: gl, guard: guard, addr: ln.Addr(),
+		acceptDone: make(chan error, 1), stopIdle: make(chan struct{}), idleDone: make(chan struct{})}
 	go func() {
-		s.acceptDone <- srv.Start()
+		srv.Start()
+		s.acceptDone <- gl.stopped()
 	}()
+	go s.closeIdleLoop()
 	where := []any{"storage", "memory"}
 	if !cfg.Memory {
 		where = []any{"storage", "dolt", "data_dir", cfg.DataDir}
@@ -179,10 +202,28 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 
 func (s *llmServer) Addr() string { return s.addr.String() }
 
+// closeIdleLoop closes idle connections (wait_timeout) once a second until
+// the server closes.
+func (s *llmServer) closeIdleLoop() {
+	defer close(s.idleDone)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stopIdle:
+			return
+		case now := <-tick.C:
+			s.guard.closeIdle(now, s.st.eng.ProcessList, s.srv.SessionManager(), s.log)
+		}
+	}
+}
+
 // Close stops accepting connections, cancels running queries, closes the
 // connections and then flushes and closes the databases.
 func (s *llmServer) Close() error {
 	s.srv.Close()
+	close(s.stopIdle)
+	<-s.idleDone
 	sm := s.srv.SessionManager()
 	var ids []uint32
 	_ = sm.Iter(func(sess sql.Session) (bool, error) {
