@@ -3,7 +3,8 @@ package main
 // Tests that run the server as a child process, for what an in-process
 // server cannot show: the process exiting, dying of a signal, or running
 // out of file descriptors. The child is this test binary itself: TestMain
-// runs the command line in LLMSQL_TEST_CHILD_ARGS instead of the tests.
+// (main_test.go) calls runChildIfAsked, which runs the command line in
+// LLMSQL_TEST_CHILD_ARGS instead of the tests.
 
 import (
 	"bufio"
@@ -25,7 +26,7 @@ import (
 
 const childArgsEnv = "LLMSQL_TEST_CHILD_ARGS"
 
-func TestMain(m *testing.M) {
+func runChildIfAsked() {
 	if args := os.Getenv(childArgsEnv); args != "" {
 		var argv []string
 		if err := json.Unmarshal([]byte(args), &argv); err != nil {
@@ -34,7 +35,6 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(run(argv, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
 }
 
 // child is `llmsql ARGS...` running as a separate process.

@@ -9,8 +9,12 @@ import (
 	"github.com/llmsql/llmsql/internal/testenv"
 )
 
-// TestMain applies LLMSQL_KERNELS to this package's tests (internal/testenv).
-func TestMain(m *testing.M) { testenv.Main(m) }
+// TestMain applies LLMSQL_KERNELS to this package's tests (internal/testenv),
+// or runs the command as a child process for a test (child_test.go).
+func TestMain(m *testing.M) {
+	runChildIfAsked()
+	testenv.Main(m)
+}
 
 // TestKernelEnv checks the level TestMain set (and makes the test cache
 // key on LLMSQL_KERNELS).
