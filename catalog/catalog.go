@@ -8,6 +8,7 @@
 package catalog
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/llmsql/llmsql/engine"
 	"github.com/llmsql/llmsql/engine/gguf"
+	"github.com/llmsql/llmsql/hub"
 )
 
 // DatabaseName is the name of the catalog database.
@@ -58,6 +60,14 @@ type Catalog struct {
 	mu       sync.Mutex
 	saved    map[string]string // name -> path, as the store holds them
 	progress ProgressSource    // what llm.progress shows; nil shows nothing
+
+	// Registrations by reference (downloads.go).
+	fetch     Downloads
+	downloads map[string]*download // name -> download not yet registered
+	origin    map[string]string    // name -> the reference a downloaded model was registered with
+	base      context.Context      // parent of the downloads' contexts
+	stop      context.CancelFunc   // ends base (Close)
+	running   sync.WaitGroup
 }
 
 // New returns a catalog over reg. With a nil store, SQL registrations last
@@ -105,6 +115,14 @@ func (c *Catalog) Restore() (restored []engine.ModelInfo, failed []error, err er
 		if present[r.Name] {
 			continue
 		}
+		if hub.IsRef(r.Path) && c.fetch.Fetch != nil {
+			// Fetched (or found complete in the models directory) in the
+			// background; Downloads.Done hears when it is registered.
+			if _, busy := c.downloads[r.Name]; !busy {
+				c.startLocked(r.Name, r.Path)
+			}
+			continue
+		}
 		info, err := c.reg.Register(r.Name, r.Path)
 		if err != nil {
 			failed = append(failed, &RestoreError{r, err})
@@ -125,11 +143,19 @@ func (c *Catalog) Register(name, path string, persist bool) (engine.ModelInfo, e
 	if path == "" {
 		return engine.ModelInfo{}, fmt.Errorf("model '%s': the path is empty", name)
 	}
+	if hub.IsRef(path) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.registerRefLocked(name, path, persist)
+	}
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if _, dup := c.downloads[name]; dup {
+		return engine.ModelInfo{}, fmt.Errorf("model '%s' is already registered", name)
+	}
 	info, err := c.reg.Register(name, path)
 	if err != nil {
 		return engine.ModelInfo{}, err
@@ -155,7 +181,11 @@ func (c *Catalog) Register(name, path string, persist bool) (engine.ModelInfo, e
 func (c *Catalog) Unregister(name string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	err := c.reg.Unregister(name)
+	var err error
+	if !c.unregisterDownloadLocked(name) {
+		err = c.reg.Unregister(name)
+		delete(c.origin, name)
+	}
 	path, had := c.saved[name]
 	if !had {
 		return err

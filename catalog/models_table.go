@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
@@ -35,6 +36,11 @@ var modelsSchema = func() sql.Schema {
 		modelsColumn("vocab_size", types.Int64, true),
 		modelsColumn("file_bytes", types.Int64, true),
 		modelsColumn("loaded", types.Boolean, true),
+		// A model registered by reference (hf://...) shows its download
+		// here until it is registered, and the error if the download failed.
+		modelsColumn("download_bytes", types.Int64, true),
+		modelsColumn("download_total", types.Int64, true),
+		modelsColumn("error", types.LongText, true),
 	}
 	s[0].PrimaryKey = true
 	return s
@@ -45,22 +51,38 @@ func (t *modelsTable) String() string                 { return DatabaseName + ".
 func (t *modelsTable) Schema(*sql.Context) sql.Schema { return modelsSchema }
 func (t *modelsTable) Collation() sql.CollationID     { return sql.Collation_Default }
 func (t *modelsTable) Comment() string {
-	return "registered models: INSERT (name, path) registers, DELETE unregisters"
+	return "registered models: INSERT (name, path) registers (a path hf://USER/REPO:QUANT downloads first), DELETE unregisters"
 }
 
 func (t *modelsTable) Partitions(*sql.Context) (sql.PartitionIter, error) { return partitions(), nil }
 
 func (t *modelsTable) PartitionRows(*sql.Context, sql.Partition) (sql.RowIter, error) {
 	models := t.c.reg.Models()
-	rows := make([]sql.Row, len(models))
-	for i, m := range models {
+	origin := t.c.origins()
+	rows := make([]sql.Row, 0, len(models))
+	for _, m := range models {
 		loaded := int8(0)
 		if m.Loaded {
 			loaded = 1
 		}
-		rows[i] = sql.Row{m.Name, m.Path, m.Architecture, m.Parameters, m.Quantization,
-			int64(m.ContextLength), int64(m.VocabSize), m.FileBytes, loaded}
+		path := m.Path
+		if ref, ok := origin[m.Name]; ok {
+			path = ref // as registered; the file is in the models directory
+		}
+		rows = append(rows, sql.Row{m.Name, path, m.Architecture, m.Parameters, m.Quantization,
+			int64(m.ContextLength), int64(m.VocabSize), m.FileBytes, loaded, nil, nil, nil})
 	}
+	for _, d := range t.c.Downloading() {
+		var total, errText any
+		if d.Total >= 0 {
+			total = d.Total
+		}
+		if d.Err != nil {
+			errText = d.Err.Error()
+		}
+		rows = append(rows, sql.Row{d.Name, d.Ref, nil, nil, nil, nil, nil, nil, int8(0), d.Done, total, errText})
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i][0].(string) < rows[j][0].(string) })
 	return &rowsIter{rows: rows}, nil
 }
 

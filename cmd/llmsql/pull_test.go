@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -152,4 +154,79 @@ func TestProgressPlainLines(t *testing.T) {
 	if s := b.String(); !strings.Contains(s, "pulling m.gguf") || !strings.Contains(s, "/4.0 MiB") || !strings.Contains(s, "\r") {
 		t.Errorf("terminal output %q", s)
 	}
+}
+
+// TestServeModelFromHub is `llmsql serve --model s=hf://...` against the
+// fake hub (HF_ENDPOINT): the server starts at once, llm.models shows the
+// download's progress with loaded 0, then the model is registered and
+// generates; INSERT of another reference does the same, and a reference
+// that fails shows its error until DELETE.
+func TestServeModelFromHub(t *testing.T) {
+	h, q8 := fakeHubWithStories(t)
+	h.SlowDown(40 * time.Millisecond) // about 300 ms for the Q8_0 file
+	dir := t.TempDir()
+	cfg, err := parseServe([]string{"--memory", "--models-dir", dir, "--model", "s=hf://tests/stories-GGUF:Q8_0"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := newServer(t, cfg, realEngine)
+	db := ts.db()
+
+	// Downloading: progress, loaded 0, no metadata yet.
+	var done, total sql.NullInt64
+	var loaded bool
+	var arch sql.NullString
+	for deadline := time.Now().Add(10 * time.Second); !total.Valid && time.Now().Before(deadline); {
+		row := db.QueryRow("SELECT download_bytes, download_total, loaded, architecture FROM llm.models WHERE name = 's'")
+		if err := row.Scan(&done, &total, &loaded, &arch); err != nil {
+			t.Fatalf("while downloading: %v\n%s", err, ts.logs)
+		}
+	}
+	if !total.Valid || total.Int64 != int64(len(q8)) || done.Int64 >= total.Int64 || loaded || arch.Valid {
+		t.Errorf("while downloading: %v of %v, loaded %v, architecture %v", done, total, loaded, arch)
+	}
+
+	waitRows(t, db, "SELECT name, path, architecture, quantization, download_bytes, error FROM llm.models",
+		"s|hf://tests/stories-GGUF:Q8_0|llama|MOSTLY_Q8_0|NULL|NULL")
+	want := filepath.Join(dir, "tests", "stories-GGUF", "stories260K-Q8_0.gguf")
+	if got, _ := os.ReadFile(want); !bytes.Equal(got, q8) {
+		t.Fatalf("%s is not the hub's file", want)
+	}
+	var text string
+	if err := db.QueryRow("SELECT generate('s', 'Once upon a time', 0, 8)").Scan(&text); err != nil || text == "" {
+		t.Fatalf("generate: %q, %v", text, err)
+	}
+	expectRows(t, db, "SELECT loaded FROM llm.models WHERE name = 's'", "1")
+
+	// INSERT a file by name; and a quantization the repository lacks.
+	h.SlowDown(0)
+	mustExec(t, db, "INSERT INTO llm.models (name, path) VALUES ('f', 'hf://tests/stories-GGUF/stories260K-F32.gguf'), ('bad', 'hf://tests/stories-GGUF:Q4_0')")
+	waitRows(t, db, "SELECT name, architecture, error IS NULL FROM llm.models ORDER BY name", "bad|NULL|0", "f|llama|1", "s|llama|1")
+	var msg string
+	if err := db.QueryRow("SELECT error FROM llm.models WHERE name = 'bad'").Scan(&msg); err != nil || !strings.Contains(msg, "has the quantization Q4_0") {
+		t.Errorf("error column %q, %v", msg, err)
+	}
+	if err := db.QueryRow("SELECT generate('f', 'Once upon a time', 0, 8)").Scan(&text); err != nil || text == "" {
+		t.Fatalf("generate on f: %q, %v", text, err)
+	}
+	mustExec(t, db, "DELETE FROM llm.models WHERE name = 'bad'")
+	expectRows(t, db, "SELECT name FROM llm.models ORDER BY name", "f", "s")
+	expectError(t, db, "INSERT INTO llm.models (name, path) VALUES ('s', 'hf://tests/stories-GGUF:Q8_0')", "already registered")
+	if logs := ts.logs.String(); !strings.Contains(logs, "model registered") || !strings.Contains(logs, "download failed") {
+		t.Errorf("log:\n%s", logs)
+	}
+}
+
+// waitRows polls q until its rows are want.
+func waitRows(t *testing.T, db sqlRunner, q string, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var got []string
+	for time.Now().Before(deadline) {
+		if got = queryRows(t, db, q); strings.Join(got, "\n") == strings.Join(want, "\n") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s: got %q, want %q", q, got, want)
 }

@@ -48,6 +48,20 @@ func (m *modelFlags) Set(v string) error {
 }
 
 func runServe(args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseServe(args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serveUntil(ctx, cfg, stdout, stop)
+}
+
+// parseServe reads serve's flags, and the environment downloads use
+// (HF_TOKEN, HF_ENDPOINT), into a configuration.
+func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	c := commands["serve"]
 	fs := newFlagSet(c, stderr)
 	var cfg serveConfig
@@ -55,8 +69,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:3306", "`address` to listen on (host:port)")
 	fs.StringVar(&cfg.DataDir, "data-dir", "llmsql-data", "`directory` of the Dolt databases and saved model registrations")
 	fs.BoolVar(&cfg.Memory, "memory", false, "keep everything in memory and lose it at exit")
-	fs.Var(&models, "model", "register a model for this run as `NAME=PATH` (repeatable)")
-	fs.StringVar(&cfg.ModelsDir, "models-dir", "", "register every *.gguf in `DIR` for this run, named after the file")
+	fs.Var(&models, "model", "register a model for this run as `NAME=PATH`; PATH may be hf://USER/REPO:QUANT (downloaded in the background) (repeatable)")
+	fs.StringVar(&cfg.ModelsDir, "models-dir", "", "register every *.gguf in `DIR` for this run, named after the file; downloads go to DIR/USER/REPO/ (default: models/ beside the data directory)")
 	fs.StringVar(&cfg.User, "user", "", "the only account that may connect (with --password)")
 	fs.StringVar(&cfg.Password, "password", "", "password of --user")
 	fs.IntVar(&cfg.Threads, "threads", 0, "worker threads per loaded model (0 = all cores)")
@@ -65,42 +79,49 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.MaxSequences, "max-sequences", 0, fmt.Sprintf("generations one model decodes together, each with its own KV cache slot (0 = %d)", engine.DefaultSlots))
 	pos, err := parseFlags(fs, args)
 	if err != nil {
-		return err
+		return serveConfig{}, err
 	}
 	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
+		return serveConfig{}, usagef("unexpected argument %q", pos[0])
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if cfg.Memory && set["data-dir"] {
-		return usagef("--memory and --data-dir exclude each other")
+		return serveConfig{}, usagef("--memory and --data-dir exclude each other")
 	}
 	if set["user"] != set["password"] {
-		return usagef("--user and --password go together")
+		return serveConfig{}, usagef("--user and --password go together")
 	}
 	if set["user"] && cfg.User == "" {
-		return usagef("--user is empty")
+		return serveConfig{}, usagef("--user is empty")
 	}
 	if cfg.Threads < 0 {
-		return usagef("--threads must be 0 or more")
+		return serveConfig{}, usagef("--threads must be 0 or more")
 	}
 	if cfg.Context < 0 {
-		return usagef("--context must be 0 or more")
+		return serveConfig{}, usagef("--context must be 0 or more")
 	}
 	if cfg.MaxConnections < 1 || cfg.MaxConnections > 100000 {
-		return usagef("--max-connections must be 1 to 100000")
+		return serveConfig{}, usagef("--max-connections must be 1 to 100000")
 	}
 	if cfg.MaxSequences < 0 || cfg.MaxSequences > 1024 {
-		return usagef("--max-sequences must be 0 to 1024")
+		return serveConfig{}, usagef("--max-sequences must be 0 to 1024")
 	}
 	for _, m := range models {
 		cfg.Models = append(cfg.Models, m)
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return serveUntil(ctx, cfg, stdout, stop)
+	downloads := cfg.ModelsDir
+	if downloads == "" {
+		dataDir := cfg.DataDir
+		if cfg.Memory {
+			dataDir = ""
+		}
+		downloads = defaultModelsDir(dataDir)
+	}
+	if cfg.Hub, err = hubOptions(downloads); err != nil {
+		return serveConfig{}, err
+	}
+	return cfg, nil
 }
 
 // serveUntil runs the server until ctx ends (SIGINT or SIGTERM), then shuts

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/llmsql/llmsql/catalog"
 	"github.com/llmsql/llmsql/engine"
+	"github.com/llmsql/llmsql/hub"
 	"github.com/llmsql/llmsql/sqlfuncs"
 )
 
@@ -46,7 +48,11 @@ type serveConfig struct {
 	MaxSequences int
 	// Context caps positions per sequence (0: the engine's default).
 	Context int
-	Logger  *slog.Logger
+	// Hub configures downloads of models registered by reference
+	// (--model NAME=hf://..., INSERT ... 'hf://...'): the models directory,
+	// HF_TOKEN, HF_ENDPOINT. An empty Dir disables them.
+	Hub    hub.Options
+	Logger *slog.Logger
 	// Backend chooses what the SQL functions run on; nil means the pool
 	// itself. Tests pass a fake that still consults the pool's registry.
 	Backend func(*engine.Pool) sqlfuncs.Backend
@@ -64,6 +70,7 @@ type storage struct {
 type llmServer struct {
 	log        *slog.Logger
 	pool       *engine.Pool
+	cat        *catalog.Catalog
 	st         *storage
 	srv        *server.Server
 	ln         *guardedListener
@@ -114,6 +121,14 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 		store = catalog.FileStore{Path: filepath.Join(dir, registrationsFile)}
 	}
 	cat := catalog.New(pool, store)
+	if cfg.Hub.Dir != "" {
+		cat.SetDownloads(downloader(cfg.Hub, log))
+	}
+	defer func() {
+		if err != nil {
+			cat.Close()
+		}
+	}()
 	var st *storage
 	if cfg.Memory {
 		st, err = openMemory(cat)
@@ -185,7 +200,7 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &llmServer{log: log, pool: pool, st: st, srv: srv, ln: gl, guard: guard, addr: ln.Addr(),
+	s := &llmServer{log: log, pool: pool, cat: cat, st: st, srv: srv, ln: gl, guard: guard, addr: ln.Addr(),
 		acceptDone: make(chan error, 1), stopIdle: make(chan struct{}), idleDone: make(chan struct{})}
 	go func() {
 		srv.Start()
@@ -244,6 +259,7 @@ func (s *llmServer) Close() error {
 	case <-time.After(shutdownGrace):
 		s.log.Warn("connections still open after shutdown grace period", "grace", shutdownGrace)
 	}
+	s.cat.Close() // stops downloads in progress; their partial files stay for the next start
 	err := s.st.close()
 	s.pool.Close()
 	if err != nil {
@@ -262,6 +278,10 @@ func registerModels(cfg serveConfig, cat *catalog.Catalog, log *slog.Logger) err
 		info, err := cat.Register(m.name, m.path, false)
 		if err != nil {
 			return fmt.Errorf("--model %s=%s: %w", m.name, m.path, err)
+		}
+		if hub.IsRef(m.path) {
+			log.Info("model download started; it is registered when complete (see llm.models)", "name", m.name, "ref", m.path, "models_dir", cfg.Hub.Dir)
+			continue
 		}
 		log.Info("model registered", "name", info.Name, "path", info.Path, "from", "--model")
 	}
@@ -311,4 +331,44 @@ func queryAll(ctx *sql.Context, eng *sqle.Engine, q string) error {
 	}
 	_, err = sql.RowIterToRows(ctx, iter)
 	return err
+}
+
+// downloadLogEvery is how often the server logs a download's progress.
+var downloadLogEvery = 10 * time.Second
+
+// downloader fetches the models registered by reference into the models
+// directory, logging progress every downloadLogEvery and the outcome.
+func downloader(opts hub.Options, log *slog.Logger) catalog.Downloads {
+	return catalog.Downloads{
+		Fetch: func(ctx context.Context, ref string, progress func(done, total int64)) (string, error) {
+			r, err := hub.ParseRef(ref)
+			if err != nil {
+				return "", err
+			}
+			o := opts
+			next := time.Now().Add(downloadLogEvery)
+			o.Progress = func(p hub.Progress) {
+				progress(p.Done, p.Total)
+				if now := time.Now(); now.After(next) {
+					next = now.Add(downloadLogEvery)
+					log.Info("downloading", "ref", ref, "file", p.File, "bytes", p.Done, "total", p.Total)
+				}
+			}
+			res, err := hub.Pull(ctx, r, o)
+			if err != nil {
+				return "", err
+			}
+			if res.Downloaded > 0 {
+				log.Info("downloaded", "ref", ref, "path", res.Path, "bytes", res.Downloaded)
+			}
+			return res.Path, nil
+		},
+		Done: func(name, ref string, info engine.ModelInfo, err error) {
+			if err != nil {
+				log.Error("model not registered: its download failed; DELETE and INSERT it again to retry", "name", name, "ref", ref, "err", err)
+				return
+			}
+			log.Info("model registered", "name", name, "path", info.Path, "from", ref)
+		},
+	}
 }
