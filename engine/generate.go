@@ -143,8 +143,8 @@ type Result struct {
 	Text string
 	// Reasoning is the reasoning block removed from Text.
 	Reasoning string
-	// StopReason is "eos", "stop" (a stop string), "length" (max tokens)
-	// or "context" (the sequence filled the context).
+	// StopReason is "eos", "stop" (a stop string), "length" (max tokens),
+	// "context" (the sequence filled the context) or "cancelled".
 	StopReason string
 	PromptTime time.Duration
 	GenTime    time.Duration
@@ -196,7 +196,8 @@ func (m *Model) tokens(req Request) ([]int32, string, textout.Thinking, error) {
 }
 
 // Generate runs one request. It honours ctx between forward passes, so a
-// cancelled query stops within one step.
+// cancelled query stops within one step; it then returns ctx's error and
+// also the result so far (StopReason "cancelled").
 func (m *Model) Generate(ctx context.Context, req Request) (*Result, error) {
 	opts := req.Options
 	if err := opts.Validate(); err != nil {
@@ -229,6 +230,7 @@ func (m *Model) Generate(ctx context.Context, req Request) (*Result, error) {
 	// The scheduler calls onToken on its own goroutine, so that must stay
 	// cheap: it decodes and checks stop strings, and hands finished text to
 	// this goroutine, which calls the (possibly slow) OnText.
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := textout.New(opts.Stop, thinking)
@@ -296,7 +298,10 @@ wait:
 	if cbErr != nil {
 		return nil, cbErr
 	}
-	if sr.Err != nil {
+	// A caller that cancels (Ctrl-C, KILL QUERY) gets what was generated
+	// so far along with the error.
+	cancelled := sr.Err != nil && parent.Err() != nil
+	if sr.Err != nil && !cancelled {
 		return nil, sr.Err
 	}
 	end := time.Now()
@@ -306,20 +311,25 @@ wait:
 	res.PromptTime = firstToken.Sub(start)
 	res.GenTime = end.Sub(firstToken)
 	res.Logits = sr.PromptLogits
-	switch sr.Reason {
-	case "done":
+	switch {
+	case cancelled:
+		res.StopReason = "cancelled"
+	case sr.Reason == "done":
 		res.StopReason = "stop"
 	default:
 		res.StopReason = sr.Reason
 	}
 	tail := out.Finish()
 	if tail != "" && req.OnText != nil {
-		if err := req.OnText(tail); err != nil {
+		if err := req.OnText(tail); err != nil && !cancelled {
 			return nil, err
 		}
 	}
 	res.Text = out.Text()
 	res.Reasoning = out.Reasoning()
+	if cancelled {
+		return res, sr.Err
+	}
 	return res, nil
 }
 

@@ -3,21 +3,23 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"os/signal"
 
 	"github.com/llmsql/llmsql/engine"
+	"github.com/llmsql/llmsql/engine/chattmpl"
 )
 
 func init() {
 	register(&command{
 		name:    "generate",
 		summary: "generate text from a prompt, streaming it to stdout",
-		usage:   "-m MODEL -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--threads N] [--ignore-eos] [--json] [--logits-out FILE]",
-		run:     runGenerate,
+		usage: "-m MODEL -p PROMPT [--system TEXT] [--raw] [--parse-special] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] " +
+			"[--repeat-penalty R] [--seed S] [--threads N] [--ignore-eos] [--no-think] [--keep-thinking] [--json] [--logits-out FILE]",
+		run: runGenerate,
 	})
 	register(&command{
 		name:    "bench",
@@ -32,15 +34,11 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(c, stderr)
 	modelPath := fs.String("m", "", "GGUF model file, or hf://USER/REPO:QUANT to pull first")
 	prompt := fs.String("p", "", "prompt")
-	n := fs.Int("n", 128, "tokens to generate at most")
-	temp := fs.Float64("temp", 0.8, "temperature (0 = greedy)")
-	topK := fs.Int("top-k", 40, "top-k (0 = off)")
-	topP := fs.Float64("top-p", 0.95, "top-p (1 = off)")
-	minP := fs.Float64("min-p", 0.05, "min-p (0 = off)")
-	repeat := fs.Float64("repeat-penalty", 1.0, "repetition penalty (1 = off)")
-	seed := fs.Int64("seed", -1, "random seed (-1 = random)")
+	system := fs.String("system", "", "system prompt (the prompt becomes the user's turn of the model's chat template)")
+	raw := fs.Bool("raw", false, "send the prompt as it is, without the model's chat template")
+	parseSpecial := fs.Bool("parse-special", false, "with a raw prompt, turn special-token text such as <|im_start|> into its token")
+	smp := addSampling(fs, 128)
 	threads := fs.Int("threads", 0, "threads (0 = all cores)")
-	ignoreEOS := fs.Bool("ignore-eos", false, "keep generating past end-of-generation tokens")
 	asJSON := fs.Bool("json", false, "print one JSON line instead of streaming text")
 	logitsOut := fs.String("logits-out", "", "write the logits at the last prompt position to FILE as a JSON array")
 	pos, err := parseFlags(fs, args)
@@ -53,20 +51,17 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	if *modelPath == "" {
 		return usagef("-m MODEL is required")
 	}
-	opts := engine.GenerateOptions{
-		Temperature: float32(*temp), TopK: *topK, TopP: float32(*topP), MinP: float32(*minP),
-		RepeatPenalty: float32(*repeat), RepeatLastN: 64, MaxTokens: *n, IgnoreEOS: *ignoreEOS,
+	if *raw && *system != "" {
+		return usagef("--system needs the chat template; it cannot go with --raw")
 	}
-	if *seed >= 0 {
-		opts.Seed, opts.HasSeed = uint64(*seed), true
-	}
-	if err := opts.Validate(); err != nil {
-		return usagef("%v", err)
+	opts, err := smp.options()
+	if err != nil {
+		return err
 	}
 	if *threads < 0 {
 		return usagef("--threads must be 0 or more")
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptContext(context.Background())
 	defer stop()
 	path, err := resolveModel(ctx, *modelPath, stderr)
 	if err != nil {
@@ -77,12 +72,23 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer m.Close()
-	req := engine.Request{Prompt: *prompt, Options: opts, WantLogits: *logitsOut != ""}
+	// A model with a chat template gets the prompt as the user's turn,
+	// as SQL generate() does; --raw (or a model without one) sends it as
+	// it is.
+	req := engine.Request{Prompt: *prompt, ParseSpecial: *parseSpecial, Options: opts, WantLogits: *logitsOut != ""}
+	if !*raw && m.Chat.Source == engine.TemplateGGUF {
+		req.Messages = withSystem([]chattmpl.Message{{Role: "user", Content: *prompt}}, *system)
+		req.Template = smp.template()
+	} else if *system != "" {
+		return fmt.Errorf("the model file has no chat template, so --system has nowhere to go; write the whole prompt with --raw --parse-special")
+	}
 	if !*asJSON {
 		req.OnText = func(s string) error { _, err := io.WriteString(stdout, s); return err }
 	}
+	// Ctrl-C ends generation; what was generated and the stats are still
+	// printed (stop_reason "cancelled").
 	res, err := m.Generate(ctx, req)
-	if err != nil {
+	if err != nil && (res == nil || !errors.Is(err, context.Canceled)) {
 		return err
 	}
 	if *logitsOut != "" {
