@@ -66,7 +66,11 @@ func LoadModel(path string, cfg LoadConfig) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := loadFrom(f, cfg)
+	var m *Model
+	err = guardFaults(func() error {
+		m, err = loadFrom(f, cfg)
+		return err
+	})
 	if err != nil {
 		f.Close()
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"sync"
+	"syscall"
 
 	"github.com/llmsql/llmsql/engine/chattmpl"
 	"github.com/llmsql/llmsql/engine/gguf"
@@ -60,13 +61,37 @@ type Pool struct {
 type entry struct {
 	info    ModelInfo
 	fileID  string        // path, size and modification time: what the result cache keys on
+	ident   fileIdent     // the file as registered or last reloaded
 	loading chan struct{} // closed when a load in progress ends
-	model   *Model
+	cur     *loaded       // nil: not loaded
 	loadErr error
-	users   int         // calls using model now
 	lastUse int64       // clock at the last use
-	gone    bool        // unregistered: close when the last user leaves
+	gone    bool        // unregistered
 	chat    *ChatFormat // read from the file on first use (Pool.ChatFormat)
+}
+
+// loaded is one load of a model file. When the file changes, or the model
+// is unregistered or evicted, the entry lets go of it (retires it) and it
+// is closed once its last user leaves.
+type loaded struct {
+	m       *Model
+	users   int // calls using m now
+	retired bool
+}
+
+// retireLocked detaches e's loaded model and returns it if no call uses it
+// (the caller closes it after unlocking); otherwise its last user closes it.
+func (p *Pool) retireLocked(e *entry) *Model {
+	l := e.cur
+	if l == nil {
+		return nil
+	}
+	e.cur = nil
+	l.retired = true
+	if l.users == 0 {
+		return l.m
+	}
+	return nil
 }
 
 // NewPool returns an empty pool.
@@ -148,18 +173,85 @@ func (p *Pool) Register(name, path string) (ModelInfo, error) {
 		return ModelInfo{}, err
 	}
 	info.Name = name
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		abs = path
-	}
-	fileID := fmt.Sprintf("%s\x00%d\x00%d", abs, st.Size(), st.ModTime().UnixNano())
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, dup := p.models[name]; dup {
 		return ModelInfo{}, fmt.Errorf("model '%s' is already registered", name)
 	}
-	p.models[name] = &entry{info: info, fileID: fileID}
+	p.models[name] = &entry{info: info, fileID: fileIDOf(path, st), ident: identOf(st)}
 	return info, nil
+}
+
+// fileIDOf is what the result cache keys a file's answers on.
+func fileIDOf(path string, st os.FileInfo) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	return fmt.Sprintf("%s\x00%d\x00%d", abs, st.Size(), st.ModTime().UnixNano())
+}
+
+// fileIdent tells a file's versions apart: a file rewritten in place
+// changes size or modification time, one replaced by a rename changes
+// inode.
+type fileIdent struct {
+	size, mtime int64
+	dev, ino    uint64
+}
+
+func identOf(st os.FileInfo) fileIdent {
+	id := fileIdent{size: st.Size(), mtime: st.ModTime().UnixNano()}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		id.dev, id.ino = uint64(sys.Dev), uint64(sys.Ino)
+	}
+	return id
+}
+
+// refresh checks e's file before a use. A file that changed since it was
+// registered or last loaded (rewritten in place, replaced, removed) is read
+// again: e's description follows the new file and its loaded model is
+// retired, so the next use loads the new weights. A file that cannot be
+// used now is an error for this use; the registration stays and recovers
+// when the file does.
+func (p *Pool) refresh(e *entry) error {
+	p.mu.Lock()
+	path, name, old := e.info.Path, e.info.Name, e.ident
+	p.mu.Unlock()
+	st, err := os.Stat(path)
+	if err == nil && identOf(st) == old {
+		return nil
+	}
+	var info ModelInfo
+	if err == nil {
+		info, st, err = describe(path)
+	}
+	p.mu.Lock()
+	if e.ident != old {
+		// Another call has dealt with the change meanwhile.
+		p.mu.Unlock()
+		return nil
+	}
+	closeNow := p.retireLocked(e)
+	if err == nil {
+		info.Name = name
+		e.info, e.ident, e.fileID = info, identOf(st), fileIDOf(path, st)
+		e.chat, e.loadErr = nil, nil
+	}
+	p.mu.Unlock()
+	if closeNow != nil {
+		closeNow.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("model '%s': its file %s changed and cannot be used now: %w", name, path, err)
+	}
+	return nil
+}
+
+// changedSince reports whether e's file is no longer the one described by
+// ident (a call that failed may have read a file changing under it).
+func (p *Pool) changedSince(e *entry, ident fileIdent) bool {
+	st, err := os.Stat(e.info.Path)
+	return err != nil || identOf(st) != ident
 }
 
 // Unregister removes a model. Calls already using it finish first.
@@ -172,10 +264,7 @@ func (p *Pool) Unregister(name string) error {
 	}
 	delete(p.models, name)
 	e.gone = true
-	var closeNow *Model
-	if e.users == 0 && e.model != nil {
-		closeNow, e.model = e.model, nil
-	}
+	closeNow := p.retireLocked(e)
 	p.mu.Unlock()
 	if closeNow != nil {
 		closeNow.Close()
@@ -183,14 +272,23 @@ func (p *Pool) Unregister(name string) error {
 	return nil
 }
 
-// Models lists the registered models by name.
+// Models lists the registered models by name, as their files are now.
 func (p *Pool) Models() []ModelInfo {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]ModelInfo, 0, len(p.models))
+	entries := make([]*entry, 0, len(p.models))
 	for _, e := range p.models {
+		entries = append(entries, e)
+	}
+	p.mu.Unlock()
+	for _, e := range entries {
+		_ = p.refresh(e) // a file that cannot be read keeps its last description
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]ModelInfo, 0, len(entries))
+	for _, e := range entries {
 		info := e.info
-		info.Loaded = e.model != nil
+		info.Loaded = e.cur != nil
 		out = append(out, info)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -218,11 +316,19 @@ func (p *Pool) Metadata(name string) ([]gguf.KV, error) {
 func (p *Pool) Acquire(ctx context.Context, name string) (*Model, func(), error) {
 	p.mu.Lock()
 	e, ok := p.models[name]
+	p.mu.Unlock()
 	if !ok {
+		return nil, nil, UnknownModelError(name)
+	}
+	if err := p.refresh(e); err != nil {
+		return nil, nil, err
+	}
+	p.mu.Lock()
+	if e.gone {
 		p.mu.Unlock()
 		return nil, nil, UnknownModelError(name)
 	}
-	for e.model == nil {
+	for e.cur == nil {
 		if e.loading != nil {
 			wait := e.loading
 			p.mu.Unlock()
@@ -232,7 +338,7 @@ func (p *Pool) Acquire(ctx context.Context, name string) (*Model, func(), error)
 				return nil, nil, ctx.Err()
 			}
 			p.mu.Lock()
-			if e.model == nil && e.loadErr != nil {
+			if e.cur == nil && e.loadErr != nil {
 				err := e.loadErr
 				p.mu.Unlock()
 				return nil, nil, err
@@ -242,8 +348,9 @@ func (p *Pool) Acquire(ctx context.Context, name string) (*Model, func(), error)
 		// Load outside the lock: other models stay usable meanwhile.
 		e.loading = make(chan struct{})
 		e.loadErr = nil
+		path := e.info.Path
 		p.mu.Unlock()
-		m, err := LoadModel(e.info.Path, LoadConfig{Threads: p.cfg.Threads, Slots: p.cfg.MaxSequences, Context: p.cfg.Context, NoPack: p.cfg.NoPack})
+		m, err := LoadModel(path, LoadConfig{Threads: p.cfg.Threads, Slots: p.cfg.MaxSequences, Context: p.cfg.Context, NoPack: p.cfg.NoPack})
 		p.mu.Lock()
 		close(e.loading)
 		e.loading = nil
@@ -252,12 +359,17 @@ func (p *Pool) Acquire(ctx context.Context, name string) (*Model, func(), error)
 			p.mu.Unlock()
 			return nil, nil, e.loadErr
 		}
-		e.model = m
+		if e.gone {
+			p.mu.Unlock()
+			m.Close()
+			return nil, nil, UnknownModelError(name)
+		}
+		e.cur = &loaded{m: m}
 	}
-	e.users++
+	l := e.cur
+	l.users++
 	p.clock++
 	e.lastUse = p.clock
-	m := e.model
 	toClose := p.evictLocked(e)
 	p.mu.Unlock()
 	for _, old := range toClose {
@@ -267,18 +379,15 @@ func (p *Pool) Acquire(ctx context.Context, name string) (*Model, func(), error)
 	release := func() {
 		once.Do(func() {
 			p.mu.Lock()
-			e.users--
-			var closeNow *Model
-			if e.users == 0 && e.gone && e.model != nil {
-				closeNow, e.model = e.model, nil
-			}
+			l.users--
+			closeNow := l.users == 0 && l.retired
 			p.mu.Unlock()
-			if closeNow != nil {
-				closeNow.Close()
+			if closeNow {
+				l.m.Close()
 			}
 		})
 	}
-	return m, release, nil
+	return l.m, release, nil
 }
 
 // evictLocked unloads idle models, least recently used first, until the
@@ -287,26 +396,25 @@ func (p *Pool) evictLocked(keep *entry) []*Model {
 	if p.cfg.MemoryBudget <= 0 {
 		return nil
 	}
-	var loaded []*entry
+	var inMemory []*entry
 	var total int64
 	for _, e := range p.models {
-		if e.model != nil {
-			loaded = append(loaded, e)
-			total += e.model.MemoryBytes()
+		if e.cur != nil {
+			inMemory = append(inMemory, e)
+			total += e.cur.m.MemoryBytes()
 		}
 	}
-	sort.Slice(loaded, func(i, j int) bool { return loaded[i].lastUse < loaded[j].lastUse })
+	sort.Slice(inMemory, func(i, j int) bool { return inMemory[i].lastUse < inMemory[j].lastUse })
 	var out []*Model
-	for _, e := range loaded {
+	for _, e := range inMemory {
 		if total <= p.cfg.MemoryBudget {
 			break
 		}
-		if e == keep || e.users > 0 {
+		if e == keep || e.cur.users > 0 {
 			continue
 		}
-		total -= e.model.MemoryBytes()
-		out = append(out, e.model)
-		e.model = nil
+		total -= e.cur.m.MemoryBytes()
+		out = append(out, p.retireLocked(e))
 	}
 	return out
 }
@@ -351,16 +459,18 @@ func (p *Pool) Run(ctx context.Context, model string, req Request) (GenResult, e
 	}
 	p.mu.Lock()
 	e, ok := p.models[model]
-	useCache := ok && p.cacheOn && deterministic(opts) && req.PromptIDs == nil && req.OnText == nil
-	cache := p.cache
-	var fileID string
-	if ok {
-		fileID = e.fileID
-	}
 	p.mu.Unlock()
 	if !ok {
 		return GenResult{}, UnknownModelError(model)
 	}
+	// Key the cache on the file as it is now.
+	if err := p.refresh(e); err != nil {
+		return GenResult{}, err
+	}
+	p.mu.Lock()
+	useCache := p.cacheOn && deterministic(opts) && req.PromptIDs == nil && req.OnText == nil
+	cache, fileID, ident := p.cache, e.fileID, e.ident
+	p.mu.Unlock()
 	ran := false
 	var out GenResult
 	gen := func() (string, error) {
@@ -372,6 +482,9 @@ func (p *Pool) Run(ctx context.Context, model string, req Request) (GenResult, e
 		defer release()
 		res, err := m.Generate(ctx, req)
 		if err != nil {
+			if ctx.Err() == nil && p.changedSince(e, ident) {
+				err = fmt.Errorf("model '%s': its file %s changed on disk while in use, so this call failed; the next call loads the file again", model, e.info.Path)
+			}
 			return "", err
 		}
 		p.account(model, func(u *Usage) {
@@ -417,11 +530,18 @@ func promptKey(req Request) string {
 func (p *Pool) ChatFormat(name string) (*ChatFormat, error) {
 	p.mu.Lock()
 	e, ok := p.models[name]
+	p.mu.Unlock()
+	if ok {
+		if err := p.refresh(e); err != nil {
+			return nil, err
+		}
+	}
+	p.mu.Lock()
 	var c *ChatFormat
 	if ok {
 		c = e.chat
-		if c == nil && e.model != nil {
-			c = e.model.Chat
+		if c == nil && e.cur != nil {
+			c = e.cur.m.Chat
 		}
 	}
 	p.mu.Unlock()
@@ -466,10 +586,10 @@ func (p *Pool) SchedStats(name string) (st sched.Stats, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e, found := p.models[name]
-	if !found || e.model == nil {
+	if !found || e.cur == nil {
 		return sched.Stats{}, false
 	}
-	return e.model.SchedStats(), true
+	return e.cur.m.SchedStats(), true
 }
 
 // Tokenize returns the ids of text, with BOS as the vocabulary asks and
@@ -504,9 +624,9 @@ func (p *Pool) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, e := range p.models {
-		if e.model != nil {
-			e.model.Close()
-			e.model = nil
+		if e.cur != nil {
+			e.cur.m.Close()
+			e.cur = nil
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -176,6 +177,10 @@ func (s *Scheduler) Close() {
 
 func (s *Scheduler) loop() {
 	defer close(s.exit)
+	// Forward passes read weights mapped from the model file: a fault
+	// there (the file shrank under the mapping) becomes a panic that
+	// safeStep turns into an error for the pass, not a crash.
+	debug.SetPanicOnFault(true)
 	for {
 		s.admit()
 		s.dropCancelled()

@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -69,6 +70,10 @@ func (p *Pool) Close() {
 }
 
 func (p *Pool) worker(wake chan struct{}) {
+	// Jobs read weights mapped from a model file: a fault there (the file
+	// shrank under the mapping) panics, and runGuarded hands the panic to
+	// the op's caller, instead of killing the process.
+	debug.SetPanicOnFault(true)
 	for range wake {
 		p.done <- p.runGuarded()
 	}
