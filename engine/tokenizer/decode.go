@@ -111,6 +111,16 @@ func (t *Tokenizer) Piece(id int32) string {
 	return string(t.pieceBuf[t.pieceOff[id]:t.pieceOff[id+1]])
 }
 
+// PieceSpecial is llama_token_to_piece(id, special=true): like Piece, but
+// control and unknown tokens give their text (e.g. "<|im_end|>"). It is the
+// text llama.cpp's grammar sampler matches each token against.
+func (t *Tokenizer) PieceSpecial(id int32) string {
+	if !t.valid(id) {
+		return ""
+	}
+	return string(t.pieceBuf[t.pieceOff[id]:t.pieceOff[id+1]])
+}
+
 func (t *Tokenizer) pieceBytes(id int32) []byte {
 	if !t.valid(id) || t.attrs[id]&(attrUnknown|attrControl) != 0 {
 		return nil
