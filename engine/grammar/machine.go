@@ -35,12 +35,22 @@ const (
 	maxExpand = 4 * maxStacks
 )
 
-// machine is the immutable part: the rules laid out in one array.
+// machine is the immutable part: the rules laid out in one array, and the
+// grammar's character classes.
 type machine struct {
 	elems     []Element
 	ruleStart []int32
 	after     []int32 // for the first element of a character class: the element after the class
 	root      int32
+
+	// Code points that every character element of the grammar treats alike
+	// (each matches all of them or none) form one class, and a state's
+	// transitions are kept per class: a JSON grammar has a few dozen
+	// classes, and every code point above U+007F falls in the same one.
+	// Class k holds the code points from bounds[k-1] (0 for k = 0) up to
+	// bounds[k] (exclusive).
+	bounds     []uint32
+	asciiClass [128]int32
 }
 
 func newMachine(g *Grammar) *machine {
@@ -57,7 +67,51 @@ func newMachine(g *Grammar) *machine {
 			m.after[i] = next
 		}
 	}
+	var b []uint32
+	for i, e := range m.elems {
+		switch e.Type {
+		case Char, CharNot, CharAlt:
+			b = append(b, e.Value)
+			if i+1 < len(m.elems) && m.elems[i+1].Type == CharRngUpper {
+				b = append(b, m.elems[i+1].Value+1)
+			} else {
+				b = append(b, e.Value+1)
+			}
+		}
+	}
+	slices.Sort(b)
+	m.bounds = slices.Compact(b)
+	for c := range m.asciiClass {
+		m.asciiClass[c] = m.classSlow(uint32(c))
+	}
 	return m
+}
+
+// class is the character class of code point c.
+func (m *machine) class(c uint32) int32 {
+	if c < 128 {
+		return m.asciiClass[c]
+	}
+	return m.classSlow(c)
+}
+
+func (m *machine) classSlow(c uint32) int32 {
+	k, found := slices.BinarySearch(m.bounds, c)
+	if found {
+		k++
+	}
+	return int32(k)
+}
+
+// classes is the number of character classes.
+func (m *machine) classes() int { return len(m.bounds) + 1 }
+
+// member is a code point of class k.
+func (m *machine) member(k int32) uint32 {
+	if k == 0 {
+		return 0
+	}
+	return m.bounds[k-1]
 }
 
 func (m *machine) endOfSeq(pos int32) bool {
@@ -138,17 +192,17 @@ type set struct {
 	only     bool    // holds nothing but the empty stack
 	charOnly int32   // the set of just the character stacks (-1 until made)
 
-	next  [128]int32           // transitions on ASCII code points, +1; 0 = not computed
-	other map[uint32]int32     // transitions on the rest
-	mask  []uint64             // allowed tokens from a clean start; nil = not computed
-	open  map[partial][]uint64 // allowed tokens with a sequence left open
+	next []int32              // transitions by character class, +1; 0 = not computed
+	mask []uint64             // allowed tokens from a clean start; nil = not computed
+	open map[partial][]uint64 // allowed tokens with a sequence left open
 }
 
 // universe holds the interned stacks and sets of one grammar on one
 // vocabulary. It is not safe for concurrent use: Compiled guards it.
 type universe struct {
-	m *machine
-	v *Vocab
+	m         *machine
+	v         *Vocab
+	nodeClass []int32 // the character class of each trie node's code point
 
 	stackTop  []int32 // stack id -> top position
 	stackRest []int32 // stack id -> the stack below the top
@@ -169,8 +223,8 @@ type universe struct {
 	overflows int   // states that exceeded maxStacks
 }
 
-func newUniverse(m *machine, v *Vocab) *universe {
-	u := &universe{m: m, v: v,
+func newUniverse(m *machine, v *Vocab, nodeClass []int32) *universe {
+	u := &universe{m: m, v: v, nodeClass: nodeClass,
 		stackTop: []int32{-1}, stackRest: []int32{-1}, stackIDs: map[stackKey]int32{},
 		expanded: map[int32][]int32{}, setIDs: map[string]int32{}, seen: map[int32]bool{}}
 	u.sets = []*set{{charOnly: deadSet}}
@@ -289,7 +343,7 @@ func (u *universe) intern(ids []int32) int32 {
 	id := int32(len(u.sets))
 	u.sets = append(u.sets, s)
 	u.setIDs[strings.Clone(key)] = id // key points into ids, which the caller reuses
-	u.bytes += int64(700 + 12*len(ids))
+	u.bytes += int64(200 + 12*len(ids))
 	return id
 }
 
@@ -297,14 +351,21 @@ func (u *universe) intern(ids []int32) int32 {
 // stack whose class matches c, with the class consumed and the stack
 // expanded again (llama_grammar_accept).
 func (u *universe) step(id int32, c uint32) int32 {
+	return u.stepClass(id, u.m.class(c))
+}
+
+// stepClass is step for any code point of character class k.
+func (u *universe) stepClass(id int32, k int32) int32 {
 	s := u.sets[id]
-	if c < 128 {
-		if r := s.next[c]; r != 0 {
+	if s.next != nil {
+		if r := s.next[k]; r != 0 {
 			return r - 1
 		}
-	} else if r, ok := s.other[c]; ok {
-		return r
+	} else {
+		s.next = make([]int32, u.m.classes())
+		u.bytes += int64(4 * len(s.next))
 	}
+	c := u.m.member(k)
 	buf := u.buf[:0]
 	for _, st := range s.chars {
 		pos := u.stackTop[st]
@@ -318,15 +379,7 @@ func (u *universe) step(id int32, c uint32) int32 {
 	}
 	r := u.intern(buf)
 	u.buf = buf
-	if c < 128 {
-		s.next[c] = r + 1
-	} else {
-		if s.other == nil {
-			s.other = map[uint32]int32{}
-		}
-		s.other[c] = r
-		u.bytes += 16
-	}
+	s.next[k] = r + 1
 	return r
 }
 

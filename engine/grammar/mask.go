@@ -16,12 +16,13 @@ func MaskHas(m []uint64, t int32) bool { return m[t>>6]&(1<<(uint(t)&63)) != 0 }
 func (u *universe) mask(id int32) []uint64 {
 	v := u.v
 	out := newMask(v.n)
-	s := u.sets[id]
-	if s.complete {
+	if u.sets[id].complete {
 		for _, t := range v.eog {
 			setBit(out, t)
 		}
 	}
+	// states[d] is the set reached by the first d code points of the
+	// current path.
 	states := u.states[:0]
 	for range v.maxDepth + 1 {
 		states = append(states, deadSet)
@@ -30,35 +31,40 @@ func (u *universe) mask(id int32) []uint64 {
 	states[0] = id
 	u.nodeTokens(out, 0, id)
 	nodes := int32(len(v.nodeCP))
+	classes := u.nodeClass
+	depth, skip, tokAt, ownEnd, trieTok, clean := v.nodeDepth, v.nodeSkip, v.nodeTok, v.nodeOwn, v.trieTok, v.trieClean
 	for i := int32(1); i < nodes; {
-		d := v.nodeDepth[i]
-		from := states[d-1]
-		c := v.nodeCP[i]
+		from := u.sets[states[depth[i]-1]]
+		k := classes[i]
 		var to int32
-		if c < 128 {
-			if r := u.sets[from].next[c]; r != 0 {
-				to = r - 1
-			} else {
-				to = u.step(from, c)
-			}
+		if from.next != nil && from.next[k] != 0 {
+			to = from.next[k] - 1
 		} else {
-			to = u.step(from, c)
+			to = u.stepClass(states[depth[i]-1], k)
 		}
 		if to == deadSet {
-			i = v.nodeSkip[i]
+			i = skip[i]
 			continue
 		}
-		states[d] = to
-		u.nodeTokens(out, i, to)
+		states[depth[i]] = to
+		// Tokens ending here; most end on a whole character.
+		for j := tokAt[i]; j < ownEnd[i]; j++ {
+			t := trieTok[j]
+			if clean[j] || u.endOK(to, v.end[t]) {
+				out[t>>6] |= 1 << (uint(t) & 63)
+			}
+		}
+		if len(u.sets[to].tokens) > 0 {
+			u.tokenElements(out, i, to)
+		}
 		i++
 	}
 	return out
 }
 
 // nodeTokens marks the tokens that node i decides in set id: those ending
-// at i (allowed when the open sequence they leave, if any, can go on), and,
-// when id has token elements on top, the longer tokens below i that those
-// elements take whole.
+// at i (allowed when the open sequence they leave, if any, can go on), and
+// those token elements take (see tokenElements).
 func (u *universe) nodeTokens(out []uint64, i int32, id int32) {
 	v := u.v
 	for _, t := range v.trieTok[v.nodeTok[i]:v.nodeOwn[i]] {
@@ -66,9 +72,16 @@ func (u *universe) nodeTokens(out []uint64, i int32, id int32) {
 			setBit(out, t)
 		}
 	}
-	if len(u.sets[id].tokens) == 0 {
-		return
+	if len(u.sets[id].tokens) > 0 {
+		u.tokenElements(out, i, id)
 	}
+}
+
+// tokenElements marks the tokens below node i (longer than its prefix)
+// that set id's token elements take whole: <[t]> takes t, !<[t]> every
+// other.
+func (u *universe) tokenElements(out []uint64, i int32, id int32) {
+	v := u.v
 	below := v.trieTok[v.nodeOwn[i]:v.nodeTok[v.nodeSkip[i]]]
 	for _, st := range u.sets[id].tokens {
 		e := u.m.elems[u.stackTop[st]]

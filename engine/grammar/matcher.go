@@ -11,10 +11,11 @@ import (
 // transitions and token masks), so the second row of a statement finds most
 // of its masks already computed. It is safe for concurrent use.
 type Compiled struct {
-	g        *Grammar
-	m        *machine
-	v        *Vocab
-	maxBytes int64
+	g         *Grammar
+	m         *machine
+	v         *Vocab
+	nodeClass []int32
+	maxBytes  int64
 
 	mu  sync.Mutex
 	cur *space
@@ -37,6 +38,10 @@ const DefaultCacheBytes = 256 << 20
 // that match nothing, which llama.cpp's check misses and loops on).
 func Compile(g *Grammar, v *Vocab) (*Compiled, error) {
 	c := &Compiled{g: g, m: newMachine(g), v: v, maxBytes: DefaultCacheBytes}
+	c.nodeClass = make([]int32, len(v.nodeCP))
+	for i, cp := range v.nodeCP {
+		c.nodeClass[i] = c.m.class(cp)
+	}
 	c.cur = c.newSpace()
 	if c.cur.u.overflows > 0 || c.cur.start == deadSet {
 		return nil, &ParseError{Rule: g.Names[g.Root], Msg: "the grammar's start expands without end: a rule reaches itself on the left through rules that can match nothing"}
@@ -45,7 +50,7 @@ func Compile(g *Grammar, v *Vocab) (*Compiled, error) {
 }
 
 func (c *Compiled) newSpace() *space {
-	u := newUniverse(c.m, c.v)
+	u := newUniverse(c.m, c.v, c.nodeClass)
 	return &space{u: u, start: u.initial()}
 }
 

@@ -197,7 +197,7 @@ func TestInitialStacksAsLlamaCpp(t *testing.T) {
 		{[]Element{E(RuleRef, 5), E(Char, 61), E(RuleRef, 7), E(Char, 97)}, "%&'()*+,-./0123456789:;"},
 	}
 	// The test tries the characters 37 to 59.
-	u := newUniverse(newMachine(g), NewVocab(0, nil, nil))
+	u := newUniverse(newMachine(g), NewVocab(0, nil, nil), nil)
 	start := u.initial()
 	got := map[string]int32{}
 	for _, st := range u.sets[start].stacks {

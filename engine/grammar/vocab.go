@@ -26,6 +26,7 @@ type Vocab struct {
 	nodeTok   []int32 // tokens ending at node i are trieTok[nodeTok[i]:nodeOwn[i]]
 	nodeOwn   []int32 // ... and those below it trieTok[nodeOwn[i]:nodeTok[nodeSkip[i]]]
 	trieTok   []int32
+	trieClean []bool  // trieTok[j] ends on a whole character
 	tokNode   []int32 // token -> the node it ends at, -1 if not in the trie
 	maxDepth  int
 
@@ -117,6 +118,7 @@ func (v *Vocab) buildTrie() {
 		}
 		v.tokNode[id] = path[len(path)-1]
 		v.trieTok = append(v.trieTok, id)
+		v.trieClean = append(v.trieClean, v.end[id].n == 0)
 		v.maxDepth = max(v.maxDepth, len(cps))
 		prev = cps
 	}
