@@ -2,11 +2,9 @@ package grammar
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 )
 
 // personGrammar is what a JSON-schema converter writes (llama.cpp's, for
@@ -74,101 +72,78 @@ func personDocs(rng *rand.Rand, n int) []string {
 	return docs
 }
 
-// maskStep is the grammar's share of one sampling step as the sampler
-// takes it: the mask for the current state, the logits copied with the
-// disallowed ones set to -inf, the best allowed token found, and the
-// chosen token accepted.
-func maskStep(m *Matcher, logits, scratch []float32, tok int32) error {
-	mask := m.Mask()
-	copy(scratch, logits)
-	best := int32(-1)
-	for w, bits := range mask {
-		base := w * 64
-		if bits == 0 {
-			for i := base; i < base+64 && i < len(scratch); i++ {
-				scratch[i] = float32(math.Inf(-1))
-			}
-			continue
-		}
-		for i := base; i < base+64 && i < len(scratch); i++ {
-			if bits&(1<<uint(i-base)) == 0 {
-				scratch[i] = float32(math.Inf(-1))
-			} else if best < 0 || scratch[i] > scratch[best] {
-				best = int32(i)
-			}
-		}
+// personTokens is n person documents tokenized with the Qwen3 vocabulary,
+// as a model writing them would emit them.
+func personTokens(b testing.TB, tv *testVocab, n int) [][]int32 {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var out [][]int32
+	for _, d := range personDocs(rng, n) {
+		out = append(out, tv.tok.Encode(d, false, false))
 	}
-	_ = best
-	return m.Accept(tok)
+	return out
 }
 
-// TestMaskCostQwen3 reports what the grammar costs per token on the Qwen3
-// vocabulary (151,936 tokens): for a statement's first row (every state
-// new), and once the compiled grammar's caches are warm (later rows).
-// Timing only; run with -v to see the figures, and see
-// BenchmarkMaskQwen3 for the benchmark proper.
-func TestMaskCostQwen3(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing report")
+// runDoc takes one document's tokens through m as a sampler does: the
+// mask for each state, then the token accepted.
+func runDoc(b testing.TB, m *Matcher, toks []int32) {
+	for _, tok := range toks {
+		if !MaskHas(m.Mask(), tok) {
+			b.Fatalf("token %d not allowed", tok)
+		}
+		if err := m.Accept(tok); err != nil {
+			b.Fatal(err)
+		}
 	}
-	tv := loadVocab(t, "qwen3")
+	if !m.Complete() {
+		b.Fatal("document incomplete")
+	}
+}
+
+// BenchmarkMaskQwen3 measures the grammar's cost per generated token (the
+// token mask of each state, and accepting the token) for a JSON-schema
+// grammar on the Qwen3 vocabulary (151,936 tokens). "first-row" starts
+// every document with a freshly compiled grammar, so every state's mask is
+// computed; "warm" shares one compiled grammar across documents, as the
+// rows of a statement do, after 100 documents have filled its caches.
+func BenchmarkMaskQwen3(b *testing.B) {
+	tv := loadVocab(b, "qwen3")
 	g, err := Parse(personGrammar)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	docs := personDocs(rng, 200)
-	logits := make([]float32, tv.v.n)
-	for i := range logits {
-		logits[i] = rng.Float32()
+	docs := personTokens(b, tv, 200)
+	perToken := func(b *testing.B, tokens int) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(tokens)/1e3, "µs/token")
 	}
-	scratch := make([]float32, tv.v.n)
-	c := mustCompile(t, g, tv.v)
-	var coldTime, warmTime time.Duration
-	var coldTok, warmTok int
-	for i, d := range docs {
-		toks := tv.tok.Encode(d, false, false)
-		m := c.NewMatcher()
-		start := time.Now()
-		for _, tok := range toks {
-			if err := maskStep(m, logits, scratch, tok); err != nil {
-				t.Fatalf("doc %d %q: %v", i, d, err)
-			}
+	b.Run("first-row", func(b *testing.B) {
+		tokens := 0
+		for i := 0; b.Loop(); i++ {
+			d := docs[i%len(docs)]
+			runDoc(b, mustCompile(b, g, tv.v).NewMatcher(), d)
+			tokens += len(d)
 		}
-		if !m.Complete() {
-			t.Fatalf("doc %d incomplete", i)
+		perToken(b, tokens)
+	})
+	b.Run("warm", func(b *testing.B) {
+		c := mustCompile(b, g, tv.v)
+		for _, d := range docs[:100] {
+			runDoc(b, c.NewMatcher(), d)
 		}
-		el := time.Since(start)
-		if i == 0 {
-			coldTime, coldTok = el, len(toks)
-		} else if i >= 100 {
-			warmTime += el
-			warmTok += len(toks)
+		tokens := 0
+		for i := 0; b.Loop(); i++ {
+			d := docs[100+i%100]
+			runDoc(b, c.NewMatcher(), d)
+			tokens += len(d)
 		}
-	}
-	t.Logf("first row: %d tokens, %.0f µs/token; rows 100-199: %d tokens, %.1f µs/token; %d states",
-		coldTok, float64(coldTime.Microseconds())/float64(coldTok), warmTok, float64(warmTime.Microseconds())/float64(warmTok), len(c.cur.u.sets))
+		perToken(b, tokens)
+	})
 }
 
-func TestColdProfile(t *testing.T) {
-	tv := loadVocab(t, "qwen3")
-	t.Logf("trie nodes %d, tokens %d", tv.v.TrieNodes(), tv.v.n)
-	g, _ := Parse(personGrammar)
-	rng := rand.New(rand.NewPCG(1, 2))
-	docs := personDocs(rng, 30)
-	start := time.Now()
-	ntok := 0
-	masks := 0
-	for _, d := range docs {
-		c := mustCompile(t, g, tv.v)
-		m := c.NewMatcher()
-		toks := tv.tok.Encode(d, false, false)
-		ntok += len(toks)
-		for _, tok := range toks {
-			m.Mask()
-			m.Accept(tok)
-		}
-		masks += len(c.cur.u.sets)
+// BenchmarkVocabQwen3 measures preparing the Qwen3 vocabulary (once per
+// loaded model).
+func BenchmarkVocabQwen3(b *testing.B) {
+	tv := loadVocab(b, "qwen3")
+	for b.Loop() {
+		NewVocab(tv.tok.VocabSize(), func(id int32) []byte { return []byte(tv.tok.PieceSpecial(id)) }, tv.tok.IsEOG)
 	}
-	t.Logf("cold: %.0f µs/token, %d sets", float64(time.Since(start).Microseconds())/float64(ntok), masks)
 }

@@ -97,9 +97,12 @@ func (v *Vocab) buildTrie() {
 		}
 		return int(a - b)
 	})
-	v.nodeCP = []uint32{0}
-	v.nodeDepth = []int32{0}
-	v.nodeTok = []int32{0}
+	// At most one node per code point of the vocabulary.
+	v.nodeCP = append(make([]uint32, 0, len(v.cps)+1), 0)
+	v.nodeDepth = append(make([]int32, 0, len(v.cps)+1), 0)
+	v.nodeTok = append(make([]int32, 0, len(v.cps)+2), 0)
+	v.trieTok = make([]int32, 0, len(order))
+	v.trieClean = make([]bool, 0, len(order))
 	path := []int32{0} // node at each depth along the current path
 	var prev []uint32
 	for _, id := range order {
@@ -124,6 +127,7 @@ func (v *Vocab) buildTrie() {
 	}
 	nodes := len(v.nodeCP)
 	v.nodeTok = append(v.nodeTok, int32(len(v.trieTok))) // sentinel
+	v.nodeCP, v.nodeDepth, v.nodeTok = slices.Clip(v.nodeCP), slices.Clip(v.nodeDepth), slices.Clip(v.nodeTok)
 	// Own tokens of a node are those added before its first child was made.
 	v.nodeOwn = make([]int32, nodes)
 	for i := 0; i < nodes; i++ {
