@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmsql/llmsql/engine/gguf"
 	"github.com/llmsql/llmsql/internal/fakehub"
 	"github.com/llmsql/llmsql/internal/testutil"
 )
@@ -229,4 +230,50 @@ func waitRows(t *testing.T, db sqlRunner, q string, want ...string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("%s: got %q, want %q", q, got, want)
+}
+
+// TestPullSplitModelRuns pulls stories260K published in three parts (as
+// large models are on Hugging Face) and generates with it: the same greedy
+// text as from the single file.
+func TestPullSplitModelRuns(t *testing.T) {
+	h, q8 := fakeHubWithStories(t)
+	f, err := gguf.Parse(q8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := fakehub.Split(f, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for i, p := range parts {
+		files[gguf.SplitPath("Q8_0/stories260K-Q8_0", i+1, 3)] = p
+	}
+	h.Add("tests/split-GGUF", &fakehub.Repo{Files: files})
+	single := testutil.Shared(t, "models/stories260K-q8_0.gguf")
+	t.Chdir(t.TempDir())
+
+	greedy := func(model string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run([]string{"generate", "-m", model, "-p", "Once upon a time", "-n", "16", "--temp", "0", "--json"}, &out, &errb); code != 0 {
+			t.Fatalf("generate -m %s: exit %d: %s", model, code, errb.String())
+		}
+		var res struct {
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+			t.Fatal(err)
+		}
+		return res.Text
+	}
+	split := greedy("hf://tests/split-GGUF:Q8_0")
+	for i := 1; i <= 3; i++ {
+		if _, err := os.Stat(filepath.Join("models", "tests", "split-GGUF", gguf.SplitPath("Q8_0/stories260K-Q8_0", i, 3))); err != nil {
+			t.Errorf("part %d: %v", i, err)
+		}
+	}
+	if whole := greedy(single); split != whole || split == "" {
+		t.Errorf("split model: %q, single file: %q", split, whole)
+	}
 }

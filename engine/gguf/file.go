@@ -9,8 +9,25 @@ import (
 
 // Open maps path read-only and parses it. Tensor data is not read: each
 // tensor's Data is a view of the mapping, paged in by the kernel on first
-// touch. Close the file when its tensors are no longer used.
+// touch. Close the file when its tensors are no longer used. The first
+// part of a split model (NAME-00001-of-0000N.gguf) opens every part, and
+// its Tensors are all of theirs (split.go).
 func Open(path string) (*File, error) {
+	f, err := openOne(path)
+	if err != nil {
+		return nil, err
+	}
+	if n, err := f.Uint("split.count"); err == nil && n > 1 {
+		if err := f.openParts(path, int(n)); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// openOne maps and parses one file.
+func openOne(path string) (*File, error) {
 	fd, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -44,12 +61,22 @@ func Open(path string) (*File, error) {
 	return f, nil
 }
 
-// Close unmaps the file. Tensor data must not be used afterwards.
+// Close unmaps the file (and the other parts of a split model). Tensor
+// data must not be used afterwards.
 func (f *File) Close() error {
-	if f.unmap == nil {
-		return nil
+	var err error
+	for _, p := range f.parts {
+		if perr := p.Close(); err == nil {
+			err = perr
+		}
 	}
-	err := f.unmap()
+	f.parts = nil
+	if f.unmap == nil {
+		return err
+	}
+	if uerr := f.unmap(); err == nil {
+		err = uerr
+	}
 	f.unmap = nil
 	return err
 }
@@ -59,6 +86,9 @@ func (f *File) Close() error {
 func (f *File) Prefetch() {
 	if f.mapping != nil {
 		_ = unix.Madvise(f.mapping, unix.MADV_WILLNEED)
+	}
+	for _, p := range f.parts {
+		p.Prefetch()
 	}
 }
 

@@ -93,6 +93,7 @@ type File struct {
 	tensorIndex map[string]int
 	mapping     []byte // the whole file, when mapped by Open
 	unmap       func() error
+	parts       []*File // the other parts of a split model, opened with the first
 }
 
 // Parse reads a GGUF file held in data. The tensors' Data slices alias data.
