@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
+	"runtime/pprof"
 
 	"github.com/llmsql/llmsql/engine"
 	"github.com/llmsql/llmsql/engine/chattmpl"
@@ -164,6 +166,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	threads := fs.Int("t", 0, "threads (0 = all cores)")
 	reps := fs.Int("r", 1, "repetitions (the best is reported)")
 	asJSON := fs.Bool("json", false, "print one JSON line")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the runs to FILE (go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a profile of every allocation during the runs to FILE (go tool pprof -sample_index=alloc_objects)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -182,6 +186,27 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer m.Close()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 1
+		defer func() {
+			runtime.GC() // the profile holds what the last collection saw
+			if f, err := os.Create(*memProfile); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	var best engine.BenchResult
 	for i := 0; i < *reps; i++ {
 		r, err := m.Bench(context.Background(), *p, *n)

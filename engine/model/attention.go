@@ -3,7 +3,6 @@ package model
 import (
 	"math"
 
-	"github.com/llmsql/llmsql/engine/kvcache"
 	"github.com/llmsql/llmsql/engine/libm"
 	"github.com/llmsql/llmsql/engine/quant"
 	"github.com/llmsql/llmsql/engine/tensor"
@@ -20,43 +19,22 @@ import (
 // greedy decoding on the same tokens as llama.cpp's. The exponentials are
 // glibc's expf (engine/libm), which llama.cpp calls here, and the running
 // sum S*ms + vs is one fused multiply-add, as GCC compiles it.
-func (s *State) attention(kv *kvcache.Cache, layer int, b *Batch, q, out []float32) {
+func (s *State) attention(w *tensor.Worker, layer, n int) {
+	c := w.Chunks(n*s.m.Heads, 1)
+	for lo, hi, ok := c.Next(); ok; lo, hi, ok = c.Next() {
+		s.attnRange(w.ID(), layer, lo, hi)
+	}
+	w.Sync()
+}
+
+// attnRange computes the (token, head) items [lo, hi) with member id's
+// scratch.
+func (s *State) attnRange(id, layer, lo, hi int) {
 	c := s.m.Config
-	n := b.Len()
-	qd := c.Heads * c.HeadDim
+	scr := &s.attnScratch[id]
+	kv, b, q, out := s.kv, s.b, s.q, s.attOut
 	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
 	f32 := kv.IsF32()
-	if !f32 {
-		if cap(s.q16) < n*qd {
-			s.q16 = make([]uint16, n*qd)
-			s.acc16 = make([]uint16, n*qd)
-		}
-		q16 := s.q16[:n*qd]
-		for i, v := range q {
-			q16[i] = quant.FP32ToFP16(v)
-		}
-	}
-	s.att = attnArgs{kv: kv, layer: layer, b: b, q: q, out: out, scale: scale, f32: f32}
-	s.pool.Parallel(n*c.Heads, 1, s.attnFn)
-	s.att = attnArgs{}
-}
-
-type attnArgs struct {
-	kv     *kvcache.Cache
-	layer  int
-	b      *Batch
-	q, out []float32
-	scale  float32
-	f32    bool
-}
-
-// attnRange computes the (token, head) items [lo, hi).
-func (s *State) attnRange(lo, hi int) {
-	c := s.m.Config
-	a := s.att
-	scr := <-s.attnScratch
-	defer func() { s.attnScratch <- scr }()
-	kv, layer, b, q, out, scale, f32 := a.kv, a.layer, a.b, a.q, a.out, a.scale, a.f32
 	qd := c.Heads * c.HeadDim
 	group := c.Heads / c.KVHeads
 	kvd := c.KVHeads * c.HeadDim
@@ -94,7 +72,7 @@ func (s *State) attnRange(lo, hi int) {
 				clear(acc)
 				np := pos + 1
 				keys, vals := kv.K16(layer, seq, np), kv.V16(layer, seq, np)
-				sc, ms, vs := scr.grow(np)
+				sc, ms, vs := scr.grow(np, kv.Config().Context)
 				tensor.ScoresF16(sc, keys[kvh*hd:], kvd, qh)
 				for p := range sc {
 					v := sc[p] * scale
@@ -125,9 +103,13 @@ func (s *State) attnRange(lo, hi int) {
 // attnScratch holds one worker's per-position scores and softmax factors.
 type attnScratch struct{ sc, ms, vs []float32 }
 
-func (a *attnScratch) grow(n int) (sc, ms, vs []float32) {
+// grow returns room for n positions; context is the most there can be.
+func (a *attnScratch) grow(n, context int) (sc, ms, vs []float32) {
 	if cap(a.sc) < n {
-		a.sc, a.ms, a.vs = make([]float32, n), make([]float32, n), make([]float32, n)
+		// Sequences grow a position per step: take room for the whole
+		// context at once, so that decoding never allocates here.
+		c := max(n, context)
+		a.sc, a.ms, a.vs = make([]float32, c), make([]float32, c), make([]float32, c)
 	}
 	return a.sc[:n], a.ms[:n], a.vs[:n]
 }

@@ -63,32 +63,19 @@ type State struct {
 	ropeSin    []float32
 	lastPos    map[int32]int32
 
-	// Work handed to the pool goes through these fields and method values
-	// bound once, so a forward pass allocates no closures.
-	norm     normArgs
-	normFn   func(lo, hi int)
-	swigluFn func(lo, hi int)
-	att      attnArgs
-	attnFn   func(lo, hi int)
-	// attnScratch hands each attention worker its scratch.
-	attnScratch chan *attnScratch
-}
-
-type normArgs struct {
-	dst, src, w []float32
-	d           int
+	// The pass in progress, read by every member of the team.
+	b      *Batch
+	kv     *kvcache.Cache
+	passFn func(w *tensor.Worker) // s.pass, bound once so a pass allocates nothing
+	// attnScratch is each member's scratch for attention, by member.
+	attnScratch []attnScratch
 }
 
 // NewState returns scratch memory for m, using pool's threads.
 func NewState(m *Model, pool *tensor.Pool) *State {
 	s := &State{m: m, pool: pool, lastPos: map[int32]int32{}}
-	s.attnScratch = make(chan *attnScratch, pool.Threads())
-	for range pool.Threads() {
-		s.attnScratch <- &attnScratch{}
-	}
-	s.normFn = s.normRange
-	s.swigluFn = s.swigluRange
-	s.attnFn = s.attnRange
+	s.attnScratch = make([]attnScratch, pool.Threads())
+	s.passFn = s.pass
 	return s
 }
 
@@ -109,6 +96,8 @@ func (s *State) grow(n int) {
 	s.out = make([]float32, n*c.Embd)
 	s.ropeCos = make([]float32, n*c.RopeDims/2)
 	s.ropeSin = make([]float32, n*c.RopeDims/2)
+	s.q16 = make([]uint16, n*qd)
+	s.acc16 = make([]uint16, n*qd)
 	s.cap = n
 }
 
@@ -116,7 +105,7 @@ func (s *State) grow(n int) {
 // returns the logits of the tokens that asked for them, in batch order:
 // Vocab floats each. The returned slice is reused by the next call.
 func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
-	m, c := s.m, s.m.Config
+	m := s.m
 	n := b.Len()
 	if n == 0 {
 		return nil, nil
@@ -131,21 +120,6 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 		return nil, err
 	}
 	s.grow(n)
-	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
-	x, xb := s.x[:n*c.Embd], s.xb[:n*c.Embd]
-	q, k, v := s.q[:n*qd], s.k[:n*kvd], s.v[:n*kvd]
-	att, out := s.attOut[:n*qd], s.out[:n*c.Embd]
-	nd := b.Decode
-	gate, up := s.gate[:n*c.FF], s.up[:n*c.FF]
-
-	for i, tok := range b.Tokens {
-		row := m.Embed.Data[int(tok)*m.Embed.Type.RowSize(c.Embd):][:m.Embed.Type.RowSize(c.Embd)]
-		if err := quant.Dequantize(m.Embed.Type, x[i*c.Embd:(i+1)*c.Embd], row); err != nil {
-			return nil, err
-		}
-	}
-	s.ropeTables(b)
-
 	// The tokens that want logits, in batch order.
 	s.rows = s.rows[:0]
 	for i, want := range b.Logits {
@@ -154,52 +128,14 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 		}
 	}
 	nr := len(s.rows)
-
-	last := len(m.Blocks) - 1
-	for li := range m.Blocks {
-		l := &m.Blocks[li]
-		s.rmsNorm(xb, x, l.AttnNorm, n, c.Embd)
-		s.pool.MatMulMixed(q, l.Q, xb, n, nd)
-		s.pool.MatMulMixed(k, l.K, xb, n, nd)
-		s.pool.MatMulMixed(v, l.V, xb, n, nd)
-		if l.QBias != nil {
-			addBias(q, l.QBias, n)
-			addBias(k, l.KBias, n)
-			addBias(v, l.VBias, n)
-		}
-		if l.QNorm != nil {
-			s.rmsNorm(q, q, l.QNorm, n*c.Heads, c.HeadDim)
-			s.rmsNorm(k, k, l.KNorm, n*c.KVHeads, c.HeadDim)
-		}
-		s.rope(q, n, c.Heads)
-		s.rope(k, n, c.KVHeads)
-		s.storeKV(kv, li, b, k, v)
-		s.attention(kv, li, b, q, att)
-		s.pool.MatMulMixed(out, l.O, att, n, nd)
-		if li == last {
-			// Past the last attention only the rows that want logits
-			// matter (the cache already holds every token's keys and
-			// values), so, like llama.cpp, the last feed-forward runs on
-			// those rows alone. llama.cpp then has a single row in the
-			// usual case, which takes its single-token matmul path; the
-			// decode kernels are that path, so these rows use them.
-			s.keepRows(x, out, c.Embd)
-			n, nd = nr, nr
-			x, xb, out = x[:n*c.Embd], xb[:n*c.Embd], out[:n*c.Embd]
-			gate, up = gate[:n*c.FF], up[:n*c.FF]
-			if n == 0 {
-				break
-			}
-		}
-		add(x, out)
-
-		s.rmsNorm(xb, x, l.FFNNorm, n, c.Embd)
-		s.pool.MatMulMixed(gate, l.Gate, xb, n, nd)
-		s.pool.MatMulMixed(up, l.Up, xb, n, nd)
-		s.pool.Parallel(n*s.swigluChunks(), 1, s.swigluFn)
-		s.pool.MatMulMixed(out, l.Down, gate, n, nd)
-		add(x, out)
+	if cap(s.logits) < nr*m.Vocab {
+		s.logits = make([]float32, nr*m.Vocab)
 	}
+
+	s.b, s.kv = b, kv
+	s.pool.Run(s.passFn)
+	s.b, s.kv = nil, nil
+
 	for i := range b.Tokens {
 		if p := b.Pos[i] + 1; int(p) > kv.Len(int(b.Seq[i])) {
 			kv.SetLen(int(b.Seq[i]), int(p))
@@ -208,13 +144,123 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 	if nr == 0 {
 		return nil, nil
 	}
-	if cap(s.logits) < nr*m.Vocab {
-		s.logits = make([]float32, nr*m.Vocab)
+	return s.logits[:nr*m.Vocab], nil
+}
+
+// pass is the forward pass as every member of the team runs it: the same
+// ops in the same order, each member taking its share of each (its tokens
+// for per-token work, chunks of rows for matrix products, chunks of
+// (token, head) pairs for attention), with a barrier wherever the next op
+// reads what others wrote. Per layer that is: QKV (one product of three
+// matrices), the per-token work after it, attention, the output
+// projection, the residual and norm, gate and up (one product), SwiGLU,
+// down, and the residual and the next norm.
+func (s *State) pass(w *tensor.Worker) {
+	m, c := s.m, s.m.Config
+	b := s.b
+	n, nd := b.Len(), b.Decode
+	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	x, xb := s.x[:n*c.Embd], s.xb[:n*c.Embd]
+	q, k, v := s.q[:n*qd], s.k[:n*kvd], s.v[:n*kvd]
+	att, out := s.attOut[:n*qd], s.out[:n*c.Embd]
+	gate, up := s.gate[:n*c.FF], s.up[:n*c.FF]
+	nr := len(s.rows)
+
+	// Each member's tokens: embedding, RoPE tables and the first norm.
+	lo, hi := w.Range(n)
+	s.embed(lo, hi)
+	s.ropeTables(lo, hi)
+	s.normRows(xb, x, m.Blocks[0].AttnNorm, lo, hi)
+	w.Sync()
+
+	last := len(m.Blocks) - 1
+	for li := range m.Blocks {
+		l := &m.Blocks[li]
+		w.MatMul(xb, n, nd, tensor.Product{Out: q, M: l.Q}, tensor.Product{Out: k, M: l.K}, tensor.Product{Out: v, M: l.V})
+		lo, hi = w.Range(n)
+		s.afterQKV(li, lo, hi)
+		w.Sync()
+		s.attention(w, li, n)
+		w.MatMul(att, n, nd, tensor.Product{Out: out, M: l.O})
+		if li == last {
+			// Past the last attention only the rows that want logits
+			// matter (the cache already holds every token's keys and
+			// values), so, like llama.cpp, the last feed-forward runs on
+			// those rows alone. llama.cpp then has a single row in the
+			// usual case, which takes its single-token matmul path; the
+			// decode kernels are that path, so these rows use them.
+			if w.ID() == 0 {
+				s.keepRows(x, out, c.Embd)
+			}
+			w.Sync()
+			n, nd = nr, nr
+			x, xb, out = x[:n*c.Embd], xb[:n*c.Embd], out[:n*c.Embd]
+			gate, up = gate[:n*c.FF], up[:n*c.FF]
+			if n == 0 {
+				return
+			}
+		}
+		lo, hi = w.Range(n)
+		add(x[lo*c.Embd:hi*c.Embd], out[lo*c.Embd:hi*c.Embd])
+		s.normRows(xb, x, l.FFNNorm, lo, hi)
+		w.Sync()
+		w.MatMul(xb, n, nd, tensor.Product{Out: gate, M: l.Gate}, tensor.Product{Out: up, M: l.Up})
+		ch := w.Chunks(n*s.swigluChunks(), 1)
+		for lo, hi, ok := ch.Next(); ok; lo, hi, ok = ch.Next() {
+			s.swigluRange(lo, hi)
+		}
+		w.Sync()
+		w.MatMul(gate, n, nd, tensor.Product{Out: out, M: l.Down})
+		next := m.OutputNorm
+		if li < last {
+			next = m.Blocks[li+1].AttnNorm
+		}
+		lo, hi = w.Range(n)
+		add(x[lo*c.Embd:hi*c.Embd], out[lo*c.Embd:hi*c.Embd])
+		s.normRows(xb, x, next, lo, hi)
+		w.Sync()
 	}
-	logits := s.logits[:nr*m.Vocab]
-	s.rmsNorm(xb, x, m.OutputNorm, nr, c.Embd)
-	s.pool.MatMulMixed(logits, m.Output, xb, nr, nr)
-	return logits, nil
+	w.MatMul(xb, nr, nr, tensor.Product{Out: s.logits[:nr*m.Vocab], M: m.Output})
+}
+
+// embed writes the embeddings of tokens [lo, hi) into x.
+func (s *State) embed(lo, hi int) {
+	m, d := s.m, s.m.Embd
+	rs := m.Embed.Type.RowSize(d)
+	for i := lo; i < hi; i++ {
+		tok := int(s.b.Tokens[i])
+		if err := quant.Dequantize(m.Embed.Type, s.x[i*d:(i+1)*d], m.Embed.Data[tok*rs:(tok+1)*rs]); err != nil {
+			panic(err) // the type was checked at load
+		}
+	}
+}
+
+// afterQKV does the per-token work between the QKV product and attention
+// for tokens [lo, hi): biases, Qwen3's head norms, RoPE, the keys and
+// values into the cache, and the F16 queries of an F16 cache.
+func (s *State) afterQKV(layer, lo, hi int) {
+	c := s.m.Config
+	l := &s.m.Blocks[layer]
+	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	q, k, v := s.q[lo*qd:hi*qd], s.k[lo*kvd:hi*kvd], s.v[lo*kvd:hi*kvd]
+	n := hi - lo
+	if l.QBias != nil {
+		addBias(q, l.QBias, n)
+		addBias(k, l.KBias, n)
+		addBias(v, l.VBias, n)
+	}
+	if l.QNorm != nil {
+		normRange(q, q, l.QNorm, c.HeadDim, 0, n*c.Heads, s.m.RMSEps)
+		normRange(k, k, l.KNorm, c.HeadDim, 0, n*c.KVHeads, s.m.RMSEps)
+	}
+	s.rope(q, lo, hi, c.Heads)
+	s.rope(k, lo, hi, c.KVHeads)
+	s.storeKV(layer, lo, hi)
+	if !s.kv.IsF32() {
+		for i, x := range q {
+			s.q16[lo*qd+i] = quant.FP32ToFP16(x)
+		}
+	}
 }
 
 // keepRows moves the rows of x and out listed in s.rows to the front, in
@@ -258,31 +304,26 @@ func (s *State) checkBatch(b *Batch, kv *kvcache.Cache) error {
 	return nil
 }
 
-// rmsNorm writes dst = src / rms(src) * w for n rows of width d, in
-// llama.cpp's order: the sum of squares in float64, the scale in float32.
-func (s *State) rmsNorm(dst, src, w []float32, n, d int) {
-	s.norm = normArgs{dst, src, w, d}
-	if n*d < 1<<14 {
-		s.normRange(0, n)
-	} else {
-		s.pool.Parallel(n, 1, s.normFn)
-	}
-	s.norm = normArgs{}
+// normRows writes dst = src / rms(src) * w for rows [lo, hi) of width
+// Embd.
+func (s *State) normRows(dst, src, w []float32, lo, hi int) {
+	normRange(dst, src, w, s.m.Embd, lo, hi, s.m.RMSEps)
 }
 
-func (s *State) normRange(lo, hi int) {
-	a, eps := s.norm, s.m.RMSEps
+// normRange is RMSNorm of rows [lo, hi) of width d in llama.cpp's order:
+// the sum of squares in float64, the scale in float32.
+func normRange(dst, src, w []float32, d, lo, hi int, eps float32) {
 	for r := lo; r < hi; r++ {
-		x := a.src[r*a.d : (r+1)*a.d]
-		y := a.dst[r*a.d : (r+1)*a.d]
+		x := src[r*d : (r+1)*d]
+		y := dst[r*d : (r+1)*d]
 		var sum float64
 		for _, v := range x {
 			sum += float64(v * v)
 		}
-		mean := float32(sum / float64(a.d))
+		mean := float32(sum / float64(d))
 		scale := 1 / float32(math.Sqrt(float64(mean+eps)))
 		for i, v := range x {
-			y[i] = (v * scale) * a.w[i]
+			y[i] = (v * scale) * w[i]
 		}
 	}
 }
@@ -305,16 +346,16 @@ func (s *State) swigluRange(lo, hi int) {
 	}
 }
 
-// ropeTables fills the cos/sin of every batch token's position the way
+// ropeTables fills the cos/sin of tokens [lo, hi)'s positions the way
 // ggml_rope_cache_init does: theta advances by repeated multiplication in
 // float32, and the cosines and sines are glibc's cosf and sinf, which is
 // what makes our rotations bit-compatible with its.
-func (s *State) ropeTables(b *Batch) {
+func (s *State) ropeTables(lo, hi int) {
 	c := s.m.Config
 	half := c.RopeDims / 2
 	thetaScale := float32(math.Pow(float64(c.RopeBase), float64(-2.0/float32(c.RopeDims))))
-	for i, p := range b.Pos {
-		theta := float32(p)
+	for i := lo; i < hi; i++ {
+		theta := float32(s.b.Pos[i])
 		cs, sn := s.ropeCos[i*half:(i+1)*half], s.ropeSin[i*half:(i+1)*half]
 		for j := 0; j < half; j++ {
 			t := theta
@@ -329,15 +370,16 @@ func (s *State) ropeTables(b *Batch) {
 	}
 }
 
-// rope rotates the first RopeDims of each of heads heads of each token.
-func (s *State) rope(x []float32, n, heads int) {
+// rope rotates the first RopeDims of each of heads heads of tokens
+// [lo, hi), whose rows x holds from token lo on.
+func (s *State) rope(x []float32, lo, hi, heads int) {
 	c := s.m.Config
 	half := c.RopeDims / 2
 	width := heads * c.HeadDim
-	for i := 0; i < n; i++ {
+	for i := lo; i < hi; i++ {
 		cs, sn := s.ropeCos[i*half:(i+1)*half], s.ropeSin[i*half:(i+1)*half]
 		for h := 0; h < heads; h++ {
-			v := x[i*width+h*c.HeadDim:][:c.HeadDim]
+			v := x[(i-lo)*width+h*c.HeadDim:][:c.HeadDim]
 			for j := 0; j < half; j++ {
 				var a, b int
 				if c.RopeType == RopeNeox {
@@ -355,10 +397,12 @@ func (s *State) rope(x []float32, n, heads int) {
 	}
 }
 
-// storeKV writes the batch's keys and values into each token's slot.
-func (s *State) storeKV(kv *kvcache.Cache, layer int, b *Batch, k, v []float32) {
+// storeKV writes the keys and values of tokens [lo, hi) into each
+// token's slot.
+func (s *State) storeKV(layer, lo, hi int) {
+	kv, b, k, v := s.kv, s.b, s.k, s.v
 	kvd := s.m.KVHeads * s.m.HeadDim
-	for i := range b.Tokens {
+	for i := lo; i < hi; i++ {
 		seq, pos := int(b.Seq[i]), int(b.Pos[i])
 		kr, vr := k[i*kvd:(i+1)*kvd], v[i*kvd:(i+1)*kvd]
 		if kv.IsF32() {

@@ -120,6 +120,11 @@ func New(st *model.State, kv *kvcache.Cache, vocab int, cfg Config) *Scheduler {
 	s := &Scheduler{cfg: cfg, st: st, kv: kv, vocab: vocab,
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), exit: make(chan struct{}),
 		slotToks: make([][]int32, slots), slotBusy: make([]bool, slots)}
+	for i := range s.slotToks {
+		// A slot holds at most a context of tokens: room for all of them
+		// now, so that recording a step's tokens never allocates.
+		s.slotToks[i] = make([]int32, 0, kv.Config().Context)
+	}
 	go s.loop()
 	return s
 }

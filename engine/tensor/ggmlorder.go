@@ -168,6 +168,14 @@ func halves(b []byte, n int) []uint16 {
 // dotF16Go is ggml_vec_dot_f16 on two F16 vectors (attention's q·k).
 func dotF16Go(a, b []uint16) float32 {
 	b = b[:len(a)]
+	if len(a) < 64 {
+		// No whole step: vecDot's leftovers alone (small heads).
+		var s float64
+		for i, x := range a {
+			s += float64(halfTable[x] * halfTable[b[i]])
+		}
+		return float32(s)
+	}
 	return vecDot(len(a), func(i int) float32 { return halfTable[a[i]] }, func(i int) float32 { return halfTable[b[i]] })
 }
 

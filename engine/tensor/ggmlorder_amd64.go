@@ -16,16 +16,25 @@ func dotF16x64AVX2(a, b *uint16, n int) float32
 //go:noescape
 func dotF16RowsAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
 
-// f16DecodeTiles runs dotF16RowsAVX512 for each of T tokens: the F16
-// decode kernel for rows whose length is a multiple of 64.
-func f16DecodeTiles() [4]tileFn {
+//go:noescape
+func dotF32RowsAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
+
+//go:noescape
+func dotF32RowsAVX2(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
+
+// rowTiles runs a one-token row kernel for each of T tokens.
+func rowTiles(rows func(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)) [4]tileFn {
 	var ts [4]tileFn
 	for T := 1; T <= 4; T++ {
 		ts[T-1] = func(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr) {
 			for t := 0; t < T; t++ {
-				dotF16RowsAVX512(w, wStride, nRows, n, unsafe.Add(a, uintptr(t)*aStride), unsafe.Add(out, uintptr(t)*oStride))
+				rows(w, wStride, nRows, n, unsafe.Add(a, uintptr(t)*aStride), unsafe.Add(out, uintptr(t)*oStride))
 			}
 		}
 	}
 	return ts
 }
+
+// f16DecodeTiles runs dotF16RowsAVX512 for each of T tokens: the F16
+// decode kernel for rows whose length is a multiple of 64.
+func f16DecodeTiles() [4]tileFn { return rowTiles(dotF16RowsAVX512) }

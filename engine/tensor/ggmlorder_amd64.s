@@ -130,3 +130,203 @@ rowloop:
 rowsdone:
 	VZEROUPPER
 	RET
+
+// ggml_vec_dot_f32 with AVX-512 over nRows weight rows wStride bytes apart
+// against one activation row of n float32 values, each result stored at
+// out+4*r: the single-token path of F32 weights. The whole steps of 64 are
+// vecDot64 (four accumulators of 16 lanes, added pairwise, reduced by
+// _mm512_reduce_add_ps's tree); the leftovers are added as GCC compiles
+// ggml's scalar loop: runs of eight product by product (each product
+// rounded), then the last n%8 fused into the sum (vecDotF32).
+// func dotF32RowsAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
+TEXT ·dotF32RowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R8
+	MOVQ wStride+8(FP), BX
+	MOVQ nRows+16(FP), R9
+	MOVQ out+40(FP), R10
+	TESTQ R9, R9
+	JLE  f32done
+
+f32row:
+	MOVQ R8, SI
+	MOVQ a+32(FP), DI
+	MOVQ n+24(FP), CX
+	ANDQ $-64, CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	TESTQ CX, CX
+	JZ   f32reduce
+
+f32loop:
+	VMOVUPS (SI), Z4
+	VFMADD231PS (DI), Z4, Z0
+	VMOVUPS 64(SI), Z5
+	VFMADD231PS 64(DI), Z5, Z1
+	VMOVUPS 128(SI), Z6
+	VFMADD231PS 128(DI), Z6, Z2
+	VMOVUPS 192(SI), Z7
+	VFMADD231PS 192(DI), Z7, Z3
+	ADDQ $256, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JNZ  f32loop
+
+f32reduce:
+	VADDPS Z2, Z0, Z0
+	VADDPS Z3, Z1, Z1
+	VADDPS Z1, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0x4e, X0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0xb1, X0, X1
+	VADDSS X1, X0, X0
+
+	// Leftovers: DX = n%64 of them, the first DX&^7 added product by
+	// product, the rest fused.
+	MOVQ n+24(FP), DX
+	ANDQ $63, DX
+	MOVQ DX, R11
+	ANDQ $7, R11
+	SUBQ R11, DX
+	JZ   f32fused
+
+f32plain:
+	VMOVSS (SI), X1
+	VMULSS (DI), X1, X1
+	VADDSS X1, X0, X0
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ DX
+	JNZ  f32plain
+
+f32fused:
+	TESTQ R11, R11
+	JZ   f32store
+
+f32fma:
+	VMOVSS (SI), X1
+	VFMADD231SS (DI), X1, X0
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ R11
+	JNZ  f32fma
+
+f32store:
+	VMOVSS X0, (R10)
+	ADDQ $4, R10
+	ADDQ BX, R8
+	DECQ R9
+	JNZ  f32row
+
+f32done:
+	VZEROUPPER
+	RET
+
+// dotF32RowsAVX512's operations with AVX2: each 16-lane accumulator held as
+// two 8-lane halves (Y0/Y1: sum0 lo/hi, Y2/Y3 sum1, Y4/Y5 sum2, Y6/Y7
+// sum3), the same sums in the same order.
+// func dotF32RowsAVX2(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
+TEXT ·dotF32RowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R8
+	MOVQ wStride+8(FP), BX
+	MOVQ nRows+16(FP), R9
+	MOVQ out+40(FP), R10
+	TESTQ R9, R9
+	JLE  a2done
+
+a2row:
+	MOVQ R8, SI
+	MOVQ a+32(FP), DI
+	MOVQ n+24(FP), CX
+	ANDQ $-64, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ CX, CX
+	JZ   a2reduce
+
+a2loop:
+	VMOVUPS (SI), Y8
+	VFMADD231PS (DI), Y8, Y0
+	VMOVUPS 32(SI), Y9
+	VFMADD231PS 32(DI), Y9, Y1
+	VMOVUPS 64(SI), Y10
+	VFMADD231PS 64(DI), Y10, Y2
+	VMOVUPS 96(SI), Y11
+	VFMADD231PS 96(DI), Y11, Y3
+	VMOVUPS 128(SI), Y8
+	VFMADD231PS 128(DI), Y8, Y4
+	VMOVUPS 160(SI), Y9
+	VFMADD231PS 160(DI), Y9, Y5
+	VMOVUPS 192(SI), Y10
+	VFMADD231PS 192(DI), Y10, Y6
+	VMOVUPS 224(SI), Y11
+	VFMADD231PS 224(DI), Y11, Y7
+	ADDQ $256, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JNZ  a2loop
+
+a2reduce:
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0x4e, X0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0xb1, X0, X1
+	VADDSS X1, X0, X0
+
+	MOVQ n+24(FP), DX
+	ANDQ $63, DX
+	MOVQ DX, R11
+	ANDQ $7, R11
+	SUBQ R11, DX
+	JZ   a2fused
+
+a2plain:
+	VMOVSS (SI), X1
+	VMULSS (DI), X1, X1
+	VADDSS X1, X0, X0
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ DX
+	JNZ  a2plain
+
+a2fused:
+	TESTQ R11, R11
+	JZ   a2store
+
+a2fma:
+	VMOVSS (SI), X1
+	VFMADD231SS (DI), X1, X0
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ R11
+	JNZ  a2fma
+
+a2store:
+	VMOVSS X0, (R10)
+	ADDQ $4, R10
+	ADDQ BX, R8
+	DECQ R9
+	JNZ  a2row
+
+a2done:
+	VZEROUPPER
+	RET

@@ -105,7 +105,7 @@ func TestDecodeFollowsVecDot(t *testing.T) {
 		p := NewPool(2)
 		defer p.Close()
 		for _, typ := range []gguf.GGMLType{gguf.TypeF32, gguf.TypeF16} {
-			for _, cols := range []int{64, 172, 2048} {
+			for _, cols := range []int{7, 8, 63, 64, 69, 172, 2048} {
 				const rows, nTok = 7, 3
 				m := randomFloatMatrix(r, typ, rows, cols)
 				x := make([]float32, nTok*cols)

@@ -51,6 +51,9 @@ func registerAMD64() bool {
 	// time stream memory better than the eight-row lane kernels, which win
 	// when a prompt gives each weight load several tokens to serve.
 	registerDecode(gguf.TypeQ4_0, levelAVX2, q(actQ8_0, q4_0AVX2x1, q4_0AVX2x2, q4_0AVX2x3, q4_0AVX2x4, dotQ4_0))
+	// F32 decode rows (ggml_vec_dot_f32's order, leftovers included) in
+	// one call per token.
+	registerDecode(gguf.TypeF32, levelAVX2, &impl{act: actF32, tiles: rowTiles(dotF32RowsAVX2), chunk: 1, dot: dotF32Decode})
 	if cpuLevel < levelAVX512 {
 		return true
 	}
@@ -72,6 +75,7 @@ func registerAMD64() bool {
 	// F16 decode rows of whole steps of 64 in one call (no leftovers to
 	// add in float64); other lengths go row by row through dotF16Decode.
 	registerDecode(gguf.TypeF16, levelAVX512, &impl{act: actF16, tiles: f16DecodeTiles(), chunk: 64, dot: dotF16Decode})
+	registerDecode(gguf.TypeF32, levelAVX512, &impl{act: actF32, tiles: rowTiles(dotF32RowsAVX512), chunk: 1, dot: dotF32Decode})
 	packedFormats[gguf.TypeQ4_0].impls[levelAVX512] = q(actQ8_0, q4_0x8VNNIx1, q4_0x8VNNIx2, q4_0x8VNNIx3, q4_0x8VNNIx4, nil)
 	packedFormats[gguf.TypeQ4_K].impls[levelAVX512] = q(actQ8_K, q4_Kx8VNNIx1, q4_Kx8VNNIx2, q4_Kx8VNNIx3, q4_Kx8VNNIx4, nil)
 	registerDecode(gguf.TypeQ4_K, levelAVX512, avx2[gguf.TypeQ4_K])

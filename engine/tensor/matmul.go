@@ -6,146 +6,276 @@ import (
 )
 
 // quantSegment is how many activation values one quantization work item
-// converts: enough to outweigh waking a worker.
+// converts: enough to outweigh handing it to another member.
 const quantSegment = 4096
 
-// MatMul computes out[t*m.Rows + r] = dot(row r of m, x[t*m.Cols:(t+1)*m.Cols])
-// for t in [0,nTok). It first converts x to the weight type's partner
-// format (work split over the threads), then all threads compute rows
-// claimed in chunks, each weight row meeting up to four tokens per pass.
-// It allocates nothing once the Pool's scratch has grown to the largest
-// batch. Shapes that do not fit, or a malformed m, panic with a
+// Product is one matrix of a MatMul and where its result goes:
+// Out[t*M.Rows + r] is row r of M against token t.
+type Product struct {
+	Out []float32
+	M   Matrix
+}
+
+// MatMul computes every product's Out = M·x for the nTok tokens of x (rows
+// of M.Cols values), the first nDecode of them decode steps: those go
+// through the decode kernels, which stream one weight row at a time (what
+// memory-bound decoding wants), and the rest through the prompt kernels,
+// which share each weight load among several tokens. The choice follows
+// each token's role, never the batch's size or makeup, so a sequence
+// computes the same bits alone or batched with others.
+//
+// It is one op of the team: every member calls it with the same
+// arguments. The activations are first converted to each weight type's
+// partner format (ggml's vec_dot_type), once per format however many
+// products share it, the conversions split among the members; after a
+// barrier the members claim chunks of rows of all products from one
+// counter, and a last barrier makes the results visible. So products of
+// the same input (Q, K and V; gate and up) cost one op, not three.
+//
+// Shapes that do not fit, or a malformed matrix, panic with a
 // description: they are programming errors, checked once at model load
-// with m.Check.
-func (p *Pool) MatMul(out []float32, m Matrix, x []float32, nTok int) {
-	p.matmul(out, m, x, nTok, false)
-}
-
-// MatMulMixed is MatMul where the first nDecode tokens are decode steps:
-// those go through the decode kernels, which stream one weight row at a
-// time (what memory-bound decoding wants), and the rest through the prompt
-// kernels, which share each weight load among several rows. The choice
-// follows each token's role, never the batch's size or makeup, so a
-// sequence computes the same bits alone or batched with others.
-func (p *Pool) MatMulMixed(out []float32, m Matrix, x []float32, nTok, nDecode int) {
+// with Matrix.Check. MatMul allocates nothing once the Pool's scratch has
+// grown to the largest batch.
+func (w *Worker) MatMul(x []float32, nTok, nDecode int, ps ...Product) {
+	if len(ps) == 0 || nTok == 0 {
+		return
+	}
+	if len(ps) > maxProducts {
+		panic(fmt.Sprintf("tensor: MatMul of %d products (at most %d)", len(ps), maxProducts))
+	}
 	nDecode = min(max(nDecode, 0), nTok)
-	if nDecode > 0 {
-		p.matmul(out[:nDecode*m.Rows], m, x[:nDecode*m.Cols], nDecode, true)
-	}
-	if nTok > nDecode {
-		p.matmul(out[nDecode*m.Rows:], m, x[nDecode*m.Cols:], nTok-nDecode, false)
-	}
-}
-
-func (p *Pool) matmul(out []float32, m Matrix, x []float32, nTok int, decode bool) {
-	f, ok := formats[m.Type]
-	if !ok {
-		panic(fmt.Sprintf("tensor: MatMul with unsupported weight type %s", m.Type))
-	}
-	if m.Packed {
-		f = packedFormats[m.Type]
-	}
-	if err := m.Check(); err != nil {
-		panic(err.Error())
-	}
-	if nTok < 0 || len(x) < nTok*m.Cols || len(out) < nTok*m.Rows {
-		panic(fmt.Sprintf("tensor: MatMul of %dx%d %s by %d tokens: x has %d values (need %d), out %d (need %d)",
-			m.Rows, m.Cols, m.Type, nTok, len(x), nTok*m.Cols, len(out), nTok*m.Rows))
-	}
-	if nTok == 0 || m.Rows == 0 {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-
-	j := &p.mm
-	j.f, j.m, j.out, j.x, j.nTok = f, m, out, x, nTok
-	j.im = implFor(m.Type, f, m.Cols, decode)
-	j.actRow = (actBytes(j.im.act, m.Cols) + 63) &^ 63
-	need := nTok*j.actRow + 64
-	if cap(p.act) < need {
-		p.act = make([]byte, need)
-	}
-	// Align to a cache line so no activation block straddles two.
-	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(p.act))) & 63)
-	j.act = p.act[off : off+nTok*j.actRow]
-
-	// Quantize: whole segments of blocks per work item.
-	seg := max(quantSegment/f.actBlock()*f.actBlock(), f.actBlock())
-	j.segs = (m.Cols + seg - 1) / seg
-	j.seg = seg
-	j.phase = phaseQuantize
-	items := nTok * j.segs
-	if nTok*m.Cols < 2*quantSegment {
-		j.run(0, items)
-	} else {
-		p.parallel(items, 1, j)
-	}
-
-	j.phase = phaseRows
-	// Rows go in chunks of 64, enough that each chunk's pass over the
-	// activations (L2 or L3 resident for long prompts) is well amortized.
-	chunk := 64
-	// Keep a few chunks per thread so the last ones balance the load, in
-	// multiples of 8 rows, the tallest kernel tile.
-	chunk = max(8, min(chunk, m.Rows/(4*p.threads))&^7)
-	p.parallel(m.Rows, chunk, j)
-	j.m, j.out, j.x, j.act = Matrix{}, nil, nil, nil
-}
-
-// actBlock is the number of values quantized together: the activation
-// block size of the partner format.
-func (f *format) actBlock() int {
-	switch f.block {
-	case 1:
-		return 1
-	case 32:
-		return 32
-	}
-	return 256
-}
-
-const (
-	phaseQuantize = iota
-	phaseRows
-)
-
-type matmulJob struct {
-	phase  int
-	f      *format
-	im     *impl
-	m      Matrix
-	out, x []float32
-	nTok   int
-	act    []byte
-	actRow int
-	seg    int // values per quantization item
-	segs   int // items per token
-}
-
-func (j *matmulJob) run(lo, hi int) {
-	if j.phase == phaseQuantize {
-		for it := lo; it < hi; it++ {
-			t, s := it/j.segs, it%j.segs
-			c0 := s * j.seg
-			c1 := min(c0+j.seg, j.m.Cols)
-			xs := j.x[t*j.m.Cols+c0 : t*j.m.Cols+c1]
-			a := j.act[t*j.actRow:]
-			quantizeAct(j.f, j.im.act, a[actBytes(j.im.act, c0):actBytes(j.im.act, c1)], xs)
+	cols := ps[0].M.Cols
+	for _, p := range ps {
+		m := p.M
+		if err := m.Check(); err != nil {
+			panic(err.Error())
 		}
+		if m.Cols != cols || nTok < 0 || len(x) < nTok*m.Cols || len(p.Out) < nTok*m.Rows {
+			panic(fmt.Sprintf("tensor: MatMul of %dx%d %s by %d tokens: x has %d values (need %d), out %d (need %d)",
+				m.Rows, m.Cols, m.Type, nTok, len(x), nTok*m.Cols, len(p.Out), nTok*m.Rows))
+		}
+	}
+	pl := &w.plan
+	pl.build(x, nTok, nDecode, ps, w.n)
+	w.reserveAct(pl.actBytes)
+	pl.bind(w.p.act)
+
+	// Convert the activations: items are (buffer, token, segment).
+	lo, hi := w.Range(pl.quantItems)
+	pl.quantize(lo, hi)
+	w.Sync()
+
+	c := w.Chunks(pl.chunks, 1)
+	for lo, hi, ok := c.Next(); ok; lo, hi, ok = c.Next() {
+		for ci := lo; ci < hi; ci++ {
+			pl.runChunk(ci)
+		}
+	}
+	w.Sync()
+	pl.release()
+}
+
+// reserveAct makes the Pool's activation scratch hold n bytes (plus room
+// to align). Every member makes the same call between the same barriers,
+// so all see the same capacity, and the one that grows it does so between
+// two more.
+func (w *Worker) reserveAct(n int) {
+	n += 64
+	if cap(w.p.act) >= n {
 		return
 	}
+	w.Sync()
+	if w.id == 0 {
+		w.p.act = make([]byte, n)
+	}
+	w.Sync()
+}
+
+// maxProducts bounds the products of one MatMul (plans are fixed arrays).
+const maxProducts = 4
+
+// mmPlan is one member's view of a MatMul: every member builds the same
+// plan from the same arguments, so they agree on the work items without
+// sharing anything but the activation scratch.
+type mmPlan struct {
+	x       []float32
+	nTok    int
+	nDecode int
+	cols    int
+
+	bufs       [2 * maxProducts]actBuf // distinct activation conversions
+	nBufs      int
+	jobs       [2 * maxProducts]mmJob // (product, part) pairs with tokens
+	nJobs      int
+	actBytes   int
+	quantItems int
+	chunks     int
+}
+
+// actBuf is one conversion of the activations of a part (decode tokens or
+// prompt tokens) to a layout.
+type actBuf struct {
+	f        *format
+	kind     actKind
+	t0, nTok int // the part's tokens
+	row      int // bytes per token, a multiple of 64
+	off      int // offset in the scratch
+	seg      int // values per quantization item
+	segs     int // items per token
+	data     []byte
+}
+
+// mmJob is one product's rows for one part.
+type mmJob struct {
+	f       *format
+	im      *impl
+	m       Matrix
+	out     []float32 // the part's first token's output
+	buf     *actBuf
+	chunk   int // rows per work chunk
+	chunks  int
+	firstCh int // index of its first chunk in the plan
+}
+
+func (pl *mmPlan) build(x []float32, nTok, nDecode int, ps []Product, members int) {
+	*pl = mmPlan{x: x, nTok: nTok, nDecode: nDecode, cols: ps[0].M.Cols}
+	for part := 0; part < 2; part++ {
+		t0, nt, decode := 0, nDecode, true
+		if part == 1 {
+			t0, nt, decode = nDecode, nTok-nDecode, false
+		}
+		if nt == 0 {
+			continue
+		}
+		for _, p := range ps {
+			m := p.M
+			f := formats[m.Type]
+			if f == nil {
+				panic(fmt.Sprintf("tensor: MatMul with unsupported weight type %s", m.Type))
+			}
+			if m.Packed {
+				f = packedFormats[m.Type]
+			}
+			im := implFor(m.Type, f, m.Cols, decode)
+			j := &pl.jobs[pl.nJobs]
+			pl.nJobs++
+			*j = mmJob{f: f, im: im, m: m, out: p.Out[t0*m.Rows:], buf: pl.bufFor(f, im.act, t0, nt)}
+		}
+	}
+	for i := 0; i < pl.nBufs; i++ {
+		b := &pl.bufs[i]
+		b.off = pl.actBytes
+		pl.actBytes += b.nTok * b.row
+		pl.quantItems += b.nTok * b.segs
+	}
+	pl.setChunks(members)
+}
+
+// setChunks sizes the jobs' row chunks for n members.
+func (pl *mmPlan) setChunks(n int) {
+	pl.chunks = 0
+	for i := 0; i < pl.nJobs; i++ {
+		j := &pl.jobs[i]
+		// Rows go in chunks of 64, enough that each chunk's pass over the
+		// activations (L2 or L3 resident for long prompts) is well
+		// amortized; a few chunks per member let the last ones balance
+		// the load; multiples of 8 rows, the tallest kernel tile.
+		j.chunk = max(8, min(64, j.m.Rows/(4*n))&^7)
+		j.chunks = (j.m.Rows + j.chunk - 1) / j.chunk
+		j.firstCh = pl.chunks
+		pl.chunks += j.chunks
+	}
+}
+
+// bufFor returns the conversion of the part's activations that format f's
+// implementation reads, adding it if no earlier product needs the same.
+func (pl *mmPlan) bufFor(f *format, k actKind, t0, nt int) *actBuf {
+	for i := 0; i < pl.nBufs; i++ {
+		b := &pl.bufs[i]
+		if b.t0 == t0 && b.kind == k && sameConversion(b.f, f, k) {
+			return b
+		}
+	}
+	b := &pl.bufs[pl.nBufs]
+	pl.nBufs++
+	seg := max(quantSegment/f.actBlock()*f.actBlock(), f.actBlock())
+	*b = actBuf{f: f, kind: k, t0: t0, nTok: nt, row: (actBytes(k, pl.cols) + 63) &^ 63,
+		seg: seg, segs: (pl.cols + seg - 1) / seg}
+	return b
+}
+
+// sameConversion says whether formats f and g convert activations to
+// layout k identically (Q8_0's correction and the float rounding depend
+// on the weight type).
+func sameConversion(f, g *format, k actKind) bool {
+	switch k {
+	case actQ8_0:
+		return f.corr == g.corr
+	case actF32:
+		return f.round == g.round
+	}
+	return true
+}
+
+// bind points the buffers into the scratch, aligned to a cache line so no
+// activation block straddles two.
+func (pl *mmPlan) bind(act []byte) {
+	base := int(-uintptr(unsafe.Pointer(unsafe.SliceData(act))) & 63)
+	for i := 0; i < pl.nBufs; i++ {
+		b := &pl.bufs[i]
+		b.data = act[base+b.off : base+b.off+b.nTok*b.row]
+	}
+}
+
+// release drops the plan's references to caller memory.
+func (pl *mmPlan) release() {
+	pl.x = nil
+	for i := 0; i < pl.nBufs; i++ {
+		pl.bufs[i].data = nil
+	}
+	for i := 0; i < pl.nJobs; i++ {
+		pl.jobs[i].out, pl.jobs[i].m = nil, Matrix{}
+	}
+}
+
+// quantize converts the items [lo, hi): (buffer, token, segment) in order.
+func (pl *mmPlan) quantize(lo, hi int) {
+	cols := pl.cols
+	bi, base := 0, 0
+	for it := lo; it < hi; it++ {
+		for it-base >= pl.bufs[bi].nTok*pl.bufs[bi].segs {
+			base += pl.bufs[bi].nTok * pl.bufs[bi].segs
+			bi++
+		}
+		b := &pl.bufs[bi]
+		t, s := (it-base)/b.segs, (it-base)%b.segs
+		c0 := s * b.seg
+		c1 := min(c0+b.seg, cols)
+		xs := pl.x[(b.t0+t)*cols+c0 : (b.t0+t)*cols+c1]
+		a := b.data[t*b.row:]
+		quantizeAct(b.f, b.kind, a[actBytes(b.kind, c0):actBytes(b.kind, c1)], xs)
+	}
+}
+
+// runChunk computes chunk ci of the plan.
+func (pl *mmPlan) runChunk(ci int) {
+	j := &pl.jobs[0]
+	for k := 1; k < pl.nJobs && ci >= pl.jobs[k].firstCh; k++ {
+		j = &pl.jobs[k]
+	}
+	lo := (ci - j.firstCh) * j.chunk
+	hi := min(lo+j.chunk, j.m.Rows)
 	j.rows(lo, hi)
 }
 
-// rows computes rows [lo,hi) for every token.
-func (j *matmulJob) rows(lo, hi int) {
-	m, im := j.m, j.im
+// rows computes rows [lo,hi) of j's matrix for every token of its part.
+func (j *mmJob) rows(lo, hi int) {
+	m, im, b := j.m, j.im, j.buf
 	rs := m.RowSize()
 	n := m.Cols
 	if im.tiles[0] == nil {
-		for t := 0; t < j.nTok; t++ {
-			a := j.act[t*j.actRow : (t+1)*j.actRow]
+		for t := 0; t < b.nTok; t++ {
+			a := b.data[t*b.row : (t+1)*b.row]
 			o := j.out[t*m.Rows:]
 			for r := lo; r < hi; r++ {
 				o[r] = im.dot(m.Data[r*rs:(r+1)*rs], a, n)
@@ -160,11 +290,11 @@ func (j *matmulJob) rows(lo, hi int) {
 		gs := j.f.group(n)
 		w, stride = unsafe.Pointer(unsafe.SliceData(m.Data[lo/8*gs:])), uintptr(gs)
 	}
-	for t0 := 0; t0 < j.nTok; t0 += 4 {
-		T := min(4, j.nTok-t0)
+	for t0 := 0; t0 < b.nTok; t0 += 4 {
+		T := min(4, b.nTok-t0)
 		if nAsm > 0 {
 			im.tiles[T-1](w, stride, hi-lo, nAsm,
-				unsafe.Pointer(&j.act[t0*j.actRow]), uintptr(j.actRow),
+				unsafe.Pointer(&b.data[t0*b.row]), uintptr(b.row),
 				unsafe.Pointer(&j.out[t0*m.Rows+lo]), uintptr(4*m.Rows))
 		} else {
 			for t := t0; t < t0+T; t++ {
@@ -178,16 +308,56 @@ func (j *matmulJob) rows(lo, hi int) {
 }
 
 // tail adds the elements past the assembly's last whole chunk.
-func (j *matmulJob) tail(lo, hi, t0, T, nAsm int) {
-	m, im := j.m, j.im
+func (j *mmJob) tail(lo, hi, t0, T, nAsm int) {
+	m, im, b := j.m, j.im, j.buf
 	rs := m.RowSize()
 	wOff := m.Type.RowSize(nAsm)
 	aOff := actBytes(im.act, nAsm)
 	for t := t0; t < t0+T; t++ {
-		a := j.act[t*j.actRow+aOff : (t+1)*j.actRow]
+		a := b.data[t*b.row+aOff : (t+1)*b.row]
 		o := j.out[t*m.Rows:]
 		for r := lo; r < hi; r++ {
 			o[r] += im.dot(m.Data[r*rs+wOff:(r+1)*rs], a, m.Cols-nAsm)
 		}
 	}
+}
+
+// actBlock is the number of values quantized together: the activation
+// block size of the partner format.
+func (f *format) actBlock() int {
+	switch f.block {
+	case 1:
+		return 1
+	case 32:
+		return 32
+	}
+	return 256
+}
+
+// singleMatMul is the one-op MatMul of Pool.MatMul and MatMulMixed.
+type singleMatMul struct {
+	x             []float32
+	nTok, nDecode int
+	p             Product
+}
+
+// MatMul computes out[t*m.Rows + r] = dot(row r of m, x[t*m.Cols:(t+1)*m.Cols])
+// for t in [0,nTok) as one Run of the team (see Worker.MatMul).
+func (p *Pool) MatMul(out []float32, m Matrix, x []float32, nTok int) {
+	p.MatMulMixed(out, m, x, nTok, 0)
+}
+
+// MatMulMixed is MatMul where the first nDecode tokens are decode steps
+// (see Worker.MatMul).
+func (p *Pool) MatMulMixed(out []float32, m Matrix, x []float32, nTok, nDecode int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.single = singleMatMul{x: x, nTok: nTok, nDecode: nDecode, p: Product{Out: out, M: m}}
+	p.run(p.singleFn)
+	p.single = singleMatMul{}
+}
+
+func (p *Pool) runSingle(w *Worker) {
+	s := &p.single
+	w.MatMul(s.x, s.nTok, s.nDecode, s.p)
 }

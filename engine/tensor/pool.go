@@ -8,54 +8,149 @@ import (
 	"sync/atomic"
 )
 
-// Pool is a persistent worker pool shared by all ops of a model. Workers
-// sleep on channels between ops rather than spin: the database shares
-// these cores, and spinning Go goroutines collapse under GC and when cores
-// are oversubscribed. Ops on one Pool run one at a time.
+// Pool is a persistent team of threads that runs a whole computation (a
+// forward pass) together, as ggml's thread pool does: Run hands every
+// member the same function, each member walks the same list of ops,
+// takes its share of each (Range for a fixed split, Chunks for rows
+// claimed from a shared counter) and meets the others at a barrier (Sync)
+// where the next op needs what this one wrote. A step wakes the team once,
+// not once per op, and no op goes through a coordinator.
+//
+// Waiting members spin briefly and then park: the database shares these
+// cores, and Go code that spins unboundedly collapses under GC and when
+// the cores are oversubscribed. A Pool of one thread synchronises nothing:
+// Run calls the function and Sync returns at once.
+//
+// One Run at a time: concurrent callers take turns.
 type Pool struct {
 	threads int
-	mu      sync.Mutex // serializes ops; guards everything below
-	wake    []chan struct{}
-	done    chan any // one message per woken worker: nil or a recovered panic
+	mu      sync.Mutex // one Run at a time; guards closed
 	closed  bool
 
-	job   runner
-	n     int
-	grain int
-	next  atomic.Int64
+	fn      func(w *Worker)
+	members []*Worker // members[0] is the caller's
 
-	fn  funcJob
-	mm  matmulJob
-	act []byte // activation scratch for MatMul, grown on demand
+	runGen  atomic.Uint64 // advanced to start a run
+	running atomic.Int32  // members of the current run not yet done
+	broken  atomic.Bool   // a member panicked: barriers stop waiting
+	quit    atomic.Bool
+	perrMu  sync.Mutex
+	perr    any
+
+	bar barrier
+	// ctr are the chunk counters of ops claimed dynamically: op number s
+	// uses ctr[s&1], and member 0 clears the other at the start of op s
+	// (its previous user, op s-1, ended at a barrier everyone has passed).
+	ctr [2]paddedCounter
+
+	act []byte // activation scratch of MatMul, grown between barriers
+
+	// Parallel's and MatMul's single-op runs: their arguments and the
+	// method values that run them, bound once.
+	legacy   legacyJob
+	legacyFn func(w *Worker)
+	single   singleMatMul
+	singleFn func(w *Worker)
 }
 
-// runner is a unit of parallel work; a pointer to a field of the Pool, so
-// handing it to the workers allocates nothing.
-type runner interface{ run(lo, hi int) }
+type paddedCounter struct {
+	n atomic.Int64
+	_ [56]byte
+}
 
-type funcJob struct{ f func(lo, hi int) }
+// Worker is one member of a Pool during a Run.
+type Worker struct {
+	id, n int
+	p     *Pool
+	seq   uint64 // dynamically claimed ops seen (see Pool.ctr)
+	park  parker
+	plan  mmPlan   // the current MatMul
+	_     [64]byte // keep members' hot fields on separate lines
+}
 
-func (j *funcJob) run(lo, hi int) { j.f(lo, hi) }
+// ID is the member's index, 0 for the caller of Run.
+func (w *Worker) ID() int { return w.id }
 
-// NewPool starts a pool of threads workers, the caller of each op being
-// one of them (threads <= 0: runtime.NumCPU()).
+// N is the number of members.
+func (w *Worker) N() int { return w.n }
+
+// Pool is the team w belongs to.
+func (w *Worker) Pool() *Pool { return w.p }
+
+// parker parks a goroutine until another wakes it, without losing a wake
+// that comes between the decision to park and the parking.
+type parker struct {
+	parked atomic.Bool
+	ch     chan struct{}
+}
+
+// spinRounds bounds how long a waiting member polls before parking: about
+// 10-40 us, longer than an op's imbalance in a step, shorter than the
+// pause between steps when the caller samples and the database runs.
+const spinRounds = 4096
+
+// waitFor returns once done() holds, spinning then parking; wake is what
+// the goroutine that makes done() true calls.
+func (k *parker) waitFor(done func() bool) {
+	for i := 0; i < spinRounds; i++ {
+		if done() {
+			return
+		}
+		if i&255 == 255 {
+			runtime.Gosched() // let the database's goroutines have the P
+		}
+	}
+	for {
+		k.parked.Store(true)
+		if done() {
+			if !k.parked.Swap(false) {
+				<-k.ch // a waker took the flag and is sending
+			}
+			return
+		}
+		<-k.ch
+		if done() { // wakes may come for other reasons: check again
+			return
+		}
+	}
+}
+
+// wake releases k if it parked (or is about to).
+func (k *parker) wake() {
+	if k.parked.Swap(false) {
+		k.ch <- struct{}{}
+	}
+}
+
+// barrier is a reusable meeting point for a Pool's members.
+type barrier struct {
+	count atomic.Int32
+	gen   atomic.Uint32
+	_     [56]byte
+}
+
+// NewPool starts a team of threads members, the caller of Run being one
+// of them (threads <= 0: runtime.NumCPU()).
 func NewPool(threads int) *Pool {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
-	p := &Pool{threads: threads, done: make(chan any, threads)}
-	for i := 1; i < threads; i++ {
-		ch := make(chan struct{}, 1)
-		p.wake = append(p.wake, ch)
-		go p.worker(ch)
+	p := &Pool{threads: threads}
+	p.legacyFn, p.singleFn = p.runLegacy, p.runSingle
+	for i := 0; i < threads; i++ {
+		w := &Worker{id: i, n: threads, p: p, park: parker{ch: make(chan struct{}, 1)}}
+		p.members = append(p.members, w)
+		if i > 0 {
+			go p.member(w)
+		}
 	}
 	return p
 }
 
-// Threads is the number of threads ops use, the caller included.
+// Threads is the number of members, the caller included.
 func (p *Pool) Threads() int { return p.threads }
 
-// Close stops the workers. Later ops still work, on the caller alone.
+// Close stops the members. Later runs still work, on the caller alone.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -63,84 +158,192 @@ func (p *Pool) Close() {
 		return
 	}
 	p.closed = true
-	for _, ch := range p.wake {
-		close(ch)
+	p.quit.Store(true)
+	p.runGen.Add(1)
+	for _, w := range p.members[1:] {
+		w.park.wake()
 	}
-	p.wake = nil
 }
 
-func (p *Pool) worker(wake chan struct{}) {
-	// Jobs read weights mapped from a model file: a fault there (the file
-	// shrank under the mapping) panics, and runGuarded hands the panic to
-	// the op's caller, instead of killing the process.
+func (p *Pool) member(w *Worker) {
+	// Ops read weights mapped from a model file: a fault there (the file
+	// shrank under the mapping) panics, and runMember hands the panic to
+	// Run's caller, instead of killing the process.
 	debug.SetPanicOnFault(true)
-	for range wake {
-		p.done <- p.runGuarded()
-	}
-}
-
-func (p *Pool) runGuarded() (perr any) {
-	defer func() {
-		if r := recover(); r != nil {
-			perr = r
-			p.next.Store(int64(p.n)) // let the others stop early
-		}
-	}()
-	p.claim()
-	return nil
-}
-
-// claim runs chunks of the current job until none are left.
-func (p *Pool) claim() {
-	n, g := int64(p.n), int64(p.grain)
+	seen := uint64(0)
 	for {
-		lo := p.next.Add(g) - g
-		if lo >= n {
+		w.park.waitFor(func() bool { return p.runGen.Load() != seen })
+		seen = p.runGen.Load()
+		if p.quit.Load() {
 			return
 		}
-		p.job.run(int(lo), int(min(lo+g, n)))
+		p.runMember(w)
+		if p.running.Add(-1) == 0 {
+			p.members[0].park.wake()
+		}
 	}
 }
 
-// Parallel runs fn(lo, hi) over [0,n) in chunks of grain elements, claimed
-// from an atomic counter by the pool's workers and the caller, and returns
-// when all are done. fn must not call back into the same Pool. A panic in
-// fn is re-raised in the caller.
+// runMember runs the current function on w, turning a panic into the
+// run's error and releasing the others from barriers.
+func (p *Pool) runMember(w *Worker) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.perrMu.Lock()
+			if p.perr == nil {
+				p.perr = r
+			}
+			p.perrMu.Unlock()
+			p.broken.Store(true)
+			p.bar.gen.Add(1)
+			for _, m := range p.members {
+				if m != w {
+					m.park.wake()
+				}
+			}
+		}
+	}()
+	p.fn(w)
+}
+
+// Run calls fn on every member at once, the caller being member 0, and
+// returns when all have returned. Members must make the same sequence of
+// Sync, Chunks and MatMul calls. A panic in any member ends the others'
+// waits at barriers and is re-raised here once all have returned.
+func (p *Pool) Run(fn func(w *Worker)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.run(fn)
+}
+
+// run is Run with p.mu held.
+func (p *Pool) run(fn func(w *Worker)) {
+	me := p.members[0]
+	me.seq = 0
+	if p.closed || p.threads == 1 {
+		// Alone: no barriers, counters or wakes (Sync sees n == 1).
+		me.n = 1
+		defer func() { me.n = p.threads }()
+		fn(me)
+		return
+	}
+	p.fn = fn
+	for _, w := range p.members {
+		w.seq = 0
+	}
+	p.ctr[0].n.Store(0)
+	p.ctr[1].n.Store(0)
+	p.running.Store(int32(p.threads - 1))
+	p.runGen.Add(1)
+	for _, w := range p.members[1:] {
+		w.park.wake()
+	}
+	p.runMember(me)
+	me.park.waitFor(func() bool { return p.running.Load() == 0 })
+	p.fn = nil
+	if p.broken.Load() {
+		p.broken.Store(false)
+		p.bar.count.Store(0)
+		perr := p.perr
+		p.perr = nil
+		panic(fmt.Sprintf("tensor: parallel op panicked: %v", perr))
+	}
+}
+
+// Sync waits until every member has reached it: what each wrote before
+// is then visible to all.
+func (w *Worker) Sync() {
+	if w.n == 1 {
+		return
+	}
+	p := w.p
+	b := &p.bar
+	g := b.gen.Load()
+	if b.count.Add(1) == int32(w.n) {
+		b.count.Store(0)
+		b.gen.Add(1)
+		for _, m := range p.members {
+			if m != w {
+				m.park.wake()
+			}
+		}
+		return
+	}
+	w.park.waitFor(func() bool { return b.gen.Load() != g || p.broken.Load() })
+}
+
+// Range is member w's part of [0, n) in a fixed split: contiguous, in
+// member order, sizes differing by at most one.
+func (w *Worker) Range(n int) (lo, hi int) {
+	return n * w.id / w.n, n * (w.id + 1) / w.n
+}
+
+// Chunker hands out chunks of an op's index range.
+type Chunker struct {
+	ctr      *atomic.Int64 // nil when alone
+	n, grain int
+	local    int
+}
+
+// Chunks starts an op whose [0, n) is claimed in chunks of grain by
+// whichever member is free: iterate with Next, then Sync before anything
+// reads the results (and before the next Chunks).
+func (w *Worker) Chunks(n, grain int) Chunker {
+	grain = max(grain, 1)
+	if w.n == 1 {
+		return Chunker{n: n, grain: grain}
+	}
+	s := w.seq
+	w.seq++
+	if w.id == 0 {
+		w.p.ctr[(s+1)&1].n.Store(0)
+	}
+	return Chunker{ctr: &w.p.ctr[s&1].n, n: n, grain: grain}
+}
+
+// Next returns the next unclaimed chunk, or ok false when none is left.
+func (c *Chunker) Next() (lo, hi int, ok bool) {
+	if c.ctr == nil {
+		lo = c.local
+		c.local += c.grain
+	} else {
+		lo = int(c.ctr.Add(int64(c.grain))) - c.grain
+	}
+	if lo >= c.n {
+		return 0, 0, false
+	}
+	return lo, min(lo+c.grain, c.n), true
+}
+
+// legacyJob is Parallel's function and shape.
+type legacyJob struct {
+	f        func(lo, hi int)
+	n, grain int
+}
+
+// Parallel runs fn(lo, hi) over [0,n) in chunks of grain elements claimed
+// by the members, and returns when all are done: a Run of one op. fn must
+// not call back into the same Pool. A panic in fn is re-raised in the
+// caller.
 func (p *Pool) Parallel(n, grain int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.fn.f = fn
-	p.parallel(n, grain, &p.fn)
-	p.fn.f = nil
-}
-
-// parallel runs job over [0,n); p.mu must be held.
-func (p *Pool) parallel(n, grain int, job runner) {
-	if grain < 1 {
-		grain = 1
-	}
-	chunks := (n + grain - 1) / grain
-	helpers := min(len(p.wake), chunks-1)
-	if helpers <= 0 {
-		job.run(0, n)
+	if n <= grain || p.threads == 1 {
+		fn(0, n)
 		return
 	}
-	p.job, p.n, p.grain = job, n, grain
-	p.next.Store(0)
-	for _, ch := range p.wake[:helpers] {
-		ch <- struct{}{}
-	}
-	perr := p.runGuarded()
-	for range helpers {
-		if e := <-p.done; e != nil && perr == nil {
-			perr = e
-		}
-	}
-	p.job = nil
-	if perr != nil {
-		panic(fmt.Sprintf("tensor: parallel op panicked: %v", perr))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.legacy = legacyJob{fn, n, grain}
+	p.run(p.legacyFn)
+	p.legacy = legacyJob{}
+}
+
+func (p *Pool) runLegacy(w *Worker) {
+	j := p.legacy
+	c := w.Chunks(j.n, j.grain)
+	for lo, hi, ok := c.Next(); ok; lo, hi, ok = c.Next() {
+		j.f(lo, hi)
 	}
 }
