@@ -10,6 +10,9 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/llmsql/llmsql/engine"
 	"github.com/llmsql/llmsql/engine/chattmpl"
@@ -25,8 +28,8 @@ func init() {
 	})
 	register(&command{
 		name:    "bench",
-		summary: "measure prompt and generation speed, like llama-bench",
-		usage:   "-m MODEL [-p 512] [-n 64] [-t THREADS] [--json]",
+		summary: "measure prompt and generation speed, like llama-bench (--sequences: like llama-batched-bench)",
+		usage:   "-m MODEL [-p 512] [-n 64] [-t THREADS] [-r REPS] [--sequences N[,N...]] [--json]",
 		run:     runBench,
 	})
 }
@@ -168,6 +171,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON line")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the runs to FILE (go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a profile of every allocation during the runs to FILE (go tool pprof -sample_index=alloc_objects)")
+	sequences := fs.String("sequences", "", "decode N sequences together, as llama-batched-bench -npl N does: N prompts of -p tokens, then -n steps of N tokens; a list (1,4,8,16) gives a line each")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -180,6 +184,20 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	if *p < 0 || *n < 0 || *threads < 0 || *reps < 1 || *p+*n == 0 {
 		return usagef("-p and -n must be 0 or more (not both 0), -t 0 or more, -r at least 1")
+	}
+	if *sequences != "" {
+		var seqs []int
+		for _, f := range strings.Split(*sequences, ",") {
+			v, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || v < 1 || v > 1024 {
+				return usagef("--sequences wants numbers from 1 to 1024, not %q", f)
+			}
+			seqs = append(seqs, v)
+		}
+		if *p < 1 || *n < 1 {
+			return usagef("--sequences needs -p and -n of at least 1")
+		}
+		return benchSequences(stdout, *modelPath, *threads, *reps, *p, *n, seqs, *asJSON)
 	}
 	m, err := engine.LoadModel(*modelPath, engine.LoadConfig{Threads: *threads, Slots: 1, Context: max(*p+1, *n+2, 16), NoPack: engineOpts.NoPack})
 	if err != nil {
@@ -234,6 +252,47 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	if *n > 0 {
 		fmt.Fprintf(stdout, "tg%d: %.2f tokens/s (%.1f allocations per token)\n", *n, best.GenTPS, best.AllocsPerToken)
+	}
+	return nil
+}
+
+// benchSequences is bench --sequences: each count of sequences in turn on
+// one loaded model, the best of reps runs of each.
+func benchSequences(stdout io.Writer, path string, threads, reps, p, n int, seqs []int, asJSON bool) error {
+	m, err := engine.LoadModel(path, engine.LoadConfig{Threads: threads, Slots: slices.Max(seqs), Context: p + n + 2, NoPack: engineOpts.NoPack})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if !asJSON {
+		fmt.Fprintf(stdout, "model: %s (%s, %d threads), prompts of %d tokens, %d generated each\n", path, m.Net.Arch, m.Threads(), p, n)
+	}
+	for _, s := range seqs {
+		var best engine.BatchedBenchResult
+		for i := 0; i < reps; i++ {
+			r, err := m.BenchSequences(context.Background(), s, p, n)
+			if err != nil {
+				return err
+			}
+			best.PromptTPS = max(best.PromptTPS, r.PromptTPS)
+			if r.GenTPS > best.GenTPS {
+				best.GenTPS, best.AllocsPerToken = r.GenTPS, r.AllocsPerToken
+			}
+		}
+		if asJSON {
+			if err := json.NewEncoder(stdout).Encode(map[string]float64{
+				"sequences":           float64(s),
+				"prompt_tokens_per_s": math.Round(best.PromptTPS*100) / 100,
+				"gen_tokens_per_s":    math.Round(best.GenTPS*100) / 100,
+				"allocs_per_token":    best.AllocsPerToken,
+				"threads":             float64(m.Threads()),
+			}); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(stdout, "%d sequences: prompts %.2f tokens/s, generation %.2f tokens/s (all sequences; %.2f allocations per token)\n",
+			s, best.PromptTPS, best.GenTPS, best.AllocsPerToken)
 	}
 	return nil
 }

@@ -86,12 +86,42 @@ func TestBenchJSONContract(t *testing.T) {
 	}
 }
 
+// TestBenchSequencesJSONContract: bench --sequences prints a JSON line per
+// count with the keys scripts read (sequences, prompt_tokens_per_s,
+// gen_tokens_per_s, totals across the sequences).
+func TestBenchSequencesJSONContract(t *testing.T) {
+	model := filepath.Join(t.TempDir(), "tiny.gguf")
+	if err := synth.Write(model, synth.Tiny()); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"bench", "-m", model, "-p", "16", "-n", "8", "-t", "2", "--sequences", "1,3", "--json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want a line per count, got %q", out.String())
+	}
+	for i, want := range []float64{1, 3} {
+		var got map[string]float64
+		if err := json.Unmarshal([]byte(lines[i]), &got); err != nil {
+			t.Fatalf("line %q: %v", lines[i], err)
+		}
+		if got["sequences"] != want || got["prompt_tokens_per_s"] <= 0 || got["gen_tokens_per_s"] <= 0 || got["threads"] != 2 {
+			t.Fatalf("line %d: %v", i, got)
+		}
+	}
+}
+
 func TestGenerateAndBenchUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"generate", "-p", "x"},                      // no model
 		{"generate", "-m", "x.gguf", "--top-p", "7"}, // bad option
 		{"generate", "-m", "x.gguf", "--nope"},       // unknown flag
 		{"bench", "-m", "x.gguf", "-p", "-1"},
+		{"bench", "-m", "x.gguf", "--sequences", "0"},
+		{"bench", "-m", "x.gguf", "--sequences", "4,x"},
+		{"bench", "-m", "x.gguf", "--sequences", "4", "-n", "0"},
 		{"bench"},
 	} {
 		var out, errb bytes.Buffer

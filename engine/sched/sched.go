@@ -82,6 +82,7 @@ type seq struct {
 	inPass int     // tokens of this sequence in the current pass
 	tokens []int32 // everything in the slot, for prefix matching
 	res    Result
+	index  int // in RunAll's requests
 }
 
 // Scheduler runs sequences on one model.
@@ -136,22 +137,40 @@ var ErrClosed = errors.New("sched: scheduler closed")
 // Run submits r and waits for it to finish. Cancelling ctx ends the
 // sequence at the next step and frees its slot.
 func (s *Scheduler) Run(ctx context.Context, r Request) Result {
-	if len(r.Prompt) == 0 {
-		return Result{Err: errors.New("sched: empty prompt")}
+	return s.RunAll(ctx, []Request{r})[0]
+}
+
+// RunAll submits rs together, so that they join the same step when there
+// are slots for all (as llama-batched-bench starts its sequences), and
+// waits for all of them; results are in the order of rs.
+func (s *Scheduler) RunAll(ctx context.Context, rs []Request) []Result {
+	res := make([]Result, len(rs))
+	qs := make([]*seq, 0, len(rs))
+	for i, r := range rs {
+		switch {
+		case len(r.Prompt) == 0:
+			res[i] = Result{Err: errors.New("sched: empty prompt")}
+		case len(r.Prompt) >= s.kv.Config().Context:
+			res[i] = Result{Err: fmt.Errorf("sched: prompt of %d tokens does not fit the context of %d", len(r.Prompt), s.kv.Config().Context)}
+		default:
+			qs = append(qs, &seq{req: r, ctx: ctx, done: make(chan Result, 1), slot: -1, index: i})
+		}
 	}
-	if len(r.Prompt) >= s.kv.Config().Context {
-		return Result{Err: fmt.Errorf("sched: prompt of %d tokens does not fit the context of %d", len(r.Prompt), s.kv.Config().Context)}
-	}
-	q := &seq{req: r, ctx: ctx, done: make(chan Result, 1), slot: -1}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return Result{Err: ErrClosed}
+		for _, q := range qs {
+			res[q.index] = Result{Err: ErrClosed}
+		}
+		return res
 	}
-	s.waiting = append(s.waiting, q)
+	s.waiting = append(s.waiting, qs...)
 	s.mu.Unlock()
 	s.poke()
-	return <-q.done
+	for _, q := range qs {
+		res[q.index] = <-q.done
+	}
+	return res
 }
 
 func (s *Scheduler) poke() {
