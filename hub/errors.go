@@ -70,7 +70,7 @@ type NetworkError struct {
 }
 
 func (e *NetworkError) Error() string {
-	return fmt.Sprintf("cannot reach %s (%v): check the network connection or proxy settings (HTTPS_PROXY), or set HF_ENDPOINT to a reachable mirror; a model pulled before is used from the models directory when its reference names the file", e.Host, e.Err)
+	return fmt.Sprintf("cannot reach %s (%v): check the network connection or proxy settings (HTTPS_PROXY), or set HF_ENDPOINT to a reachable mirror (a model pulled before is found in the models directory without the network)", e.Host, e.Err)
 }
 
 func (e *NetworkError) Unwrap() error { return e.Err }

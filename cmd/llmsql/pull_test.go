@@ -277,3 +277,33 @@ func TestPullSplitModelRuns(t *testing.T) {
 		t.Errorf("split model: %q, single file: %q", split, whole)
 	}
 }
+
+// TestServeModelsDirSplit registers a split model in --models-dir once,
+// from its first part, under the name without the part suffix.
+func TestServeModelsDirSplit(t *testing.T) {
+	f, err := gguf.Open(testutil.Shared(t, "models/stories260K-q8_0.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	parts, err := fakehub.Split(f, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for i, p := range parts {
+		if err := os.WriteFile(gguf.SplitPath(filepath.Join(dir, "stories"), i+1, 3), p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := newServer(t, serveConfig{Memory: true, ModelsDir: dir}, realEngine)
+	db := ts.db()
+	expectRows(t, db, "SELECT name, architecture FROM llm.models", "stories|llama")
+	var text string
+	if err := db.QueryRow("SELECT generate('stories', 'Once upon a time', 0, 8)").Scan(&text); err != nil || text == "" {
+		t.Fatalf("generate: %q, %v", text, err)
+	}
+	if strings.Contains(ts.logs.String(), "not registered") {
+		t.Errorf("warnings:\n%s", ts.logs)
+	}
+}

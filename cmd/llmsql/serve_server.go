@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -301,6 +302,14 @@ func registerModels(cfg serveConfig, cat *catalog.Catalog, log *slog.Logger) err
 	sort.Strings(files)
 	for _, f := range files {
 		name := strings.TrimSuffix(f, ".gguf")
+		// A split model is registered once, from its first part, under the
+		// name without the part suffix; the other parts load with it.
+		if m := splitPart.FindStringSubmatch(f); m != nil {
+			if m[2] != "00001" {
+				continue
+			}
+			name = m[1]
+		}
 		info, err := cat.Register(name, filepath.Join(cfg.ModelsDir, f), false)
 		if err != nil {
 			log.Warn("model in --models-dir not registered", "file", f, "err", err)
@@ -310,6 +319,9 @@ func registerModels(cfg serveConfig, cat *catalog.Catalog, log *slog.Logger) err
 	}
 	return nil
 }
+
+// splitPart matches a part of a split model, NAME-00002-of-00003.gguf.
+var splitPart = regexp.MustCompile(`^(.+)-([0-9]{5})-of-([0-9]{5})\.gguf$`)
 
 func loopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
