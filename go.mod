@@ -9,6 +9,7 @@ require (
 	github.com/dolthub/go-mysql-server v0.20.1-0.20260817180248-8ba7438d98bb
 	github.com/dolthub/vitess v0.0.0-20260728212736-0542037326d7
 	github.com/go-sql-driver/mysql v1.10.1
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/sirupsen/logrus v1.8.3
 	golang.org/x/sys v0.50.0
