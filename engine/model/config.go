@@ -12,6 +12,8 @@ package model
 import (
 	"fmt"
 	"math"
+	"sort"
+	"strings"
 
 	"github.com/llmsql/llmsql/engine/gguf"
 )
@@ -45,48 +47,94 @@ type Config struct {
 	QKNorm     bool    // Qwen3: RMSNorm on each query and key head
 }
 
-// supported lists the architectures this engine runs and their RoPE style.
-var supported = map[string]RopeType{
-	"llama": RopeNorm,
-	"qwen2": RopeNeox,
-	"qwen3": RopeNeox,
+// supportedNames is the list of architectures for error messages.
+func supportedNames() string {
+	names := make([]string, 0, len(archs))
+	for n := range archs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// hparamReader reads {arch}.KEY values and keeps the first error, so that
+// ReadConfig and the architectures' hooks read as lists of keys.
+type hparamReader struct {
+	f    *gguf.File
+	arch string
+	err  error
+}
+
+// int reads arch.key, def when absent; def < 0 makes the key required.
+func (r *hparamReader) int(key string, def int64) int {
+	if r.err != nil {
+		return 0
+	}
+	var v int64
+	if def < 0 {
+		v, r.err = r.f.Int(r.arch + "." + key)
+	} else {
+		v, r.err = r.f.IntOr(r.arch+"."+key, def)
+	}
+	if r.err == nil && (v < 0 || v > 1<<30) {
+		r.err = fmt.Errorf("model: %s.%s = %d is out of range", r.arch, key, v)
+	}
+	return int(v)
+}
+
+// float reads arch.key, def when absent.
+func (r *hparamReader) float(key string, def float64) float32 {
+	if r.err != nil {
+		return 0
+	}
+	var v float64
+	v, r.err = r.f.FloatOr(r.arch+"."+key, def)
+	if r.err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
+		r.err = fmt.Errorf("model: %s.%s = %g is not a number", r.arch, key, v)
+	}
+	return float32(v)
+}
+
+// str reads arch.key, def when absent.
+func (r *hparamReader) str(key, def string) string {
+	if r.err != nil {
+		return ""
+	}
+	var v string
+	v, r.err = r.f.StringOr(r.arch+"."+key, def)
+	return v
+}
+
+// has says whether the file sets arch.key.
+func (r *hparamReader) has(key string) bool { return r.f.Has(r.arch + "." + key) }
+
+// fail records err unless an error came first.
+func (r *hparamReader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
 }
 
 // ReadConfig reads and checks the hyperparameters.
 func ReadConfig(f *gguf.File) (Config, error) {
 	arch := f.Architecture()
-	rt, ok := supported[arch]
+	a, ok := archs[arch]
 	if !ok {
 		if arch == "" {
 			return Config{}, fmt.Errorf("model: general.architecture is missing")
 		}
-		return Config{}, fmt.Errorf("model: architecture %q is not supported (supported: llama, qwen2, qwen3)", arch)
+		return Config{}, fmt.Errorf("model: architecture %q is not supported (supported: %s)", arch, supportedNames())
 	}
-	c := Config{Arch: arch, RopeType: rt, QKNorm: arch == "qwen3"}
-	var err error
-	geti := func(key string, def int64) int {
-		if err != nil {
-			return 0
-		}
-		var v int64
-		if def < 0 {
-			v, err = f.Int(arch + "." + key)
-		} else {
-			v, err = f.IntOr(arch+"."+key, def)
-		}
-		if err == nil && (v < 0 || v > 1<<30) {
-			err = fmt.Errorf("model: %s.%s = %d is out of range", arch, key, v)
-		}
-		return int(v)
-	}
-	c.Embd = geti("embedding_length", -1)
-	c.Layers = geti("block_count", -1)
-	c.Heads = geti("attention.head_count", -1)
-	c.FF = geti("feed_forward_length", -1)
-	c.ContextLen = geti("context_length", 2048)
-	c.KVHeads = geti("attention.head_count_kv", int64(c.Heads))
-	if err != nil {
-		return Config{}, err
+	c := Config{Arch: arch, RopeType: a.Rope, QKNorm: a.QKNorm}
+	r := &hparamReader{f: f, arch: arch}
+	c.Embd = r.int("embedding_length", -1)
+	c.Layers = r.int("block_count", -1)
+	c.Heads = r.int("attention.head_count", -1)
+	c.FF = r.int("feed_forward_length", -1)
+	c.ContextLen = r.int("context_length", 2048)
+	c.KVHeads = r.int("attention.head_count_kv", int64(c.Heads))
+	if r.err != nil {
+		return Config{}, r.err
 	}
 	if c.Embd == 0 || c.Layers == 0 || c.Heads == 0 || c.KVHeads == 0 || c.FF == 0 {
 		return Config{}, fmt.Errorf("model: zero-sized hyperparameter (embd %d, layers %d, heads %d, kv heads %d, ff %d)", c.Embd, c.Layers, c.Heads, c.KVHeads, c.FF)
@@ -94,42 +142,25 @@ func ReadConfig(f *gguf.File) (Config, error) {
 	if c.Heads%c.KVHeads != 0 {
 		return Config{}, fmt.Errorf("model: %d heads is not a multiple of %d kv heads", c.Heads, c.KVHeads)
 	}
-	c.HeadDim = geti("attention.key_length", int64(c.Embd/c.Heads))
-	if vl := geti("attention.value_length", int64(c.HeadDim)); err == nil && vl != c.HeadDim {
+	c.HeadDim = r.int("attention.key_length", int64(c.Embd/c.Heads))
+	if vl := r.int("attention.value_length", int64(c.HeadDim)); r.err == nil && vl != c.HeadDim {
 		return Config{}, fmt.Errorf("model: value length %d differs from key length %d", vl, c.HeadDim)
 	}
-	c.RopeDims = geti("rope.dimension_count", int64(c.HeadDim))
-	if err != nil {
-		return Config{}, err
+	c.RopeDims = r.int("rope.dimension_count", int64(c.HeadDim))
+	if r.err != nil {
+		return Config{}, r.err
 	}
 	if c.HeadDim == 0 || c.HeadDim%2 != 0 || c.RopeDims > c.HeadDim || c.RopeDims%2 != 0 {
 		return Config{}, fmt.Errorf("model: head size %d with %d RoPE dims is not supported", c.HeadDim, c.RopeDims)
 	}
-	eps, err := f.FloatOr(arch+".attention.layer_norm_rms_epsilon", 1e-5)
-	if err != nil {
-		return Config{}, err
-	}
-	c.RMSEps = float32(eps)
-	base, err := f.FloatOr(arch+".rope.freq_base", 10000)
-	if err != nil {
-		return Config{}, err
-	}
-	c.RopeBase = float32(base)
+	c.RMSEps = r.float("attention.layer_norm_rms_epsilon", 1e-5)
+	c.RopeBase = r.float("rope.freq_base", 10000)
 	c.RopeScale = 1
-	scaling, err := f.StringOr(arch+".rope.scaling.type", "")
-	if err != nil {
-		return Config{}, err
-	}
-	factor, err := f.FloatOr(arch+".rope.scaling.factor", 0)
-	if err != nil {
-		return Config{}, err
-	}
+	scaling := r.str("rope.scaling.type", "")
+	factor := r.float("rope.scaling.factor", 0)
 	if factor == 0 {
 		// Older files say rope.scale_linear instead.
-		if factor, err = f.FloatOr(arch+".rope.scale_linear", 0); err != nil {
-			return Config{}, err
-		}
-		if factor != 0 && scaling == "" {
+		if factor = r.float("rope.scale_linear", 0); factor != 0 && scaling == "" {
 			scaling = "linear"
 		}
 	}
@@ -137,13 +168,19 @@ func ReadConfig(f *gguf.File) (Config, error) {
 	case "", "none":
 	case "linear":
 		if factor > 0 {
-			c.RopeScale = float32(1 / factor)
+			c.RopeScale = 1 / factor
 		}
 	default:
-		return Config{}, fmt.Errorf("model: RoPE scaling %q is not supported (none and linear are)", scaling)
+		r.fail(fmt.Errorf("model: RoPE scaling %q is not supported (none and linear are)", scaling))
 	}
-	if math.IsNaN(eps) || eps <= 0 || base <= 0 {
-		return Config{}, fmt.Errorf("model: bad rms epsilon %g or RoPE base %g", eps, base)
+	if a.hparams != nil {
+		a.hparams(r, &c)
+	}
+	if r.err != nil {
+		return Config{}, r.err
+	}
+	if c.RMSEps <= 0 || c.RopeBase <= 0 {
+		return Config{}, fmt.Errorf("model: bad rms epsilon %g or RoPE base %g", c.RMSEps, c.RopeBase)
 	}
 	return c, nil
 }
