@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -206,7 +207,32 @@ func (t *transfer) get(ctx context.Context) (n int64, done bool, err error) {
 	if s.size >= 0 && t.off == s.size && t.off > 0 {
 		return 0, true, nil
 	}
-	req, err := t.c.newRequest(ctx, http.MethodGet, s.url)
+	// A connection that goes silent (a dead route, a stuck proxy) is
+	// abandoned after StallTimeout and the download resumed on a new one.
+	reqCtx, cancelReq := context.WithCancel(ctx)
+	defer cancelReq()
+	var stalled atomic.Bool
+	alive := make(chan struct{}, 1)
+	go func() {
+		timer := time.NewTimer(t.c.StallTimeout)
+		defer timer.Stop()
+		for {
+			select {
+			case <-reqCtx.Done():
+				return
+			case <-alive:
+				timer.Reset(t.c.StallTimeout)
+			case <-timer.C:
+				stalled.Store(true)
+				cancelReq()
+				return
+			}
+		}
+	}()
+	stallError := func() error {
+		return &retryError{fmt.Errorf("%s: no data from the server for %s after %s of %s", s.name, t.c.StallTimeout, FormatBytes(t.off), sizeText(s.size))}
+	}
+	req, err := t.c.newRequest(reqCtx, http.MethodGet, s.url)
 	if err != nil {
 		return 0, false, err
 	}
@@ -231,6 +257,9 @@ func (t *transfer) get(ctx context.Context) (n int64, done bool, err error) {
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, false, ctx.Err()
+		}
+		if stalled.Load() {
+			return 0, false, stallError()
 		}
 		return 0, false, &retryError{&NetworkError{Host: req.URL.Host, Err: err}}
 	}
@@ -308,6 +337,10 @@ func (t *transfer) get(ctx context.Context) (n int64, done bool, err error) {
 				}
 				return n, false, werr
 			}
+			select {
+			case alive <- struct{}{}:
+			default:
+			}
 			t.h.Write(buf[:m])
 			t.off += int64(m)
 			t.got += int64(m)
@@ -320,6 +353,9 @@ func (t *transfer) get(ctx context.Context) (n int64, done bool, err error) {
 		if rerr != nil {
 			if ctx.Err() != nil {
 				return n, false, ctx.Err()
+			}
+			if stalled.Load() {
+				return n, false, stallError()
 			}
 			return n, false, &retryError{fmt.Errorf("%s: the connection broke after %s of %s: %w", s.name, FormatBytes(t.off), sizeText(s.size), rerr)}
 		}

@@ -35,7 +35,11 @@ type Options struct {
 	// tries, doubling after each (default 1s).
 	Retries    int
 	RetryDelay time.Duration
-	UserAgent  string
+	// StallTimeout abandons a connection that sends nothing for this long
+	// (the download then resumes on a new one, as after a broken
+	// connection); default 60s.
+	StallTimeout time.Duration
+	UserAgent    string
 }
 
 // Progress is how far a pull has got.
@@ -106,6 +110,9 @@ func newClient(o Options) *client {
 	}
 	if c.RetryDelay <= 0 {
 		c.RetryDelay = time.Second
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = time.Minute
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "llmsql"

@@ -490,3 +490,31 @@ func TestPullPlainURL(t *testing.T) {
 		t.Errorf("file %+v: want the computed digest, unverified", f)
 	}
 }
+
+func TestPullStalled(t *testing.T) {
+	fx := newFixture(t)
+	m := tinyGGUF(t, "m", 16)
+	fx.hub.Add("u/r", &fakehub.Repo{Files: map[string][]byte{"m-Q8_0.gguf": m}})
+	fx.hub.Stall(10 * time.Second) // the CDN goes silent
+	fx.opts.StallTimeout = 200 * time.Millisecond
+	fx.opts.Retries = 2
+	start := time.Now()
+	_, err := fx.pull(t, "hf://u/r:Q8_0")
+	if err == nil || !strings.Contains(err.Error(), "no data from the server for 200ms") {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("gave up after %s", d)
+	}
+	if n := len(fx.hub.Requests()); n != 1+3*2 { // the listing, then a redirect and a CDN request per try
+		t.Errorf("%d requests, want 7", n)
+	}
+	// A connection that sends data is not abandoned, however slow.
+	fx.hub.Stall(0)
+	fx.hub.SlowDown(100 * time.Millisecond)
+	fx.opts.StallTimeout = 2 * time.Second
+	res, err := fx.pull(t, "hf://u/r:Q8_0")
+	if err != nil || !bytes.Equal(mustRead(t, res.Path), m) {
+		t.Fatalf("after the stall: %+v, %v", res, err)
+	}
+}

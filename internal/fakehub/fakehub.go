@@ -54,6 +54,7 @@ type Hub struct {
 	blobs    map[string][]byte // sha256 -> content as served
 	drops    map[string][]int64
 	delay    time.Duration
+	stall    time.Duration
 	log      []Request
 }
 
@@ -117,6 +118,14 @@ func (h *Hub) Corrupt(content []byte) {
 func (h *Hub) SlowDown(d time.Duration) {
 	h.mu.Lock()
 	h.delay = d
+	h.mu.Unlock()
+}
+
+// Stall makes the CDN wait this long before answering, as a dead
+// connection would.
+func (h *Hub) Stall(d time.Duration) {
+	h.mu.Lock()
+	h.stall = d
 	h.mu.Unlock()
 }
 
@@ -271,8 +280,15 @@ func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 	if d := h.drops[sum]; len(d) > 0 && found {
 		drop, h.drops[sum] = d[0], d[1:]
 	}
-	delay := h.delay
+	delay, stall := h.delay, h.stall
 	h.mu.Unlock()
+	if stall > 0 {
+		select {
+		case <-time.After(stall):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if !ok || !found {
 		http.NotFound(w, r)
 		return
