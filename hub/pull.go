@@ -163,6 +163,9 @@ func (c *client) list(ctx context.Context, ref Ref) (listing, error) {
 		u += "/revision/" + url.PathEscape(ref.Revision)
 	}
 	u += "?blobs=true"
+	outer := ctx
+	ctx, cancel := context.WithTimeout(ctx, c.StallTimeout)
+	defer cancel()
 	req, err := c.newRequest(ctx, http.MethodGet, u)
 	if err != nil {
 		return listing{}, err
@@ -170,8 +173,8 @@ func (c *client) list(ctx context.Context, ref Ref) (listing, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return listing{}, ctx.Err()
+		if outer.Err() != nil {
+			return listing{}, outer.Err()
 		}
 		return listing{}, &NetworkError{Host: req.URL.Host, Err: err}
 	}
