@@ -41,6 +41,11 @@ var modelsSchema = func() sql.Schema {
 		modelsColumn("download_bytes", types.Int64, true),
 		modelsColumn("download_total", types.Int64, true),
 		modelsColumn("error", types.LongText, true),
+		// What chat() and apply_chat_template() render conversations
+		// with: 'gguf' (the file's template; generate() then sends its
+		// prompt as the user's turn) or 'chatml fallback' (the file has
+		// none; generate() sends prompts as they are).
+		modelsColumn("chat_template", types.LongText, true),
 	}
 	s[0].PrimaryKey = true
 	return s
@@ -69,8 +74,12 @@ func (t *modelsTable) PartitionRows(*sql.Context, sql.Partition) (sql.RowIter, e
 		if ref, ok := origin[m.Name]; ok {
 			path = ref // as registered; the file is in the models directory
 		}
+		var tmpl any
+		if m.ChatTemplate != "" {
+			tmpl = m.ChatTemplate
+		}
 		rows = append(rows, sql.Row{m.Name, path, m.Architecture, m.Parameters, m.Quantization,
-			int64(m.ContextLength), int64(m.VocabSize), m.FileBytes, loaded, nil, nil, nil})
+			int64(m.ContextLength), int64(m.VocabSize), m.FileBytes, loaded, nil, nil, nil, tmpl})
 	}
 	for _, d := range t.c.Downloading() {
 		var total, errText any
@@ -80,7 +89,7 @@ func (t *modelsTable) PartitionRows(*sql.Context, sql.Partition) (sql.RowIter, e
 		if d.Err != nil {
 			errText = d.Err.Error()
 		}
-		rows = append(rows, sql.Row{d.Name, d.Ref, nil, nil, nil, nil, nil, nil, int8(0), d.Done, total, errText})
+		rows = append(rows, sql.Row{d.Name, d.Ref, nil, nil, nil, nil, nil, nil, int8(0), d.Done, total, errText, nil})
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i][0].(string) < rows[j][0].(string) })
 	return &rowsIter{rows: rows}, nil

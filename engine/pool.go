@@ -570,6 +570,18 @@ func (p *Pool) ChatFormat(name string) (*ChatFormat, error) {
 	return c, nil
 }
 
+// ChatTemplate says what the named model renders conversations with:
+// TemplateGGUF (its file's template) or TemplateChatML (it has none).
+func (p *Pool) ChatTemplate(name string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.models[name]
+	if !ok {
+		return "", UnknownModelError(name)
+	}
+	return e.info.ChatTemplate, nil
+}
+
 // ApplyChatTemplate renders a conversation with the named model's chat
 // template.
 func (p *Pool) ApplyChatTemplate(model string, msgs []chattmpl.Message, opts TemplateOptions) (string, error) {

@@ -100,7 +100,7 @@ func (it *batchIter) Next(ctx *sql.Context) (sql.Row, error) {
 // starts the rest.
 func (it *batchIter) prepare(ctx *sql.Context, row sql.Row) *pendingRow {
 	p := &pendingRow{row: row, set: newRowSet()}
-	var calls []*memoGenerate
+	var calls []*memoCall
 	for _, e := range it.node.exprs {
 		calls = certainCalls(ctx, e, row, calls)
 	}
@@ -110,7 +110,7 @@ func (it *batchIter) prepare(ctx *sql.Context, row sql.Row) *pendingRow {
 	}
 	var started []start
 	for _, w := range calls {
-		req, ok, err := w.g.Arguments(ctx, row)
+		req, ok, err := w.c.Arguments(ctx, row)
 		if err != nil || !ok {
 			continue // NULL, or an error the evaluation will report
 		}
@@ -134,7 +134,7 @@ func (it *batchIter) prepare(ctx *sql.Context, row sql.Row) *pendingRow {
 		it.node.memo.record(k, c)
 		p.set.calls[k] = c
 		p.waits = append(p.waits, c)
-		started = append(started, start{c, w.g.backend})
+		started = append(started, start{c, w.c.callBackend()})
 	}
 	if len(started) == 0 {
 		return p

@@ -29,6 +29,8 @@ func (c *call) Resolved() bool {
 
 func (c *call) Children() []sql.Expression { return c.args }
 
+func (c *call) callBackend() Backend { return c.backend }
+
 // IsNullable is true: a NULL argument gives NULL.
 func (c *call) IsNullable(*sql.Context) bool { return true }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/types"
 
 	"github.com/llmsql/llmsql/engine"
+	"github.com/llmsql/llmsql/engine/chattmpl"
 )
 
 // Generate is generate(model, prompt), generate(model, prompt, temperature),
@@ -24,11 +25,21 @@ type Generate struct {
 	call
 }
 
-// Request is what one evaluation of generate() asks of the backend.
+// Request is what one evaluation of generate() or chat() asks of the
+// backend.
 type Request struct {
-	Model   string
-	Prompt  string
-	Options engine.GenerateOptions
+	Model string
+	// Prompt is generate()'s prompt. On a model with a chat template it
+	// becomes the user's turn (after System, if set) unless Raw.
+	Prompt string
+	// Messages is chat()'s conversation.
+	Messages []chattmpl.Message
+	System   string
+	// Raw sends Prompt as it is; ParseSpecial parses special-token text
+	// in a raw prompt.
+	Raw, ParseSpecial bool
+	Template          engine.TemplateOptions
+	Options           engine.GenerateOptions
 }
 
 func newGenerate(ctx *sql.Context, b Backend, args []sql.Expression) sql.Expression {
@@ -42,7 +53,11 @@ func newGenerate(ctx *sql.Context, b Backend, args []sql.Expression) sql.Express
 // greedy reports whether the temperature (or options) argument is a
 // constant asking for temperature 0. Only that argument is looked at: the
 // others may be columns, which cannot be evaluated without a row.
-func (g *Generate) greedy(ctx *sql.Context) bool {
+func (g *Generate) greedy(ctx *sql.Context) bool { return greedyCall(ctx, &g.call) }
+
+// greedyCall is greedy for generate() and chat(), which share their third
+// argument's forms.
+func greedyCall(ctx *sql.Context, g *call) bool {
 	if len(g.args) < 3 {
 		return false // the default temperature samples
 	}
@@ -75,10 +90,12 @@ func AsGenerate(e sql.Expression) (*Generate, bool) {
 		return g, true
 	case sampledGenerate:
 		return g.Generate, true
-	case *memoGenerate:
-		return g.g, true
-	case sampledMemoGenerate:
-		return g.g, true
+	case *memoCall:
+		inner, ok := g.c.(*Generate)
+		return inner, ok
+	case sampledMemoCall:
+		inner, ok := g.c.(*Generate)
+		return inner, ok
 	}
 	return nil, false
 }
@@ -119,25 +136,37 @@ func (g *Generate) Arguments(ctx *sql.Context, row sql.Row) (req Request, ok boo
 	if !ok || err != nil {
 		return Request{}, false, err
 	}
-	opts, err := g.options(ctx, row)
+	opts, p, err := g.options(ctx, row)
 	if err != nil {
 		return Request{}, false, err
 	}
-	return Request{Model: model, Prompt: prompt, Options: opts}, true, nil
+	if p.raw && p.system != "" {
+		return Request{}, false, g.errorf("option system needs the chat template; it cannot go with raw")
+	}
+	return Request{Model: model, Prompt: prompt, System: p.system, Raw: p.raw, ParseSpecial: p.parseSpecial,
+		Template: p.template(), Options: opts}, true, nil
 }
 
 // Eval implements sql.Expression. Backend errors (unknown model, prompt too
 // long, cancellation) are returned unchanged so the client sees the
 // engine's message.
 func (g *Generate) Eval(ctx *sql.Context, row sql.Row) (any, error) {
-	req, ok, err := g.Arguments(ctx, row)
-	if !ok || err != nil {
-		return nil, err
-	}
-	return g.backend.Generate(ctx, req.Model, req.Prompt, req.Options)
+	return evalModelCall(ctx, g, row)
 }
 
-func (g *Generate) options(ctx *sql.Context, row sql.Row) (engine.GenerateOptions, error) {
+func (g *Generate) options(ctx *sql.Context, row sql.Row) (engine.GenerateOptions, promptOptions, error) {
+	return callOptions(ctx, &g.call, row)
+}
+
+// callOptions reads the third and fourth arguments of generate() and
+// chat(): a temperature and max_tokens, or one JSON object of options.
+func callOptions(ctx *sql.Context, g *call, row sql.Row) (engine.GenerateOptions, promptOptions, error) {
+	var p promptOptions
+	opts, err := sampleOptions(ctx, g, row, &p)
+	return opts, p, err
+}
+
+func sampleOptions(ctx *sql.Context, g *call, row sql.Row, p *promptOptions) (engine.GenerateOptions, error) {
 	opts := engine.DefaultGenerateOptions()
 	if len(g.args) < 3 {
 		return opts, nil
@@ -148,10 +177,11 @@ func (g *Generate) options(ctx *sql.Context, row sql.Row) (engine.GenerateOption
 	}
 	if len(g.args) == 3 && third != nil {
 		if text, isObject := optionsText(ctx, third); isObject {
-			o, err := ParseOptions(text, opts)
+			o, po, err := parseOptions(text, opts)
 			if err != nil {
 				return opts, g.errorf("%w", err)
 			}
+			*p = po
 			return o, nil
 		}
 	}

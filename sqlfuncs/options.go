@@ -56,14 +56,67 @@ var optionSetters = map[string]func(o *engine.GenerateOptions, v any) error{
 		}
 		return fmt.Errorf("must be a string or an array of strings")
 	},
-	"ignore_eos": func(o *engine.GenerateOptions, v any) error {
-		b, ok := v.(bool)
+	"ignore_eos":    boolOption(func(o *engine.GenerateOptions, b bool) { o.IgnoreEOS = b }),
+	"keep_thinking": boolOption(func(o *engine.GenerateOptions, b bool) { o.KeepThinking = b }),
+}
+
+// promptOptions are the options that shape the prompt rather than the
+// sampling: how generate() and chat() use the model's chat template.
+type promptOptions struct {
+	system       string // a system turn before the user's
+	raw          bool   // generate(): the prompt as it is, no template
+	parseSpecial bool   // generate() raw: special-token text parsed
+	think        *bool  // enable_thinking for the template; nil = unset
+	set          []string
+}
+
+var promptSetters = map[string]func(p *promptOptions, v any) error{
+	"system": func(p *promptOptions, v any) error {
+		s, ok := v.(string)
 		if !ok {
-			return fmt.Errorf("must be true or false")
+			return fmt.Errorf("must be a string")
 		}
-		o.IgnoreEOS = b
+		p.system = s
 		return nil
 	},
+	"raw":           func(p *promptOptions, v any) error { return setBool(&p.raw, v) },
+	"parse_special": func(p *promptOptions, v any) error { return setBool(&p.parseSpecial, v) },
+	"think": func(p *promptOptions, v any) error {
+		var b bool
+		if err := setBool(&b, v); err != nil {
+			return err
+		}
+		p.think = &b
+		return nil
+	},
+}
+
+// template returns the template variables the options ask for.
+func (p promptOptions) template() engine.TemplateOptions {
+	if p.think == nil {
+		return engine.TemplateOptions{}
+	}
+	return engine.TemplateOptions{Vars: map[string]any{"enable_thinking": *p.think}}
+}
+
+func setBool(dst *bool, v any) error {
+	b, ok := v.(bool)
+	if !ok {
+		return fmt.Errorf("must be true or false")
+	}
+	*dst = b
+	return nil
+}
+
+func boolOption(set func(*engine.GenerateOptions, bool)) func(*engine.GenerateOptions, any) error {
+	return func(o *engine.GenerateOptions, v any) error {
+		var b bool
+		if err := setBool(&b, v); err != nil {
+			return err
+		}
+		set(o, b)
+		return nil
+	}
 }
 
 func floatOption(set func(*engine.GenerateOptions, float32)) func(*engine.GenerateOptions, any) error {
@@ -103,8 +156,11 @@ func intOption(set func(*engine.GenerateOptions, int)) func(*engine.GenerateOpti
 
 // OptionNames lists the keys a generate() options object accepts.
 func OptionNames() []string {
-	names := make([]string, 0, len(optionSetters))
+	names := make([]string, 0, len(optionSetters)+len(promptSetters))
 	for k := range optionSetters {
+		names = append(names, k)
+	}
+	for k := range promptSetters {
 		names = append(names, k)
 	}
 	sort.Strings(names)
@@ -114,20 +170,28 @@ func OptionNames() []string {
 // ParseOptions applies a JSON object of generation options over base and
 // validates the result. Unknown keys and values of the wrong type are
 // errors naming the key; out-of-range values are the engine's
-// *engine.OptionError.
+// *engine.OptionError. The prompt options (system, raw, parse_special,
+// think) are checked but not returned.
 func ParseOptions(text string, base engine.GenerateOptions) (engine.GenerateOptions, error) {
+	o, _, err := parseOptions(text, base)
+	return o, err
+}
+
+// parseOptions is ParseOptions returning the prompt options too.
+func parseOptions(text string, base engine.GenerateOptions) (engine.GenerateOptions, promptOptions, error) {
+	var p promptOptions
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
 	var raw any
 	if err := dec.Decode(&raw); err != nil {
-		return base, fmt.Errorf("options are not valid JSON: %v", err)
+		return base, p, fmt.Errorf("options are not valid JSON: %v", err)
 	}
 	if dec.More() {
-		return base, fmt.Errorf("options are not valid JSON: text after the object")
+		return base, p, fmt.Errorf("options are not valid JSON: text after the object")
 	}
 	obj, ok := raw.(map[string]any)
 	if !ok {
-		return base, fmt.Errorf("options must be a JSON object such as {\"temperature\": 0, \"max_tokens\": 64}")
+		return base, p, fmt.Errorf("options must be a JSON object such as {\"temperature\": 0, \"max_tokens\": 64}")
 	}
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
@@ -138,20 +202,28 @@ func ParseOptions(text string, base engine.GenerateOptions) (engine.GenerateOpti
 	o.Stop = append([]string(nil), base.Stop...)
 	for _, k := range keys {
 		set, ok := optionSetters[k]
-		if !ok {
-			return base, fmt.Errorf("unknown option %q (known: %s)", k, strings.Join(OptionNames(), ", "))
+		pset, pok := promptSetters[k]
+		if !ok && !pok {
+			return base, p, fmt.Errorf("unknown option %q (known: %s)", k, strings.Join(OptionNames(), ", "))
 		}
 		if obj[k] == nil {
 			continue // null keeps the default
 		}
-		if err := set(&o, obj[k]); err != nil {
-			return base, fmt.Errorf("option %s %v", k, err)
+		var err error
+		if ok {
+			err = set(&o, obj[k])
+		} else {
+			err = pset(&p, obj[k])
+			p.set = append(p.set, k)
+		}
+		if err != nil {
+			return base, p, fmt.Errorf("option %s %v", k, err)
 		}
 	}
 	if err := o.Validate(); err != nil {
-		return base, err
+		return base, p, err
 	}
-	return o, nil
+	return o, p, nil
 }
 
 // looksLikeJSONObject tells an options object from a temperature in

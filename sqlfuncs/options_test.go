@@ -72,8 +72,8 @@ func TestParseOptionsErrors(t *testing.T) {
 
 func TestOptionNamesAreSorted(t *testing.T) {
 	names := OptionNames()
-	if len(names) != len(optionSetters) {
-		t.Fatalf("%d names for %d options", len(names), len(optionSetters))
+	if len(names) != len(optionSetters)+len(promptSetters) {
+		t.Fatalf("%d names for %d options", len(names), len(optionSetters)+len(promptSetters))
 	}
 	for i := 1; i < len(names); i++ {
 		if names[i-1] >= names[i] {

@@ -6,12 +6,13 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/expression/function"
 )
 
-// containsGenerate reports whether e calls generate() anywhere.
+// containsGenerate reports whether e makes a model call (generate(),
+// chat()) anywhere.
 func containsGenerate(e sql.Expression) bool {
 	if e == nil {
 		return false
 	}
-	if _, ok := AsGenerate(e); ok {
+	if _, ok := asModelCall(e); ok {
 		return true
 	}
 	for _, c := range e.Children() {
@@ -42,7 +43,7 @@ func anyGenerate(es []sql.Expression) bool {
 // prefetch only for the rows that will ask. A guard is evaluated here only
 // when it calls no generate() itself; otherwise the walk stops there and
 // the calls behind it run when evaluated.
-func certainCalls(ctx *sql.Context, e sql.Expression, row sql.Row, out []*memoGenerate) []*memoGenerate {
+func certainCalls(ctx *sql.Context, e sql.Expression, row sql.Row, out []*memoCall) []*memoCall {
 	if e == nil || !containsGenerate(e) {
 		return out
 	}
@@ -105,7 +106,7 @@ func certainCalls(ctx *sql.Context, e sql.Expression, row sql.Row, out []*memoGe
 	return out
 }
 
-func caseCalls(ctx *sql.Context, c *expression.Case, row sql.Row, out []*memoGenerate) []*memoGenerate {
+func caseCalls(ctx *sql.Context, c *expression.Case, row sql.Row, out []*memoCall) []*memoCall {
 	out = certainCalls(ctx, c.Expr, row, out)
 	if containsGenerate(c.Expr) {
 		return out

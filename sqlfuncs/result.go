@@ -2,8 +2,11 @@ package sqlfuncs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/llmsql/llmsql/engine"
+	"github.com/llmsql/llmsql/engine/chattmpl"
 )
 
 // ResultBackend is a Backend that also reports what a generation cost.
@@ -14,11 +17,74 @@ type ResultBackend interface {
 	GenerateResult(ctx context.Context, model, prompt string, opts engine.GenerateOptions) (engine.GenResult, error)
 }
 
+// ChatBackend is a Backend that runs chat models: chat(),
+// apply_chat_template() and generate()'s use of a model's chat template
+// need it. *engine.Pool implements it. With a Backend without it,
+// generate() sends prompts as they are and the chat functions fail.
+type ChatBackend interface {
+	// Run runs one engine request (see engine.Request), conversations
+	// included.
+	Run(ctx context.Context, model string, req engine.Request) (engine.GenResult, error)
+	// ApplyChatTemplate renders a conversation with the model's template.
+	ApplyChatTemplate(model string, msgs []chattmpl.Message, opts engine.TemplateOptions) (string, error)
+	// ChatTemplate says what the model renders conversations with:
+	// engine.TemplateGGUF or engine.TemplateChatML.
+	ChatTemplate(model string) (string, error)
+}
+
+// errNoChat is returned by the chat functions on a backend without chat.
+var errNoChat = errors.New("this server's model backend does not run chat templates")
+
 // generateResult runs one request on b, with token counts when b has them.
 func generateResult(ctx context.Context, b Backend, req Request) (engine.GenResult, error) {
+	if cb, ok := b.(ChatBackend); ok {
+		er, err := engineRequest(cb, req)
+		if err != nil {
+			return engine.GenResult{}, err
+		}
+		return cb.Run(ctx, req.Model, er)
+	}
+	if req.Messages != nil {
+		return engine.GenResult{}, errNoChat
+	}
 	if rb, ok := b.(ResultBackend); ok {
 		return rb.GenerateResult(ctx, req.Model, req.Prompt, req.Options)
 	}
 	text, err := b.Generate(ctx, req.Model, req.Prompt, req.Options)
 	return engine.GenResult{Text: text}, err
+}
+
+// engineRequest turns a SQL request into the engine's: a chat() call's
+// conversation as it is; a generate() call's prompt as the user's turn when
+// the model has a chat template (unless raw), else as it is.
+func engineRequest(cb ChatBackend, req Request) (engine.Request, error) {
+	er := engine.Request{Prompt: req.Prompt, Template: req.Template, Options: req.Options}
+	switch {
+	case req.Messages != nil:
+		er.Messages = withSystem(req.Messages, req.System)
+	case req.Raw:
+		er.ParseSpecial = req.ParseSpecial
+	default:
+		src, err := cb.ChatTemplate(req.Model)
+		if err != nil {
+			return er, err
+		}
+		if src == engine.TemplateGGUF {
+			er.Messages = withSystem([]chattmpl.Message{{Role: "user", Content: req.Prompt}}, req.System)
+			break
+		}
+		if req.System != "" {
+			return er, fmt.Errorf("model '%s' has no chat template, so option system has nowhere to go; write the whole prompt with {\"raw\": true, \"parse_special\": true}", req.Model)
+		}
+		er.ParseSpecial = req.ParseSpecial
+	}
+	return er, nil
+}
+
+// withSystem puts a system turn first unless the conversation has one.
+func withSystem(msgs []chattmpl.Message, system string) []chattmpl.Message {
+	if system == "" || (len(msgs) > 0 && msgs[0].Role == "system") {
+		return msgs
+	}
+	return append([]chattmpl.Message{{Role: "system", Content: system}}, msgs...)
 }

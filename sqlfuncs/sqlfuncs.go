@@ -1,11 +1,12 @@
 // Package sqlfuncs holds llmsql's SQL functions for go-mysql-server:
-// generate, tokenize, detokenize and count_tokens. They work in any
+// generate, chat, apply_chat_template, tokenize, detokenize and
+// count_tokens. They work in any
 // go-mysql-server application: give them a Backend (an *engine.Pool, or
 // anything with the same three methods) and either call Register on an
 // engine or serve Functions from a sql.FunctionProvider.
 //
 // EnableBatching additionally makes a statement over many rows hand their
-// generate() calls to the backend together (@@llm_batch_size rows at a
+// generate() and chat() calls to the backend together (@@llm_batch_size rows at a
 // time), evaluates each call once per row, and reports running queries
 // through a Tracker.
 //
@@ -38,10 +39,12 @@ type Backend interface {
 
 // Names of the functions, as SQL sees them.
 const (
-	GenerateName    = "generate"
-	TokenizeName    = "tokenize"
-	DetokenizeName  = "detokenize"
-	CountTokensName = "count_tokens"
+	GenerateName          = "generate"
+	ChatName              = "chat"
+	ApplyChatTemplateName = "apply_chat_template"
+	TokenizeName          = "tokenize"
+	DetokenizeName        = "detokenize"
+	CountTokensName       = "count_tokens"
 )
 
 // Functions returns the SQL functions backed by b.
@@ -52,6 +55,18 @@ func Functions(b Backend) []sql.Function {
 				return nil, sql.ErrInvalidArgumentNumber.New(GenerateName, "2, 3 or 4", len(args))
 			}
 			return newGenerate(ctx, b, args), nil
+		}},
+		sql.FunctionN{Name: ChatName, Fn: func(ctx *sql.Context, args ...sql.Expression) (sql.Expression, error) {
+			if len(args) < 2 || len(args) > 4 {
+				return nil, sql.ErrInvalidArgumentNumber.New(ChatName, "2, 3 or 4", len(args))
+			}
+			return newChat(ctx, b, args), nil
+		}},
+		sql.FunctionN{Name: ApplyChatTemplateName, Fn: func(ctx *sql.Context, args ...sql.Expression) (sql.Expression, error) {
+			if len(args) < 2 || len(args) > 3 {
+				return nil, sql.ErrInvalidArgumentNumber.New(ApplyChatTemplateName, "2 or 3", len(args))
+			}
+			return &ApplyChatTemplate{call{ApplyChatTemplateName, args, b}}, nil
 		}},
 		sql.Function2{Name: TokenizeName, Fn: func(ctx *sql.Context, model, text sql.Expression) sql.Expression {
 			return &Tokenize{call{TokenizeName, []sql.Expression{model, text}, b}}

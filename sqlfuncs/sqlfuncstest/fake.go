@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/llmsql/llmsql/engine"
+	"github.com/llmsql/llmsql/engine/chattmpl"
 )
 
 // BlockPrefix makes Generate wait until its context is cancelled when a
@@ -36,6 +37,10 @@ type Fake struct {
 	// sampling call without a seed, so that tests can tell two samples
 	// of the same prompt apart, as they could with a real model.
 	VarySampled bool
+	// Templates gives models a chat template (model name -> Jinja
+	// source); the others render conversations with ChatML, as models
+	// whose file has no template do.
+	Templates map[string]string
 
 	generates atomic.Int64
 	samples   atomic.Int64
@@ -43,6 +48,7 @@ type Fake struct {
 	blocked   atomic.Int64 // Generate calls now waiting on BlockPrefix
 
 	mu       sync.Mutex
+	lastReq  engine.Request
 	last     engine.GenerateOptions
 	lastCtx  context.Context
 	inFlight int
@@ -58,6 +64,12 @@ func (f *Fake) check(model string) error {
 
 // Generate implements sqlfuncs.Backend.
 func (f *Fake) Generate(ctx context.Context, model, prompt string, opts engine.GenerateOptions) (string, error) {
+	return f.generate(ctx, model, prompt, prompt, opts)
+}
+
+// generate answers prompt; control is the text searched for BlockPrefix
+// and MeetPrefix (a chat's last message).
+func (f *Fake) generate(ctx context.Context, model, prompt, control string, opts engine.GenerateOptions) (string, error) {
 	f.generates.Add(1)
 	if err := f.check(model); err != nil {
 		return "", err
@@ -75,17 +87,17 @@ func (f *Fake) Generate(ctx context.Context, model, prompt string, opts engine.G
 		f.inFlight--
 		f.mu.Unlock()
 	}()
-	if strings.HasPrefix(prompt, BlockPrefix) {
+	if strings.HasPrefix(control, BlockPrefix) {
 		f.blocked.Add(1)
 		defer f.blocked.Add(-1)
 		<-ctx.Done()
 		return "", ctx.Err()
 	}
-	if rest, ok := strings.CutPrefix(prompt, MeetPrefix); ok {
+	if rest, ok := strings.CutPrefix(control, MeetPrefix); ok {
 		nStr, _, _ := strings.Cut(rest, ":")
 		n, err := strconv.Atoi(nStr)
 		if err != nil {
-			return "", fmt.Errorf("fake: bad meet prompt %q", prompt)
+			return "", fmt.Errorf("fake: bad meet prompt %q", control)
 		}
 		for f.MaxParallel() < n {
 			select {
@@ -121,6 +133,65 @@ func (f *Fake) GenerateResult(ctx context.Context, model, prompt string, opts en
 		return engine.GenResult{}, err
 	}
 	return engine.GenResult{Text: text, PromptTokens: len(prompt), GeneratedTokens: len(text)}, nil
+}
+
+// ChatTemplate implements sqlfuncs.ChatBackend.
+func (f *Fake) ChatTemplate(model string) (string, error) {
+	if err := f.check(model); err != nil {
+		return "", err
+	}
+	if _, ok := f.Templates[model]; ok {
+		return engine.TemplateGGUF, nil
+	}
+	return engine.TemplateChatML, nil
+}
+
+// ApplyChatTemplate implements sqlfuncs.ChatBackend with the model's
+// template from Templates, or ChatML.
+func (f *Fake) ApplyChatTemplate(model string, msgs []chattmpl.Message, opts engine.TemplateOptions) (string, error) {
+	if err := f.check(model); err != nil {
+		return "", err
+	}
+	t := chattmpl.ChatML()
+	if src, ok := f.Templates[model]; ok {
+		var err error
+		if t, err = chattmpl.Compile(src); err != nil {
+			return "", err
+		}
+	}
+	return t.Render(msgs, chattmpl.Options{AddGenerationPrompt: !opts.NoGenerationPrompt, BOS: "<s>", EOS: "</s>", Vars: opts.Vars})
+}
+
+// Run implements sqlfuncs.ChatBackend: a conversation is rendered, then
+// answered as Generate answers a prompt (upper case), counting one token
+// per byte.
+func (f *Fake) Run(ctx context.Context, model string, req engine.Request) (engine.GenResult, error) {
+	f.mu.Lock()
+	f.lastReq = req
+	f.mu.Unlock()
+	prompt, control := req.Prompt, req.Prompt
+	if req.Messages != nil {
+		if err := f.check(model); err != nil {
+			return engine.GenResult{}, err
+		}
+		p, err := f.ApplyChatTemplate(model, req.Messages, req.Template)
+		if err != nil {
+			return engine.GenResult{}, err
+		}
+		prompt, control = p, req.Messages[len(req.Messages)-1].Text()
+	}
+	text, err := f.generate(ctx, model, prompt, control, req.Options)
+	if err != nil {
+		return engine.GenResult{}, err
+	}
+	return engine.GenResult{Text: text, PromptTokens: len(prompt), GeneratedTokens: len(text)}, nil
+}
+
+// LastRequest returns the latest request Run received.
+func (f *Fake) LastRequest() engine.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastReq
 }
 
 // Tokenize implements sqlfuncs.Backend.

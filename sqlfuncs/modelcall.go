@@ -1,0 +1,51 @@
+package sqlfuncs
+
+import (
+	"github.com/dolthub/go-mysql-server/sql"
+)
+
+// modelCall is a SQL function whose answer is one model generation per row:
+// generate() and chat(). The batching machinery (read-ahead, memo,
+// progress) works on any of them: it binds each call to the query's memo
+// (memoCall), works out a row's requests with Arguments, and runs them on
+// the call's backend.
+type modelCall interface {
+	sql.FunctionExpression
+	// Arguments evaluates the call's arguments for row; ok is false when
+	// the answer is NULL without asking the backend.
+	Arguments(ctx *sql.Context, row sql.Row) (req Request, ok bool, err error)
+	callBackend() Backend
+}
+
+// asModelCall returns the call behind e if e is a model call of any form
+// (plain, sampling, bound to a memo).
+func asModelCall(e sql.Expression) (modelCall, bool) {
+	switch x := e.(type) {
+	case *Generate:
+		return x, true
+	case sampledGenerate:
+		return x.Generate, true
+	case *Chat:
+		return x, true
+	case sampledChat:
+		return x.Chat, true
+	case *memoCall:
+		return x.c, true
+	case sampledMemoCall:
+		return x.c, true
+	}
+	return nil, false
+}
+
+// evalModelCall is the Eval of a model call not bound to a memo.
+func evalModelCall(ctx *sql.Context, c modelCall, row sql.Row) (any, error) {
+	req, ok, err := c.Arguments(ctx, row)
+	if !ok || err != nil {
+		return nil, err
+	}
+	res, err := generateResult(ctx, c.callBackend(), req)
+	if err != nil {
+		return nil, err
+	}
+	return res.Text, nil
+}
