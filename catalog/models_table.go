@@ -6,7 +6,10 @@ import (
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
+	"github.com/dolthub/vitess/go/mysql"
 	"github.com/dolthub/vitess/go/sqltypes"
+
+	"github.com/llmsql/llmsql/engine"
 )
 
 // modelsTable is llm.models.
@@ -46,6 +49,11 @@ var modelsSchema = func() sql.Schema {
 		// prompt as the user's turn) or 'chatml fallback' (the file has
 		// none; generate() sends prompts as they are).
 		modelsColumn("chat_template", types.LongText, true),
+		// How the model runs: positions per sequence (serve --context, or
+		// the training context up to 4096) and the memory it holds loaded
+		// (weights and KV cache).
+		modelsColumn("context", types.Int64, true),
+		modelsColumn("memory_bytes", types.Int64, true),
 	}
 	s[0].PrimaryKey = true
 	return s
@@ -79,7 +87,8 @@ func (t *modelsTable) PartitionRows(*sql.Context, sql.Partition) (sql.RowIter, e
 			tmpl = m.ChatTemplate
 		}
 		rows = append(rows, sql.Row{m.Name, path, m.Architecture, m.Parameters, m.Quantization,
-			int64(m.ContextLength), int64(m.VocabSize), m.FileBytes, loaded, nil, nil, nil, tmpl})
+			int64(m.ContextLength), int64(m.VocabSize), m.FileBytes, loaded, nil, nil, nil, tmpl,
+			nullIfZero(int64(m.Context)), nullIfZero(m.MemoryBytes)})
 	}
 	for _, d := range t.c.Downloading() {
 		var total, errText any
@@ -89,7 +98,7 @@ func (t *modelsTable) PartitionRows(*sql.Context, sql.Partition) (sql.RowIter, e
 		if d.Err != nil {
 			errText = d.Err.Error()
 		}
-		rows = append(rows, sql.Row{d.Name, d.Ref, nil, nil, nil, nil, nil, nil, int8(0), d.Done, total, errText, nil})
+		rows = append(rows, sql.Row{d.Name, d.Ref, nil, nil, nil, nil, nil, nil, int8(0), d.Done, total, errText, nil, nil, nil})
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i][0].(string) < rows[j][0].(string) })
 	return &rowsIter{rows: rows}, nil
@@ -122,7 +131,26 @@ func (e *modelsEditor) StatementComplete(*sql.Context) error {
 
 func (e *modelsEditor) Close(*sql.Context) error { return nil }
 
-func (e *modelsEditor) Insert(_ *sql.Context, row sql.Row) error {
+// nullIfZero shows an unknown (zero) size as NULL.
+func nullIfZero(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+// ContextWarning says, for a model that runs past the context it was
+// trained on (serve --context), that its output there is unreliable; ""
+// otherwise.
+func ContextWarning(info engine.ModelInfo) string {
+	if info.ContextLength > 0 && info.Context > info.ContextLength {
+		return fmt.Sprintf("model '%s' runs with a context of %d positions, above the %d it was trained on: what it generates past %d positions is unreliable",
+			info.Name, info.Context, info.ContextLength, info.ContextLength)
+	}
+	return ""
+}
+
+func (e *modelsEditor) Insert(ctx *sql.Context, row sql.Row) error {
 	if len(row) != len(modelsSchema) {
 		return fmt.Errorf("%s: got %d values for %d columns", ModelsTable, len(row), len(modelsSchema))
 	}
@@ -136,8 +164,12 @@ func (e *modelsEditor) Insert(_ *sql.Context, row sql.Row) error {
 			return fmt.Errorf("%s.%s: only name and path can be set; %s is read from the model file", DatabaseName, ModelsTable, modelsSchema[i].Name)
 		}
 	}
-	if _, err := e.c.Register(name, path, true); err != nil {
+	info, err := e.c.Register(name, path, true)
+	if err != nil {
 		return err
+	}
+	if msg := ContextWarning(info); msg != "" && ctx != nil && ctx.Session != nil {
+		ctx.Session.Warn(&sql.Warning{Level: "Warning", Code: mysql.ERUnknownError, Message: msg})
 	}
 	e.undo = append(e.undo, func() { _ = e.c.Unregister(name) })
 	return nil

@@ -80,6 +80,20 @@ func LoadModel(path string, cfg LoadConfig) (*Model, error) {
 }
 
 func loadFrom(f *gguf.File, cfg LoadConfig) (*Model, error) {
+	// Size what the load allocates before allocating it: a KV cache that
+	// does not fit would kill the process.
+	mc, err := model.ReadConfig(f)
+	if err != nil {
+		return nil, err
+	}
+	cfg = cfg.resolve(mc.ContextLen)
+	need, err := planMemory(f, mc, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAvailable(need); err != nil {
+		return nil, err
+	}
 	net, err := model.Load(f, model.Options{NoPack: cfg.NoPack})
 	if err != nil {
 		return nil, err
@@ -90,15 +104,6 @@ func loadFrom(f *gguf.File, cfg LoadConfig) (*Model, error) {
 	}
 	if tok.VocabSize() != net.Vocab {
 		return nil, fmt.Errorf("model: tokenizer has %d tokens but the embedding has %d rows", tok.VocabSize(), net.Vocab)
-	}
-	if cfg.Slots <= 0 {
-		cfg.Slots = DefaultSlots
-	}
-	if cfg.Context <= 0 {
-		cfg.Context = min(net.ContextLen, 4096)
-	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 512
 	}
 	kv, err := kvcache.New(kvcache.Config{
 		Layers: net.Layers, Slots: cfg.Slots, Context: cfg.Context,

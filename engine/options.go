@@ -95,6 +95,12 @@ type ModelInfo struct {
 	VocabSize     int
 	FileBytes     int64
 	Loaded        bool
+	// Context is the positions a sequence may use when the model runs in
+	// the pool (PoolConfig.Context, or the default from ContextLength);
+	// MemoryBytes what it holds loaded (weights and KV cache). Both 0 when
+	// the file cannot be sized (not a model the engine runs).
+	Context     int
+	MemoryBytes int64
 	// ChatTemplate is what chat() renders conversations with: TemplateGGUF
 	// (the file's template) or TemplateChatML (the file has none).
 	ChatTemplate string

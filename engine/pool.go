@@ -60,6 +60,7 @@ type Pool struct {
 
 type entry struct {
 	info    ModelInfo
+	need    *MemoryNeed   // nil when the file cannot be sized
 	fileID  string        // path, size and modification time: what the result cache keys on
 	ident   fileIdent     // the file as registered or last reloaded
 	loading chan struct{} // closed when a load in progress ends
@@ -168,18 +169,78 @@ func (p *Pool) Register(name, path string) (ModelInfo, error) {
 	if !validName.MatchString(name) {
 		return ModelInfo{}, fmt.Errorf("invalid model name %q: use letters, digits, '_', '.', '-' (at most 64), starting with a letter or '_'", name)
 	}
-	info, st, err := describe(path)
+	info, st, need, err := describe(path, p.loadConfig())
 	if err != nil {
 		return ModelInfo{}, err
 	}
 	info.Name = name
+	if err := p.fits(name, need); err != nil {
+		return ModelInfo{}, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, dup := p.models[name]; dup {
 		return ModelInfo{}, fmt.Errorf("model '%s' is already registered", name)
 	}
-	p.models[name] = &entry{info: info, fileID: fileIDOf(path, st), ident: identOf(st)}
+	p.models[name] = &entry{info: info, need: need, fileID: fileIDOf(path, st), ident: identOf(st)}
 	return info, nil
+}
+
+// loadConfig is how the pool loads models.
+func (p *Pool) loadConfig() LoadConfig {
+	return LoadConfig{Threads: p.cfg.Threads, Slots: p.cfg.MaxSequences, Context: p.cfg.Context, NoPack: p.cfg.NoPack}
+}
+
+// fits refuses a model that could never be loaded: more than the memory
+// budget, or allocations beyond the machine's memory.
+func (p *Pool) fits(name string, need *MemoryNeed) error {
+	if need == nil {
+		return nil
+	}
+	if b := p.cfg.MemoryBudget; b > 0 && need.Total() > b {
+		return &MemoryError{Model: name, Need: *need, Limit: b, Budget: true}
+	}
+	if total := TotalMemory(); total > 0 && need.allocated() > total {
+		return &MemoryError{Model: name, Need: *need, Limit: total, Machine: true}
+	}
+	return nil
+}
+
+// makeRoomLocked makes the budget hold e's model besides the loaded ones,
+// unloading idle models least recently used first; it fails when the
+// models in use leave too little. It returns the models to close.
+func (p *Pool) makeRoomLocked(e *entry) ([]*Model, error) {
+	b := p.cfg.MemoryBudget
+	if b <= 0 || e.need == nil {
+		return nil, nil
+	}
+	var idle []*entry
+	var total, inUse int64
+	for _, o := range p.models {
+		if o.cur == nil || o == e {
+			continue
+		}
+		mb := o.cur.m.MemoryBytes()
+		total += mb
+		if o.cur.users > 0 {
+			inUse += mb
+		} else {
+			idle = append(idle, o)
+		}
+	}
+	if inUse+e.need.Total() > b {
+		return nil, &MemoryError{Model: e.info.Name, Need: *e.need, Limit: b, Budget: true, InUse: inUse}
+	}
+	sort.Slice(idle, func(i, j int) bool { return idle[i].lastUse < idle[j].lastUse })
+	var out []*Model
+	for _, o := range idle {
+		if total+e.need.Total() <= b {
+			break
+		}
+		total -= o.cur.m.MemoryBytes()
+		out = append(out, p.retireLocked(o))
+	}
+	return out, nil
 }
 
 // fileIDOf is what the result cache keys a file's answers on.
@@ -222,8 +283,9 @@ func (p *Pool) refresh(e *entry) error {
 		return nil
 	}
 	var info ModelInfo
+	var need *MemoryNeed
 	if err == nil {
-		info, st, err = describe(path)
+		info, st, need, err = describe(path, p.loadConfig())
 	}
 	p.mu.Lock()
 	if e.ident != old {
@@ -234,7 +296,7 @@ func (p *Pool) refresh(e *entry) error {
 	closeNow := p.retireLocked(e)
 	if err == nil {
 		info.Name = name
-		e.info, e.ident, e.fileID = info, identOf(st), fileIDOf(path, st)
+		e.info, e.need, e.ident, e.fileID = info, need, identOf(st), fileIDOf(path, st)
 		e.chat, e.loadErr = nil, nil
 	}
 	p.mu.Unlock()
@@ -345,12 +407,20 @@ func (p *Pool) Acquire(ctx context.Context, name string) (*Model, func(), error)
 			}
 			continue
 		}
+		toClose, err := p.makeRoomLocked(e)
+		if err != nil {
+			p.mu.Unlock()
+			return nil, nil, err
+		}
 		// Load outside the lock: other models stay usable meanwhile.
 		e.loading = make(chan struct{})
 		e.loadErr = nil
 		path := e.info.Path
 		p.mu.Unlock()
-		m, err := LoadModel(path, LoadConfig{Threads: p.cfg.Threads, Slots: p.cfg.MaxSequences, Context: p.cfg.Context, NoPack: p.cfg.NoPack})
+		for _, old := range toClose {
+			old.Close()
+		}
+		m, err := LoadModel(path, p.loadConfig())
 		p.mu.Lock()
 		close(e.loading)
 		e.loading = nil
@@ -645,20 +715,21 @@ func (p *Pool) Close() {
 
 // Describe reads a GGUF file's header and summarises it.
 func Describe(path string) (ModelInfo, error) {
-	info, _, err := describe(path)
+	info, _, _, err := describe(path, LoadConfig{})
 	return info, err
 }
 
 // describe is Describe plus the file's stat, which Register keys the
-// result cache on.
-func describe(path string) (ModelInfo, os.FileInfo, error) {
+// result cache on, and what the model needs loaded under cfg (nil when the
+// engine cannot size it).
+func describe(path string, cfg LoadConfig) (ModelInfo, os.FileInfo, *MemoryNeed, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return ModelInfo{}, nil, fmt.Errorf("model file: %w", err)
+		return ModelInfo{}, nil, nil, fmt.Errorf("model file: %w", err)
 	}
 	f, err := gguf.Open(path)
 	if err != nil {
-		return ModelInfo{}, nil, err
+		return ModelInfo{}, nil, nil, err
 	}
 	defer f.Close()
 	arch := f.Architecture()
@@ -681,5 +752,10 @@ func describe(path string) (ModelInfo, os.FileInfo, error) {
 	if src, err := f.String("tokenizer.chat_template"); err == nil && src != "" {
 		info.ChatTemplate = TemplateGGUF
 	}
-	return info, st, nil
+	var need *MemoryNeed
+	if n, err := PlanMemory(f, cfg); err == nil {
+		need = &n
+		info.Context, info.MemoryBytes = n.Context, n.Total()
+	}
+	return info, st, need, nil
 }

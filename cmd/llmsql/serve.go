@@ -20,7 +20,8 @@ func init() {
 		name:    "serve",
 		summary: "run the MySQL-protocol SQL server with generate() and the llm catalog",
 		usage: "[--addr 127.0.0.1:3306] [--data-dir DIR | --memory] [--model NAME=PATH]... [--models-dir DIR] " +
-			"[--user U --password P] [--max-connections N] [--threads N] [--max-sequences N] [--context N]",
+			"[--user U --password P] [--max-connections N] [--threads N] [--max-sequences N] [--context N] " +
+			"[--memory-budget SIZE|auto|none] [--result-cache-bytes SIZE]",
 		run: runServe,
 	})
 }
@@ -77,9 +78,30 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.IntVar(&cfg.Context, "context", 0, "positions per sequence, which sizes each model's KV cache (0 = the model's training context, at most 4096)")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", DefaultMaxConnections, "open client connections at most, as MySQL's max_connections; one more is refused with error 1040")
 	fs.IntVar(&cfg.MaxSequences, "max-sequences", 0, fmt.Sprintf("generations one model decodes together, each with its own KV cache slot (0 = %d)", engine.DefaultSlots))
+	budget := &sizeFlag{text: "auto", named: map[string]bool{"auto": true, "none": true}}
+	fs.Var(budget, "memory-budget", "`SIZE` (such as 16G) loaded models may take, weights and KV caches; idle models are unloaded, least recently used first, to make room, and a model that cannot fit is refused, naming the bytes. auto = 3/4 of the machine's memory; none = no budget")
+	cacheBytes := &sizeFlag{text: "64M"}
+	fs.Var(cacheBytes, "result-cache-bytes", "`SIZE` of the cache of deterministic generate() answers (0 = no cache)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return serveConfig{}, err
+	}
+	switch n, name := budget.value(); name {
+	case "auto":
+		if total := engine.TotalMemory(); total > 0 {
+			cfg.MemoryBudget = total / 4 * 3
+		}
+	case "none":
+	default:
+		if n == 0 {
+			return serveConfig{}, usagef("--memory-budget 0 leaves no room for any model; use none for no budget")
+		}
+		cfg.MemoryBudget = n
+	}
+	if n, _ := cacheBytes.value(); n == 0 {
+		cfg.ResultCacheBytes = -1
+	} else {
+		cfg.ResultCacheBytes = n
 	}
 	if len(pos) > 0 {
 		return serveConfig{}, usagef("unexpected argument %q", pos[0])

@@ -42,6 +42,11 @@ type serveConfig struct {
 	User      string
 	Password  string
 	Threads   int
+	// MemoryBudget bounds what loaded models take (0: no budget);
+	// ResultCacheBytes sizes the result cache (0: the engine's default,
+	// negative: none). See engine.PoolConfig.
+	MemoryBudget     int64
+	ResultCacheBytes int64
 	// MaxConnections caps open connections (0: DefaultMaxConnections).
 	MaxConnections int
 	// MaxSequences is how many generations one model decodes at once
@@ -104,7 +109,8 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 		}
 	}()
 
-	pool := engine.NewPool(engine.PoolConfig{Threads: cfg.Threads, MaxSequences: cfg.MaxSequences, Context: cfg.Context, NoPack: engineOpts.NoPack})
+	pool := engine.NewPool(engine.PoolConfig{Threads: cfg.Threads, MaxSequences: cfg.MaxSequences, Context: cfg.Context, NoPack: engineOpts.NoPack,
+		MemoryBudget: cfg.MemoryBudget, ResultCacheBytes: cfg.ResultCacheBytes})
 	defer func() {
 		if err != nil {
 			pool.Close()
@@ -285,6 +291,7 @@ func registerModels(cfg serveConfig, cat *catalog.Catalog, log *slog.Logger) err
 			continue
 		}
 		log.Info("model registered", "name", info.Name, "path", info.Path, "from", "--model")
+		warnContext(log, info)
 	}
 	if cfg.ModelsDir == "" {
 		return nil
@@ -316,12 +323,21 @@ func registerModels(cfg serveConfig, cat *catalog.Catalog, log *slog.Logger) err
 			continue
 		}
 		log.Info("model registered", "name", info.Name, "path", info.Path, "from", "--models-dir")
+		warnContext(log, info)
 	}
 	return nil
 }
 
 // splitPart matches a part of a split model, NAME-00002-of-00003.gguf.
 var splitPart = regexp.MustCompile(`^(.+)-([0-9]{5})-of-([0-9]{5})\.gguf$`)
+
+// warnContext warns when --context runs a model past the context it was
+// trained on: allowed, but what it generates there is unreliable.
+func warnContext(log *slog.Logger, info engine.ModelInfo) {
+	if msg := catalog.ContextWarning(info); msg != "" {
+		log.Warn(msg, "name", info.Name)
+	}
+}
 
 func loopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)

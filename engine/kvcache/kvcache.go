@@ -7,6 +7,7 @@ package kvcache
 
 import (
 	"fmt"
+	"math/big"
 )
 
 // Config sizes a cache.
@@ -31,17 +32,14 @@ type Cache struct {
 // New allocates a cache. It refuses sizes that overflow or exceed 64 GiB,
 // which always mean a configuration mistake.
 func New(cfg Config) (*Cache, error) {
-	if cfg.Layers <= 0 || cfg.Slots <= 0 || cfg.Context <= 0 || cfg.KVDim <= 0 {
-		return nil, fmt.Errorf("kvcache: invalid size %+v", cfg)
+	bytes, err := Bytes(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if bytes > 64<<30 {
+		return nil, fmt.Errorf("kvcache: %d layers x %d slots x %d positions x %d would need %d bytes", cfg.Layers, cfg.Slots, cfg.Context, cfg.KVDim, bytes)
 	}
 	elems := int64(cfg.Layers) * int64(cfg.Slots) * int64(cfg.Context) * int64(cfg.KVDim)
-	per := int64(2)
-	if cfg.F32 {
-		per = 4
-	}
-	if elems <= 0 || elems*2*per > 64<<30 {
-		return nil, fmt.Errorf("kvcache: %d layers x %d slots x %d positions x %d would need %d bytes", cfg.Layers, cfg.Slots, cfg.Context, cfg.KVDim, elems*2*per)
-	}
 	c := &Cache{cfg: cfg, lens: make([]int, cfg.Slots)}
 	if cfg.F32 {
 		c.k32 = make([]float32, elems)
@@ -51,6 +49,27 @@ func New(cfg Config) (*Cache, error) {
 		c.v16 = make([]uint16, elems)
 	}
 	return c, nil
+}
+
+// Bytes is the memory a cache of cfg's size takes (keys and values), so a
+// caller can check it fits before allocating. Sizes that overflow are an
+// error.
+func Bytes(cfg Config) (int64, error) {
+	if cfg.Layers <= 0 || cfg.Slots <= 0 || cfg.Context <= 0 || cfg.KVDim <= 0 {
+		return 0, fmt.Errorf("kvcache: invalid size %+v", cfg)
+	}
+	per := int64(2)
+	if cfg.F32 {
+		per = 4
+	}
+	n := big.NewInt(2 * per)
+	for _, d := range []int{cfg.Layers, cfg.Slots, cfg.Context, cfg.KVDim} {
+		n.Mul(n, big.NewInt(int64(d)))
+	}
+	if !n.IsInt64() {
+		return 0, fmt.Errorf("kvcache: %d layers x %d slots x %d positions x %d overflows", cfg.Layers, cfg.Slots, cfg.Context, cfg.KVDim)
+	}
+	return n.Int64(), nil
 }
 
 // Config returns the cache's dimensions.
