@@ -17,7 +17,12 @@ import (
 // Decode tokens are decode steps (one generated token of a sequence): the
 // kernels treat those and prompt tokens differently (tensor.MatMulMixed),
 // so a caller that wants a sequence to compute the same whatever it is
-// batched with marks its tokens by role, not by batch size.
+// batched with marks its tokens by role, not by batch size. Prompt tokens
+// go through the kernels in groups of four from the start of each run of
+// one sequence's consecutive tokens (tensor.MatMulRuns), as llama.cpp's
+// batches do: a caller keeps a sequence's results independent of its
+// batch by giving its prompt the same runs, which the scheduler does by
+// cutting prompts only at multiples of four tokens.
 type Batch struct {
 	Tokens []int32
 	Pos    []int32
@@ -57,6 +62,7 @@ type State struct {
 	gate, up   []float32 // [n][FF]
 	out        []float32 // [n][Embd]: projection output
 	rows       []int     // batch indices whose logits are wanted
+	runs       []int     // lengths of the prompt tokens' runs of one sequence
 	logits     []float32 // [len(rows)][Vocab]
 	q16, acc16 []uint16  // F16 queries and value accumulators
 	ropeCos    []float32
@@ -128,6 +134,15 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 		}
 	}
 	nr := len(s.rows)
+	// The prompt tokens' runs: consecutive tokens of one sequence.
+	s.runs = s.runs[:0]
+	for i := b.Decode; i < n; i++ {
+		if i > b.Decode && b.Seq[i] == b.Seq[i-1] {
+			s.runs[len(s.runs)-1]++
+		} else {
+			s.runs = append(s.runs, 1)
+		}
+	}
 	if cap(s.logits) < nr*m.Vocab {
 		s.logits = make([]float32, nr*m.Vocab)
 	}
@@ -165,6 +180,7 @@ func (s *State) pass(w *tensor.Worker) {
 	att, out := s.attOut[:n*qd], s.out[:n*c.Embd]
 	gate, up := s.gate[:n*c.FF], s.up[:n*c.FF]
 	nr := len(s.rows)
+	runs := s.runs
 
 	// Each member's tokens: embedding, RoPE tables and the first norm.
 	lo, hi := w.Range(n)
@@ -176,12 +192,12 @@ func (s *State) pass(w *tensor.Worker) {
 	last := len(m.Blocks) - 1
 	for li := range m.Blocks {
 		l := &m.Blocks[li]
-		w.MatMul(xb, n, nd, tensor.Product{Out: q, M: l.Q}, tensor.Product{Out: k, M: l.K}, tensor.Product{Out: v, M: l.V})
+		w.MatMulRuns(xb, n, nd, runs, tensor.Product{Out: q, M: l.Q}, tensor.Product{Out: k, M: l.K}, tensor.Product{Out: v, M: l.V})
 		lo, hi = w.Range(n)
 		s.afterQKV(li, lo, hi)
 		w.Sync()
 		s.attention(w, li, n)
-		w.MatMul(att, n, nd, tensor.Product{Out: out, M: l.O})
+		w.MatMulRuns(att, n, nd, runs, tensor.Product{Out: out, M: l.O})
 		if li == last {
 			// Past the last attention only the rows that want logits
 			// matter (the cache already holds every token's keys and
@@ -193,7 +209,7 @@ func (s *State) pass(w *tensor.Worker) {
 				s.keepRows(x, out, c.Embd)
 			}
 			w.Sync()
-			n, nd = nr, nr
+			n, nd, runs = nr, nr, nil
 			x, xb, out = x[:n*c.Embd], xb[:n*c.Embd], out[:n*c.Embd]
 			gate, up = gate[:n*c.FF], up[:n*c.FF]
 			if n == 0 {
@@ -204,13 +220,13 @@ func (s *State) pass(w *tensor.Worker) {
 		add(x[lo*c.Embd:hi*c.Embd], out[lo*c.Embd:hi*c.Embd])
 		s.normRows(xb, x, l.FFNNorm, lo, hi)
 		w.Sync()
-		w.MatMul(xb, n, nd, tensor.Product{Out: gate, M: l.Gate}, tensor.Product{Out: up, M: l.Up})
+		w.MatMulRuns(xb, n, nd, runs, tensor.Product{Out: gate, M: l.Gate}, tensor.Product{Out: up, M: l.Up})
 		ch := w.Chunks(n*s.swigluChunks(), 1)
 		for lo, hi, ok := ch.Next(); ok; lo, hi, ok = ch.Next() {
 			s.swigluRange(lo, hi)
 		}
 		w.Sync()
-		w.MatMul(gate, n, nd, tensor.Product{Out: out, M: l.Down})
+		w.MatMulRuns(gate, n, nd, runs, tensor.Product{Out: out, M: l.Down})
 		next := m.OutputNorm
 		if li < last {
 			next = m.Blocks[li+1].AttnNorm

@@ -379,6 +379,13 @@ func (s *Scheduler) step() error {
 			continue
 		}
 		n := min(len(q.req.Prompt)-q.fed, budget)
+		if n < len(q.req.Prompt)-q.fed && n >= 4 {
+			// A prompt cut short ends on a whole group of four, so that
+			// its tokens meet the kernels in the groups they would meet
+			// alone (see model.Batch). (A budget under four, which only
+			// tests set, cuts anywhere.)
+			n &^= 3
+		}
 		for i := 0; i < n; i++ {
 			last := q.fed+i == len(q.req.Prompt)-1
 			b.Add(q.req.Prompt[q.fed+i], int32(q.fed+i), int32(q.slot), last)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -24,12 +25,27 @@ type fixture struct {
 	vocab int
 }
 
-// tinyModel writes the tests' model: a small synthetic Llama (no files
-// needed) with a vocabulary large enough for the prompts below.
-func tinyModel(t *testing.T) string {
-	t.Helper()
+// tinySpec is the tests' model: a small synthetic Llama (no files needed)
+// with a vocabulary large enough for the prompts below.
+func tinySpec() synth.Spec {
 	spec := synth.Tiny()
 	spec.VocabSize = 512
+	return spec
+}
+
+// q4kmSpec is a small Q4_K_M-like model (Q4_K, Q6_K for attn_v, ffn_down
+// and the output): packed Q4_K computes a prompt's groups of four tokens
+// differently from single tokens, as llama.cpp does.
+func q4kmSpec() synth.Spec {
+	return synth.Spec{Arch: "llama", Embd: 256, Layers: 2, Heads: 4, KVHeads: 2, FF: 512, Context: 512, Seed: 5,
+		Type: gguf.TypeQ4_K, Types: map[string]gguf.GGMLType{
+			"attn_v.weight": gguf.TypeQ6_K, "ffn_down.weight": gguf.TypeQ6_K, "output.weight": gguf.TypeQ6_K}}
+}
+
+func tinyModel(t *testing.T) string { return writeSpec(t, tinySpec()) }
+
+func writeSpec(t *testing.T, spec synth.Spec) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "tiny.gguf")
 	if err := synth.Write(path, spec); err != nil {
 		t.Fatal(err)
@@ -44,7 +60,12 @@ func newFixture(t *testing.T, slots int, cfg Config) *fixture {
 
 func newFixtureThreads(t *testing.T, slots, threads, context int, cfg Config) *fixture {
 	t.Helper()
-	f, err := gguf.Open(tinyModel(t))
+	return newFixtureModel(t, tinyModel(t), slots, threads, context, cfg)
+}
+
+func newFixtureModel(t *testing.T, path string, slots, threads, context int, cfg Config) *fixture {
+	t.Helper()
+	f, err := gguf.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,16 +129,24 @@ func TestBatchedEqualsSequential(t *testing.T) {
 	for _, budget := range []int{0, 3} {
 		for name, mk := range samplers() {
 			t.Run(fmt.Sprintf("%s/budget%d", name, budget), func(t *testing.T) {
-				testBatchedEqualsSequential(t, mk, Config{BatchTokens: budget})
+				testBatchedEqualsSequential(t, tinyModel(t), mk, Config{BatchTokens: budget})
 			})
 		}
 	}
+	// On packed Q4_K a prompt's groups of four compute differently from
+	// single tokens: with a budget of 9 prompts are cut, and each must
+	// still be cut where it would be alone.
+	for _, budget := range []int{0, 9} {
+		t.Run(fmt.Sprintf("q4_k_m/budget%d", budget), func(t *testing.T) {
+			testBatchedEqualsSequential(t, writeSpec(t, q4kmSpec()), samplers()["greedy"], Config{BatchTokens: budget})
+		})
+	}
 }
 
-func testBatchedEqualsSequential(t *testing.T, mk func() *sample.Sampler, cfg Config) {
+func testBatchedEqualsSequential(t *testing.T, path string, mk func() *sample.Sampler, cfg Config) {
 	{
 		{
-			f := newFixture(t, len(prompts), cfg)
+			f := newFixtureModel(t, path, len(prompts), 2, 256, cfg)
 			alone := make([][]int32, len(prompts))
 			for i, p := range prompts {
 				alone[i] = f.run(t, p, 24, mk)
@@ -305,5 +334,43 @@ func TestDecodeAllocatesNothing(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestBatchedPromptLogitsEqualAlone: a prompt's logits are the same bits
+// whether it runs alone or with others, on a model whose kernels take a
+// prompt's groups of four tokens differently from single tokens (packed
+// Q4_K, as llama.cpp's repacked kernels), with room for every prompt in
+// one pass and with a budget that cuts them.
+func TestBatchedPromptLogitsEqualAlone(t *testing.T) {
+	path := writeSpec(t, q4kmSpec())
+	greedy := sample.New(sample.Params{})
+	for _, budget := range []int{0, 9, 14} {
+		t.Run(fmt.Sprintf("budget%d", budget), func(t *testing.T) {
+			alone := make([][]float32, len(prompts))
+			for i, p := range prompts {
+				f := newFixtureModel(t, path, 1, 2, 256, Config{BatchTokens: budget})
+				res := f.s.Run(context.Background(), Request{Prompt: p, Sampler: greedy, WantLogits: true})
+				if res.Err != nil {
+					t.Fatal(res.Err)
+				}
+				alone[i] = res.PromptLogits
+			}
+			f := newFixtureModel(t, path, len(prompts), 2, 256, Config{BatchTokens: budget})
+			reqs := make([]Request, len(prompts))
+			for i, p := range prompts {
+				reqs[i] = Request{Prompt: p, Sampler: sample.New(sample.Params{}), WantLogits: true}
+			}
+			for i, res := range f.s.RunAll(context.Background(), reqs) {
+				if res.Err != nil {
+					t.Fatal(res.Err)
+				}
+				for j := range res.PromptLogits {
+					if math.Float32bits(res.PromptLogits[j]) != math.Float32bits(alone[i][j]) {
+						t.Fatalf("prompt %d logit %d: %v batched, %v alone", i, j, res.PromptLogits[j], alone[i][j])
+					}
+				}
+			}
+		})
 	}
 }

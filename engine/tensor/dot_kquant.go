@@ -14,28 +14,37 @@ func q8kBsum32(ab []byte, j int) int32 {
 	return int32(int16(binary.LittleEndian.Uint16(ab[q8KBsums32+2*j:])))
 }
 
+// dotQ2_K is ggml_vec_dot_q2_K_q8_K as its AVX2 build computes it (the
+// assembly does the same): eight lanes, lane L holding, per block, the
+// mins term of sub-blocks 2L and 2L+1 and the scaled dots of bytes
+// 4L..4L+3 of each 32-value chunk, each added to its float lane with one
+// fused multiply-add (mins first), the lanes summed by hsum8.
 func dotQ2_K(w, a []byte, n int) float32 {
-	var sum float32
+	var acc [8]float32
 	for b := 0; b < n/256; b++ {
 		wb, ab := w[b*84:b*84+84], a[b*q8KBlockBytes:(b+1)*q8KBlockBytes]
 		sc, q2 := wb[:16], wb[16:80]
-		var summs, isum int32
-		for j := 0; j < 16; j++ {
-			summs += q8kBsum16(ab, j) * int32(sc[j]>>4)
-		}
-		for j := 0; j < 16; j++ { // 16-element groups in element order
-			half, k, l0 := j/8, j%8/2, j%2*16
-			shift := 2 * k
-			var s int32
-			for l := l0; l < l0+16; l++ {
-				s += int32(int8(ab[128*half+32*k+l])) * int32(q2[32*half+l]>>shift&3)
-			}
-			isum += int32(sc[j]&15) * s
-		}
 		dy := getF32(ab[q8KD:])
-		sum += dy*getHalf(wb[80:])*float32(isum) - dy*getHalf(wb[82:])*float32(summs)
+		d, dmin := dy*getHalf(wb[80:]), -dy*getHalf(wb[82:])
+		var dots [8]int32
+		for j := 0; j < 2; j++ {
+			for c := 0; c < 4; c++ {
+				for L := 0; L < 8; L++ {
+					var s int32
+					for bb := 4 * L; bb < 4*L+4; bb++ {
+						s += int32(q2[32*j+bb]>>(2*c)&3) * int32(int8(ab[128*j+32*c+bb]))
+					}
+					dots[L] += int32(sc[8*j+2*c+L/4]&15) * s
+				}
+			}
+		}
+		for L := 0; L < 8; L++ {
+			mins := q8kBsum16(ab, 2*L)*int32(sc[2*L]>>4) + q8kBsum16(ab, 2*L+1)*int32(sc[2*L+1]>>4)
+			acc[L] = fma32(dmin, float32(mins), acc[L])
+			acc[L] = fma32(d, float32(dots[L]), acc[L])
+		}
 	}
-	return sum
+	return hsum8(&acc)
 }
 
 // q3Scales decodes Q3_K's sixteen 6-bit scales (without the -32 offset).
@@ -147,26 +156,39 @@ func dotQ5_K(w, a []byte, n int) float32 {
 	return sum
 }
 
+// dotQ6_K is ggml_vec_dot_q6_K_q8_K as its AVX2 build computes it (the
+// assembly does the same): eight integer lanes per block, lane L holding
+// the scaled dots of bytes 4L..4L+3 of each 32-value chunk (quants taken
+// unsigned) less 32 times the scaled sums of sub-blocks 2L and 2L+1, each
+// added to its float lane with one fused multiply-add, the lanes summed by
+// hsum8.
 func dotQ6_K(w, a []byte, n int) float32 {
-	var sum float32
+	var acc [8]float32
 	for b := 0; b < n/256; b++ {
 		wb, ab := w[b*210:b*210+210], a[b*q8KBlockBytes:(b+1)*q8KBlockBytes]
 		ql, qh, sc := wb[:128], wb[128:192], wb[192:208]
-		var isum int32
-		for j := 0; j < 16; j++ {
-			half, k, l0 := j/8, j%8/2, j%2*16
-			var s int32
-			for l := l0; l < l0+16; l++ {
-				lb := ql[64*half+32*(k&1)+l]
-				if k >= 2 {
-					lb >>= 4
+		var lanes [8]int32
+		for j := 0; j < 2; j++ {
+			for c := 0; c < 4; c++ {
+				for L := 0; L < 8; L++ {
+					var s int32
+					for bb := 4 * L; bb < 4*L+4; bb++ {
+						lb := ql[64*j+32*(c&1)+bb]
+						if c >= 2 {
+							lb >>= 4
+						}
+						v := int32(lb&15 | (qh[32*j+bb]>>(2*c)&3)<<4)
+						s += v * int32(int8(ab[128*j+32*c+bb]))
+					}
+					lanes[L] += int32(int8(sc[8*j+2*c+L/4])) * s
 				}
-				v := int32(lb&15|(qh[32*half+l]>>(2*k)&3)<<4) - 32
-				s += v * int32(int8(ab[128*half+32*k+l]))
 			}
-			isum += int32(int8(sc[j])) * s
 		}
-		sum += getHalf(wb[208:]) * getF32(ab[q8KD:]) * float32(isum)
+		d := getF32(ab[q8KD:]) * getHalf(wb[208:])
+		for L := 0; L < 8; L++ {
+			lanes[L] -= 32 * (q8kBsum16(ab, 2*L)*int32(int8(sc[2*L])) + q8kBsum16(ab, 2*L+1)*int32(int8(sc[2*L+1])))
+			acc[L] = fma32(d, float32(lanes[L]), acc[L])
+		}
 	}
-	return sum
+	return hsum8(&acc)
 }

@@ -51,6 +51,10 @@ func registerAMD64() bool {
 	// time stream memory better than the eight-row lane kernels, which win
 	// when a prompt gives each weight load several tokens to serve.
 	registerDecode(gguf.TypeQ4_0, levelAVX2, q(actQ8_0, q4_0AVX2x1, q4_0AVX2x2, q4_0AVX2x3, q4_0AVX2x4, dotQ4_0))
+	// Packed Q4_K in llama.cpp's repacked order (gemv, and gemm for whole
+	// groups of four prompt tokens).
+	packedFormats[gguf.TypeQ4_K].impls[levelAVX2] = &impl{act: actQ8_K, chunk: 1, tiles: q4KPromptTiles(q4_Kx8GemvAVX2x1, q4_Kx8GemmAVX2x4)}
+	packedFormats[gguf.TypeQ4_K].decode[levelAVX2] = &impl{act: actQ8_K, chunk: 1, tiles: q4KDecodeTiles(q4_Kx8GemvAVX2x1)}
 	// F32 decode rows (ggml_vec_dot_f32's order, leftovers included) in
 	// one call per token.
 	registerDecode(gguf.TypeF32, levelAVX2, &impl{act: actF32, tiles: rowTiles(dotF32RowsAVX2), chunk: 1, dot: dotF32Decode})
@@ -77,7 +81,8 @@ func registerAMD64() bool {
 	registerDecode(gguf.TypeF16, levelAVX512, &impl{act: actF16, tiles: f16DecodeTiles(), chunk: 64, dot: dotF16Decode})
 	registerDecode(gguf.TypeF32, levelAVX512, &impl{act: actF32, tiles: rowTiles(dotF32RowsAVX512), chunk: 1, dot: dotF32Decode})
 	packedFormats[gguf.TypeQ4_0].impls[levelAVX512] = q(actQ8_0, q4_0x8VNNIx1, q4_0x8VNNIx2, q4_0x8VNNIx3, q4_0x8VNNIx4, nil)
-	packedFormats[gguf.TypeQ4_K].impls[levelAVX512] = q(actQ8_K, q4_Kx8VNNIx1, q4_Kx8VNNIx2, q4_Kx8VNNIx3, q4_Kx8VNNIx4, nil)
+	packedFormats[gguf.TypeQ4_K].impls[levelAVX512] = &impl{act: actQ8_K, chunk: 1, tiles: q4KPromptTiles(q4_Kx8GemvVNNIx1, q4_Kx8GemmVNNIx4)}
+	packedFormats[gguf.TypeQ4_K].decode[levelAVX512] = &impl{act: actQ8_K, chunk: 1, tiles: q4KDecodeTiles(q4_Kx8GemvVNNIx1)}
 	registerDecode(gguf.TypeQ4_K, levelAVX512, avx2[gguf.TypeQ4_K])
 	return true
 }

@@ -74,9 +74,6 @@ func bf16AVX512x1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Poin
 func q4_0x8VNNIx1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
-func q4_Kx8VNNIx1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
-
-//go:noescape
 func q8_0AVX2x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
@@ -144,9 +141,6 @@ func bf16AVX512x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Poin
 
 //go:noescape
 func q4_0x8VNNIx2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
-
-//go:noescape
-func q4_Kx8VNNIx2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
 func q8_0AVX2x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
@@ -218,9 +212,6 @@ func bf16AVX512x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Poin
 func q4_0x8VNNIx3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
-func q4_Kx8VNNIx3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
-
-//go:noescape
 func q8_0AVX2x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
@@ -290,7 +281,16 @@ func bf16AVX512x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Poin
 func q4_0x8VNNIx4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
-func q4_Kx8VNNIx4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+func q4_Kx8GemvVNNIx1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q4_Kx8GemmVNNIx4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q4_Kx8GemvAVX2x1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q4_Kx8GemmAVX2x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
 func dotF16AVX2(a, b *uint16, n int) float32

@@ -37,6 +37,17 @@ type Product struct {
 // with Matrix.Check. MatMul allocates nothing once the Pool's scratch has
 // grown to the largest batch.
 func (w *Worker) MatMul(x []float32, nTok, nDecode int, ps ...Product) {
+	w.MatMulRuns(x, nTok, nDecode, nil, ps...)
+}
+
+// MatMulRuns is MatMul where the prompt tokens come in runs (the lengths
+// of consecutive tokens of one sequence, summing to nTok-nDecode; nil is
+// one run). Kernels take a run's tokens in groups of four from its start
+// and the rest one by one, and some formats compute a whole group
+// differently from a single token, as llama.cpp does (packed Q4_K: ggml's
+// gemm and gemv orders), so a sequence's prompt gives the same bits
+// whatever else shares the batch as long as its runs are the same.
+func (w *Worker) MatMulRuns(x []float32, nTok, nDecode int, runs []int, ps ...Product) {
 	if len(ps) == 0 || nTok == 0 {
 		return
 	}
@@ -57,6 +68,20 @@ func (w *Worker) MatMul(x []float32, nTok, nDecode int, ps ...Product) {
 	}
 	pl := &w.plan
 	pl.build(x, nTok, nDecode, ps, w.n)
+	if runs != nil {
+		sum := 0
+		for _, r := range runs {
+			sum += r
+		}
+		if sum != nTok-nDecode {
+			panic(fmt.Sprintf("tensor: MatMul runs add up to %d, not the %d prompt tokens", sum, nTok-nDecode))
+		}
+		for i := 0; i < pl.nJobs; i++ {
+			if j := &pl.jobs[i]; j.buf.t0 > 0 || nDecode == 0 {
+				j.runs = runs
+			}
+		}
+	}
 	w.reserveAct(pl.actBytes)
 	pl.bind(w.p.act)
 
@@ -132,7 +157,8 @@ type mmJob struct {
 	m       Matrix
 	out     []float32 // the part's first token's output
 	buf     *actBuf
-	chunk   int // rows per work chunk
+	runs    []int // of the part's tokens; nil: one
+	chunk   int   // rows per work chunk
 	chunks  int
 	firstCh int // index of its first chunk in the plan
 }
@@ -234,7 +260,7 @@ func (pl *mmPlan) release() {
 		pl.bufs[i].data = nil
 	}
 	for i := 0; i < pl.nJobs; i++ {
-		pl.jobs[i].out, pl.jobs[i].m = nil, Matrix{}
+		pl.jobs[i].out, pl.jobs[i].m, pl.jobs[i].runs = nil, Matrix{}, nil
 	}
 }
 
@@ -290,8 +316,25 @@ func (j *mmJob) rows(lo, hi int) {
 		gs := j.f.group(n)
 		w, stride = unsafe.Pointer(unsafe.SliceData(m.Data[lo/8*gs:])), uintptr(gs)
 	}
-	for t0 := 0; t0 < b.nTok; t0 += 4 {
-		T := min(4, b.nTok-t0)
+	start, runs := 0, j.runs
+	for start < b.nTok {
+		end := b.nTok
+		if len(runs) > 0 {
+			end = min(start+runs[0], b.nTok)
+			runs = runs[1:]
+		}
+		j.tiles(w, stride, lo, hi, nAsm, start, end)
+		start = end
+	}
+}
+
+// tiles computes rows [lo,hi) for tokens [t1, t2) of j's part, in groups
+// of four from t1.
+func (j *mmJob) tiles(w unsafe.Pointer, stride uintptr, lo, hi, nAsm, t1, t2 int) {
+	m, im, b := j.m, j.im, j.buf
+	n := m.Cols
+	for t0 := t1; t0 < t2; t0 += 4 {
+		T := min(4, t2-t0)
 		if nAsm > 0 {
 			im.tiles[T-1](w, stride, hi-lo, nAsm,
 				unsafe.Pointer(&b.data[t0*b.row]), uintptr(b.row),

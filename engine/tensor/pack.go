@@ -39,25 +39,24 @@ var packedFormats = map[gguf.GGMLType]*format{
 		}},
 	gguf.TypeQ4_K: {block: 256, blockBytes: 144, group: func(cols int) int { return cols / 256 * q4KGroupBlock },
 		impls: [numLevels]*impl{
-			levelGo: {act: actQ8_K, chunk: 1, tiles: [4]tileFn{q4_Kx8Go(1), q4_Kx8Go(2), q4_Kx8Go(3), q4_Kx8Go(4)}},
+			levelGo: {act: actQ8_K, chunk: 1, tiles: q4KPromptTiles(q4KPackedGo(1, false), q4KPackedGo(4, true))},
+		},
+		decode: [numLevels]*impl{
+			levelGo: {act: actQ8_K, chunk: 1, tiles: q4KDecodeTiles(q4KPackedGo(1, false))},
 		}},
 }
 
-// packOK says whether Pack packs type t here: only where the current
-// kernel level has a packed kernel (below that, the pure-Go kernel serves,
-// which is right but slower than the unpacked assembly). Whether to pack at
-// all is the caller's choice (model.Options.NoPack).
+// packOK says whether Pack packs type t here: where the current kernel
+// level has a packed kernel, and at level go, whose packed kernels are
+// the twins the others follow. (At avx2, Q4_0 has no packed kernel, and
+// its unpacked assembly is faster than the packed Go.)
 func packOK(t gguf.GGMLType) bool {
 	f, ok := packedFormats[t]
 	if !ok {
 		return false
 	}
-	for l := levelGo + 1; l <= currentLevel(); l++ {
-		if f.impls[l] != nil {
-			return true
-		}
-	}
-	return false
+	l := currentLevel()
+	return l == levelGo || f.impls[l] != nil
 }
 
 // Packs reports whether Pack repacks matrices of type t at the current
@@ -154,35 +153,99 @@ func packedGo(T, block, wb, ab int, blockFn func(acc *[8]float32, w, a []byte)) 
 	}
 }
 
-// q4_Kx8Go is the packed Q4_K kernel in Go, for T tokens: per row and
-// block, isum = sum over sub-blocks of scale*dot and msum = sum of
-// min*bsum32 (integers, exact), then acc = fma(isum, d*dy, acc) and
-// acc = fma(-msum, dmin*dy, acc), as the assembly's lanes compute it.
-func q4_Kx8Go(T int) tileFn {
-	return packedGo(T, 256, q4KGroupBlock, q8KBlockBytes, func(acc *[8]float32, blk, ab []byte) {
-		dy := getF32(ab[q8KD:])
-		for r := 0; r < 8; r++ {
-			var isum, msum int32
-			for j := 0; j < 8; j++ {
-				var s int32
-				for q := 8 * (j / 2); q < 8*(j/2)+8; q++ {
-					for i := 0; i < 4; i++ {
-						v := blk[224+32*q+4*r+i]
-						if j%2 == 1 {
-							v >>= 4
+// The packed Q4_K kernels compute as llama.cpp's repacked ones do (it
+// repacks Q4_K weights on x86 by default; ggml_gemv_q4_K_8x8_q8_K and
+// ggml_gemm_q4_K_8x8_q8_K): each row keeps two float sums, one of the
+// scaled quant dots and one of the mins times the activations' sums, and
+// the result is their difference. The gemv form (one token: decode steps,
+// and the tokens of a prompt past its last whole group of four) adds the
+// block's integer totals once per block; the gemm form (a prompt's groups
+// of four tokens) adds each pair of sub-blocks (64 values) as it goes.
+// The integers are exact either way; only the float sums' order differs,
+// and it follows ggml's.
+
+// q4KBlockInts returns, for row r of a packed Q4_K block against an
+// activation block, the scaled dot and the mins term of sub-block pair p
+// (sub-blocks 2p and 2p+1).
+func q4KPairInts(blk, ab []byte, r, p int) (dot, mins int32) {
+	for j := 2 * p; j < 2*p+2; j++ {
+		var s int32
+		for q := 8 * p; q < 8*p+8; q++ {
+			for i := 0; i < 4; i++ {
+				v := blk[224+32*q+4*r+i]
+				if j%2 == 1 {
+					v >>= 4
+				}
+				s += int32(v&15) * int32(int8(ab[64*p+32*(j%2)+4*(q%8)+i]))
+			}
+		}
+		dot += int32(blk[32+8*j+r]) * s
+		mins += int32(binary.LittleEndian.Uint16(blk[96+32*p+4*r+2*(j%2):])) * q8kBsum32(ab, j)
+	}
+	return dot, mins
+}
+
+// q4KPackedGo is a packed Q4_K kernel in Go for T tokens: gemm (per
+// sub-block pair) when gemm is set, otherwise gemv (per block).
+func q4KPackedGo(T int, gemm bool) tileFn {
+	return func(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr) {
+		nb := n / 256
+		gs := int(wStride)
+		ws := unsafe.Slice((*byte)(w), nRows/8*gs)
+		for g := 0; g < nRows/8; g++ {
+			for t := 0; t < T; t++ {
+				act := unsafe.Slice((*byte)(unsafe.Add(a, uintptr(t)*aStride)), nb*q8KBlockBytes)
+				var acc, accMin [8]float32
+				for b := 0; b < nb; b++ {
+					blk, ab := ws[g*gs+b*q4KGroupBlock:][:q4KGroupBlock], act[b*q8KBlockBytes:][:q8KBlockBytes]
+					dy := getF32(ab[q8KD:])
+					for r := 0; r < 8; r++ {
+						dd := halfToFloat(binary.LittleEndian.Uint16(blk[2*r:])) * dy
+						dm := halfToFloat(binary.LittleEndian.Uint16(blk[16+2*r:])) * dy
+						var dot, mins int32
+						for p := 0; p < 4; p++ {
+							pd, pm := q4KPairInts(blk, ab, r, p)
+							if gemm {
+								acc[r] = fma32(float32(pd), dd, acc[r])
+								accMin[r] = fma32(float32(pm), dm, accMin[r])
+							}
+							dot, mins = dot+pd, mins+pm
 						}
-						s += int32(v&15) * int32(int8(ab[64*(j/2)+32*(j%2)+4*(q%8)+i]))
+						if !gemm {
+							acc[r] = fma32(float32(dot), dd, acc[r])
+							accMin[r] = fma32(float32(mins), dm, accMin[r])
+						}
 					}
 				}
-				isum += int32(blk[32+8*j+r]) * s
-				msum += int32(binary.LittleEndian.Uint16(blk[96+32*(j/2)+4*r+2*(j%2):])) * q8kBsum32(ab, j)
+				o := unsafe.Slice((*float32)(unsafe.Add(out, uintptr(t)*oStride+uintptr(32*g))), 8)
+				for r := range o {
+					o[r] = acc[r] - accMin[r]
+				}
 			}
-			d := halfToFloat(binary.LittleEndian.Uint16(blk[2*r:]))
-			dmin := halfToFloat(binary.LittleEndian.Uint16(blk[16+2*r:]))
-			acc[r] = fma32(float32(isum), d*dy, acc[r])
-			acc[r] = fma32(-float32(msum), dmin*dy, acc[r])
 		}
-	})
+	}
+}
+
+// q4KPromptTiles are the packed Q4_K tiles of prompt tokens: gemm for a
+// whole group of four, gemv for fewer (llama.cpp's split of a batch);
+// q4KDecodeTiles are gemv for any number of decode tokens.
+func q4KPromptTiles(gemv1, gemm4 tileFn) [4]tileFn {
+	ts := q4KDecodeTiles(gemv1)
+	ts[3] = gemm4
+	return ts
+}
+
+func q4KDecodeTiles(gemv1 tileFn) [4]tileFn {
+	var ts [4]tileFn
+	ts[0] = gemv1
+	for T := 2; T <= 4; T++ {
+		ts[T-1] = func(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr) {
+			for t := 0; t < T; t++ {
+				gemv1(w, wStride, nRows, n, unsafe.Add(a, uintptr(t)*aStride), aStride, unsafe.Add(out, uintptr(t)*oStride), oStride)
+			}
+		}
+	}
+	return ts
 }
 
 // q4_0x8Go is the packed Q4_0 kernel in Go, for T tokens: per row, the

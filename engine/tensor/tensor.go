@@ -20,15 +20,22 @@
 // tokens per call, so each weight block is decoded once for several
 // tokens. For Q4_0 and Q4_K the AVX-512 prompt kernels (Q4_0 also AVX2)
 // transpose eight rows into vector lanes on the fly, which applies the
-// block scales to eight rows at once; Q4_0 matrices repacked at load
-// (Pack) get that without the transposition. Every tile shape performs
-// the same float operations for a given row and token, so a token's
-// result does not depend on the batch it was computed in or on the thread
-// count: within a level, MatMul is deterministic.
+// block scales to eight rows at once; Q4_0 and Q4_K matrices repacked at
+// load (Pack) get that without the transposition. Every tile shape
+// performs the same float operations for a given row and token, so a
+// token's result does not depend on the batch it was computed in or on
+// the thread count: within a level, MatMul is deterministic. The one
+// exception is llama.cpp's own: packed Q4_K prompt tokens in a whole group
+// of four (from the start of a run, MatMulRuns) take ggml's gemm order,
+// single tokens its gemv order.
 //
-// Q8_0, F16 and F32 products follow llama.cpp's own order of operations
-// exactly (ggmlorder.go), so that models in those formats reproduce its
-// logits bit for bit.
+// Q8_0, Q6_K, Q2_K, F16 and F32 products follow llama.cpp's own order of
+// operations exactly (ggmlorder.go, dot_kquant.go), and packed Q4_0 and
+// Q4_K follow its repacked kernels (pack.go), which is what llama.cpp
+// computes those types with on x86 by default; so models in those formats
+// (Q4_K_M's mix included) reproduce its logits bit for bit. The unpacked
+// Q4_0, Q4_K, Q5_K and Q3_K kernels do not follow ggml's vec_dot order yet
+// (TestMatMulMatchesGGML says where they differ).
 package tensor
 
 import (

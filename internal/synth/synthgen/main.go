@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/llmsql/llmsql/engine/gguf"
 	"github.com/llmsql/llmsql/internal/synth"
@@ -27,8 +28,21 @@ func main() {
 	flag.Uint64Var(&s.Seed, "seed", 1, "random seed")
 	flag.BoolVar(&s.Tied, "tied", true, "tie the output to the embedding")
 	typ := flag.String("type", "F16", "type of the weight matrices (F32, F16, Q8_0, Q4_0, Q4_K, ...)")
+	types := flag.String("types", "", "per-tensor types, SUFFIX=TYPE,... (e.g. ffn_down.weight=Q6_K,output.weight=Q6_K)")
 	flag.Parse()
 	t, ok := gguf.ParseGGMLType(*typ)
+	if *types != "" {
+		s.Types = map[string]gguf.GGMLType{}
+		for _, kv := range strings.Split(*types, ",") {
+			name, tn, found := strings.Cut(kv, "=")
+			tt, good := gguf.ParseGGMLType(tn)
+			if !found || !good {
+				fmt.Fprintf(os.Stderr, "synthgen: bad -types entry %q\n", kv)
+				os.Exit(2)
+			}
+			s.Types[name] = tt
+		}
+	}
 	if *out == "" || !ok {
 		fmt.Fprintln(os.Stderr, "usage: synthgen -o OUT.gguf [-vocab VOCAB.gguf] [-arch qwen2] [-type F16] [flags]")
 		os.Exit(2)
