@@ -2,7 +2,8 @@ package tokenizer
 
 // bpe is llm_tokenizer_bpe_session::tokenize on one raw fragment: the
 // pre-tokenizer splits the code points into words, each word is written in
-// the byte alphabet and merged pair by pair, lowest merge rank first.
+// the byte alphabet (or kept as UTF-8 for SentencePiece-style vocabularies)
+// and merged pair by pair, lowest merge rank first.
 func (e *encoder) bpe(raw string, out []int32) []int32 {
 	t := e.t
 	e.cps = decodeCodepoints(raw, e.cps[:0])
@@ -18,6 +19,14 @@ func (e *encoder) bpe(raw string, out []int32) []int32 {
 	var tmp [4]byte
 	pos := 0
 	for _, n := range offs {
+		if t.pre.rawBytes {
+			for _, r := range e.cps[pos : pos+n] {
+				b = appendCodepoint(b, r)
+			}
+			ends = append(ends, len(b))
+			pos += n
+			continue
+		}
 		for _, r := range e.cps[pos : pos+n] {
 			if r < 0x80 {
 				enc := &byteEnc[r]
@@ -50,7 +59,7 @@ func (e *encoder) bpe(raw string, out []int32) []int32 {
 func (e *encoder) bpeWord(all string, lo, hi int, out []int32) []int32 {
 	t := e.t
 	word := all[lo:hi]
-	if t.pre.ignoreMerges {
+	if t.pre.ignoreMerges || (t.pre.newlineWords && onlyNewlines(word)) {
 		if id, ok := t.vocab.find(word); ok {
 			return append(out, id)
 		}
@@ -116,10 +125,51 @@ func (e *encoder) emitBPE(word string, syms []symbol, out []int32) []int32 {
 			continue
 		}
 		for k := 0; k < len(piece); k++ {
+			if t.pre.rawBytes {
+				if id := t.spmByte[piece[k]]; id >= 0 {
+					out = append(out, id)
+				}
+				continue
+			}
 			if id, ok := t.vocab.find(piece[k : k+1]); ok {
 				out = append(out, id)
 			}
 		}
 	}
+	return out
+}
+
+// onlyNewlines reports whether s is one or more '\n'.
+func onlyNewlines(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\n' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// bpeWhitespace is llm_tokenizer_whitespace_session::tokenize: whitespace
+// only separates words (it makes no tokens), words are lowercased when the
+// normalizer says so, and each word goes through bpe.
+func (e *encoder) bpeWhitespace(raw string, out []int32) []int32 {
+	var word []byte
+	flush := func() {
+		if len(word) > 0 {
+			out = e.bpe(string(word), out)
+			word = word[:0]
+		}
+	}
+	for _, r := range decodeCodepoints(raw, nil) {
+		if cpFlags(r)&fSpace != 0 {
+			flush()
+			continue
+		}
+		if e.t.lowercase {
+			r = toLower(r)
+		}
+		word = appendCodepoint(word, r)
+	}
+	flush()
 	return out
 }

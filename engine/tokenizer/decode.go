@@ -24,7 +24,7 @@ func (t *Tokenizer) appendPiece(buf []byte, id int32, text string) []byte {
 	case a&(attrUnknown|attrControl|attrUserDefined) != 0:
 		return append(buf, text...)
 	case a&attrNormal != 0:
-		if t.kind == kindBPE {
+		if t.kind == kindBPE && !t.pre.escapeSpaces {
 			return appendByteDecoded(buf, text)
 		}
 		return appendUnescaped(buf, text)

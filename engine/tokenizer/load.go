@@ -65,11 +65,19 @@ func (t *Tokenizer) load(f *gguf.File) error {
 		t.kind = kindWPM
 		sp.bos, sp.unk, sp.sep, sp.pad, sp.mask = 101, 100, 102, 0, 103
 		t.addBOS, t.addSep, t.cleanSpaces = true, true, true
-	case "gpt2":
+	case "gpt2", "whitespace", "gemma4":
 		t.kind = kindBPE
 		sp.bos, sp.eos = 11, 11
-		t.cleanSpaces = true
 		name := pre
+		switch {
+		case model == "gemma4":
+			// Gemma 4's own tokenizer model: SentencePiece-style BPE whose
+			// special tokens all come from the file.
+			sp.bos, sp.eos = -1, -1
+			name = "gemma4"
+		case model == "whitespace":
+			t.wsModel = true
+		}
 		if name == "" {
 			name = "default" // llama.cpp warns and uses the default splitter
 		}
@@ -78,9 +86,7 @@ func (t *Tokenizer) load(f *gguf.File) error {
 			return fmt.Errorf("unsupported pre-tokenizer %q (%s)", pre, keyPre)
 		}
 		t.pre = p
-		if p.keepSpaces {
-			t.cleanSpaces = false
-		}
+		t.cleanSpaces = !p.keepSpaces
 		t.addBOS = p.addBOS
 		t.addSep = p.addSep
 		if p.noBOS {
@@ -89,7 +95,7 @@ func (t *Tokenizer) load(f *gguf.File) error {
 	case "":
 		return fmt.Errorf("%s is empty", keyModel)
 	default:
-		return fmt.Errorf("unsupported tokenizer model %q (supported: llama, gpt2, bert)", model)
+		return fmt.Errorf("unsupported tokenizer model %q (supported: llama, gpt2, gemma4, whitespace, bert)", model)
 	}
 	if t.addSpacePrefix, err = f.BoolOr(keyAddPrefix, t.addSpacePrefix); err != nil {
 		return err
@@ -104,7 +110,7 @@ func (t *Tokenizer) load(f *gguf.File) error {
 		return err
 	}
 	if t.kind == kindBPE {
-		if err := t.loadMerges(f); err != nil {
+		if err := t.loadMerges(f, t.pre.mergesOpt); err != nil {
 			return err
 		}
 	}
@@ -113,6 +119,9 @@ func (t *Tokenizer) load(f *gguf.File) error {
 	}
 	if t.addBOS, err = f.BoolOr(keyAddBOS, t.addBOS); err != nil {
 		return err
+	}
+	if t.pre.forceBOS {
+		t.addBOS = true // llama.cpp overrides add_bos_token for Gemma 4
 	}
 	if t.addEOS, err = f.BoolOr(keyAddEOS, t.addEOS); err != nil {
 		return err
@@ -131,7 +140,7 @@ func (t *Tokenizer) load(f *gguf.File) error {
 			return errors.New(c.what)
 		}
 	}
-	if t.lowercase, err = f.BoolOr(keyLowercase, true); err != nil {
+	if t.lowercase, err = f.BoolOr(keyLowercase, !t.pre.keepCase); err != nil {
 		return err
 	}
 	if t.stripAccents, err = f.BoolOr(keyStripAccents, t.lowercase); err != nil {
@@ -255,10 +264,16 @@ func (t *Tokenizer) loadTokens(f *gguf.File) error {
 // byte and looks pairs up as "left right"; since neither half of a
 // looked-up pair holds a space, the entry's own text is the key, and the
 // first entry of a repeated pair keeps its rank.
-func (t *Tokenizer) loadMerges(f *gguf.File) error {
+func (t *Tokenizer) loadMerges(f *gguf.File, optional bool) error {
 	merges, err := f.Strings(keyMerges)
 	if err != nil {
 		if errors.Is(err, gguf.ErrKeyNotFound) {
+			if optional {
+				// Kimi-K2's files may have no merges: every word is then
+				// spelled with single-code-point and single-byte tokens.
+				t.merges, _ = newStrIndex(nil, nil, nil)
+				return nil
+			}
 			return fmt.Errorf("byte-level BPE vocabulary without %s", keyMerges)
 		}
 		return err
@@ -325,14 +340,15 @@ func (t *Tokenizer) loadSpecialIDs(f *gguf.File, sp *specialIDs) error {
 }
 
 // buildByteTokens finds the byte fallback tokens of an SPM vocabulary
-// (llama_vocab::byte_to_token): "<0xXX>", else the byte itself.
+// (llama_vocab::byte_to_token): "<0xXX>", else the byte itself. A raw-UTF-8
+// BPE vocabulary (Gemma 4) falls back to "<0xXX>" only.
 func (t *Tokenizer) buildByteTokens() {
 	const hex = "0123456789ABCDEF"
 	for b := 0; b < 256; b++ {
 		t.spmByte[b] = -1
 		if id, ok := t.vocab.findBytes([]byte{'<', '0', 'x', hex[b>>4], hex[b&15], '>'}); ok {
 			t.spmByte[b] = id
-		} else if id, ok := t.vocab.findBytes([]byte{byte(b)}); ok {
+		} else if id, ok := t.vocab.findBytes([]byte{byte(b)}); ok && t.kind == kindSPM {
 			t.spmByte[b] = id
 		}
 	}

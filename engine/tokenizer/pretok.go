@@ -10,6 +10,17 @@ type preTokenizer struct {
 	addBOS       bool
 	noBOS        bool // the vocab's default BOS id does not apply
 	addSep       bool
+
+	// SentencePiece-style BPE (Gemma 4, Sarvam): spaces are written as ▁
+	// before splitting, words are merged as raw UTF-8 rather than in the
+	// byte alphabet, bytes without a token fall back to <0xXX> tokens, and
+	// tokens are decoded by turning ▁ back into spaces.
+	escapeSpaces bool
+	rawBytes     bool // words stay UTF-8 (no GPT-2 byte alphabet)
+	newlineWords bool // a word of only \n that is a token is not merged (Gemma 4)
+	forceBOS     bool // add_bos is forced on (llama.cpp's Gemma 4 workaround)
+	mergesOpt    bool // the vocabulary may come without merges (Kimi-K2)
+	keepCase     bool // the whitespace tokenizer model does not lowercase
 }
 
 func gpt2PunctClass(backtick bool) func(byte) bool {
@@ -70,11 +81,34 @@ var (
 	stepsMiniCPM5  = []splitStep{searchStep(digitsMatcher(3)), searchStep(qwen2Matcher(qwen2Opts{digits: 0}))}
 	stepsBloom     = []splitStep{searchStep(bloomMatcher)}
 	stepsViking    = []splitStep{searchStep(bloomMatcher), searchStep(digitsMatcher(1))}
+	stepsJais2     = []splitStep{searchStep(qwen2Matcher(qwen2Opts{digits: 3, cascadeSpaces: true}))}
+	stepsGPT4o     = []splitStep{searchStep(casedMatcher(casedOpts{contractions: true, digits: 3}))}
+	stepsGraniteEM = []splitStep{searchStep(casedMatcher(casedOpts{contractions: true, marks: true, digits: 3}))}
+	stepsTekken    = []splitStep{searchStep(casedMatcher(casedOpts{digits: 1}))}
+	stepsTinyAya   = []splitStep{splitDigitGroups, searchStep(casedMatcher(casedOpts{contractions: true, caseless: true, digits: 3}))}
+	stepsYoutu     = []splitStep{
+		searchStep(classRunsMatcher(youtuHangul, youtuPunct, youtuBopomofo, deepseek3CJK)),
+		searchStep(casedMatcher(casedOpts{contractions: true, caseless: true, digits: 1})),
+	}
+	stepsExaoneMoe = []splitStep{searchStep(exaoneMoeMatcher)}
+	stepsKimiK2    = []splitStep{splitKimiK2}
+	stepsSuperBPE  = []splitStep{searchStep(digitsMatcher(0)), splitDigitTriples}
+	stepsAfmoe     = []splitStep{splitDigitGroups, searchStep(classRunsMatcher(afmoeCJK)), searchStep(deepseek3Matcher)}
+	stepsChameleon = []splitStep{
+		searchStep(sentinelMatcher),
+		searchStep(imageMatcher),
+		searchStep(chameleonSpaceMatcher),
+		searchStep(digitsMatcher(1)),
+		searchStep(chameleonPunctMatcher),
+		splitGPT2,
+	}
+	stepsLines      = []splitStep{searchStep(lineMatcher)}
+	stepsWhitespace = []splitStep{searchStep(nonSpaceMatcher)}
 )
 
 // preTokenizers maps tokenizer.ggml.pre to its pre-tokenizer, following the
-// names llama.cpp accepts. Names llama.cpp knows but this package does not
-// implement (gpt-4o, tekken, chameleon, kimi-k2, ...) are rejected by Load.
+// names llama.cpp accepts (llama_vocab::impl::load); any other name is
+// rejected by Load, as llama.cpp rejects it.
 var preTokenizers = map[string]preTokenizer{}
 
 func init() {
@@ -111,4 +145,19 @@ func init() {
 	add(preTokenizer{steps: stepsBloom}, "bloom", "gpt3-finnish")
 	add(preTokenizer{steps: stepsBloom, keepSpaces: true}, "poro-chat")
 	add(preTokenizer{steps: stepsViking, keepSpaces: true}, "viking")
+	add(preTokenizer{steps: stepsJais2}, "jais-2")
+	add(preTokenizer{steps: stepsGPT4o, keepSpaces: true}, "gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2")
+	add(preTokenizer{steps: stepsGraniteEM, keepSpaces: true, ignoreMerges: true}, "granite-embed-multi-97m")
+	add(preTokenizer{steps: stepsTekken, keepSpaces: true, ignoreMerges: true, addBOS: true}, "tekken")
+	add(preTokenizer{steps: stepsTinyAya, keepSpaces: true}, "tiny_aya", "cohere2moe")
+	add(preTokenizer{steps: stepsYoutu, keepSpaces: true, ignoreMerges: true}, "youtu")
+	add(preTokenizer{steps: stepsExaoneMoe}, "exaone-moe")
+	add(preTokenizer{steps: stepsKimiK2, keepSpaces: true, mergesOpt: true}, "kimi-k2")
+	add(preTokenizer{steps: stepsSuperBPE, keepSpaces: true}, "superbpe")
+	add(preTokenizer{steps: stepsAfmoe, keepSpaces: true}, "afmoe")
+	add(preTokenizer{steps: stepsChameleon, keepSpaces: true, addBOS: true}, "chameleon")
+	add(preTokenizer{steps: stepsLines, escapeSpaces: true, rawBytes: true, newlineWords: true, forceBOS: true},
+		"gemma4", "granite-embed-multi-311m")
+	add(preTokenizer{steps: stepsLines, escapeSpaces: true, rawBytes: true, keepSpaces: true}, "sarvam-moe")
+	add(preTokenizer{steps: stepsWhitespace, rawBytes: true, keepCase: true}, "whitespace")
 }

@@ -107,6 +107,7 @@ type qwen2Opts struct {
 	marks          bool // qwen35: [\p{L}\p{M}]+ and \p{M} excluded from the punctuation class
 	digits         int  // \p{N}{1,digits}; 0 means \p{N}+
 	noTrailingNL   bool // seed-coder: no [\r\n]* after punctuation
+	cascadeSpaces  bool // jais-2: cascadeSpaceTail instead of spaceTail
 }
 
 func qwen2Matcher(o qwen2Opts) matcher {
@@ -146,6 +147,9 @@ func qwen2Matcher(o qwen2Opts) matcher {
 				end += runOf(col, end, hi, func(c byte) bool { return c == '\r' || c == '\n' })
 			}
 			return end - pos
+		}
+		if o.cascadeSpaces {
+			return cascadeSpaceTail(col, pos, hi)
 		}
 		return spaceTail(col, pos, hi)
 	}
@@ -312,5 +316,225 @@ var deepseekPunct = runeRanges{
 // deepseekCJK is [一-龥ࠀ-一가-퟿].
 var deepseekCJK = runeRanges{{0x4E00, 0x9FA5}, {0x0800, 0x4E00}, {0xAC00, 0xD7FF}}
 
+// youtuHangul, youtuPunct and youtuBopomofo are the first three classes of
+// Youtu's first pattern, [가-힣ㄱ-ㆎ]+|[！…“”‘’—：；，、-〿︰-﹏]+|[ㄅ-ㄯ]+|[一-龥぀-ゟ゠-ヿ]+
+// (the fourth is deepseek3CJK).
+var (
+	youtuHangul = runeRanges{{0xAC00, 0xD7A3}, {0x3131, 0x318E}}
+	youtuPunct  = runeRanges{{0xFF01, 0xFF01}, {0x2026, 0x2026}, {0x201C, 0x201D}, {0x2018, 0x2019},
+		{0x2014, 0x2014}, {0xFF1A, 0xFF1B}, {0xFF0C, 0xFF0C}, {0x3001, 0x303F}, {0xFE30, 0xFE4F}}
+	youtuBopomofo = runeRanges{{0x3105, 0x312F}}
+)
+
+// afmoeCJK is AFMoE's class of CJK and other Asian scripts as llama.cpp
+// has it. Its source writes the compatibility ideograph 豈 (U+F900) in its
+// NFC form U+8C48, so the third range runs from U+8C48 to U+FAFF and takes
+// in Hangul syllables and the private use area.
+var afmoeCJK = runeRanges{
+	{0x4E00, 0x9FFF}, {0x3400, 0x4DBF}, {0x8C48, 0xFAFF}, {0x3040, 0x309F}, {0x30A0, 0x30FF},
+	{0xFF65, 0xFF9F}, {0x2F00, 0x2FDF}, {0x0E40, 0x0E7F}, {0x0E80, 0x0EFF}, {0x1780, 0x17FF},
+	{0x1000, 0x109F}, {0xAA60, 0xAA7F}, {0xA9E0, 0xA9FF}, {0xAC00, 0xD7AF}, {0x1100, 0x11FF},
+}
+
 // deepseek3CJK is [一-龥぀-ゟ゠-ヿ].
 var deepseek3CJK = runeRanges{{0x4E00, 0x9FA5}, {0x3040, 0x309F}, {0x30A0, 0x30FF}}
+
+// cascadeSpaceTail is JAIS-2's ending, where long runs of whitespace are
+// cut into power-of-two blocks:
+//
+//	\s*[\r\n]+|\s{512}(?!\S)|\s{256}(?!\S)|...|\s{4}(?!\S)|\s{1,2}(?!\S)|\s{1}
+func cascadeSpaceTail(col []byte, pos, hi int) int {
+	n := runOf(col, pos, hi, func(c byte) bool { return isSpaceASCII(rune(c)) })
+	if n == 0 {
+		return 0
+	}
+	for k := n - 1; k >= 0; k-- {
+		if c := col[pos+k]; c == '\r' || c == '\n' {
+			return k + 1
+		}
+	}
+	// \s{k}(?!\S) holds when the run goes on past k code points or ends
+	// the piece after exactly k.
+	fits := func(k int) bool { return n > k || (n == k && pos+n == hi) }
+	for k := 512; k >= 4; k /= 2 {
+		if fits(k) {
+			return k
+		}
+	}
+	if fits(2) {
+		return 2
+	}
+	return 1 // \s{1}(?!\S) or \s{1}
+}
+
+// exaoneMoeMatcher is EXAONE-MoE's pattern, whose words run on across
+// single spaces:
+//
+//	(?:'[sS]|..)|[^\r\n\p{L}\p{N}]?(?:\p{L}\p{M}*(?: \p{L}\p{M}*)*)+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]?|\s*[\r\n]|\s+(?!\S)|\s+
+func exaoneMoeMatcher(s *splitText, pos, lo, hi int) int {
+	col := s.collapsed()
+	if n := contraction(col, pos, hi); n > 0 {
+		return n
+	}
+	word := func(q int) int {
+		if q >= hi || !colIsL(col[q]) {
+			return 0
+		}
+		i := q
+		for i < hi {
+			switch {
+			case colIsL(col[i]):
+				i++
+			case col[i] == ' ' && i+1 < hi && colIsL(col[i+1]):
+				i += 2
+			default:
+				return i - q
+			}
+			i += runOf(col, i, hi, colIsM)
+		}
+		return i - q
+	}
+	c := col[pos]
+	if c != '\r' && c != '\n' && !colIsL(c) && !colIsN(c) {
+		if n := word(pos + 1); n > 0 {
+			return 1 + n
+		}
+	}
+	if n := word(pos); n > 0 {
+		return n
+	}
+	if colIsN(c) {
+		return 1
+	}
+	punct := func(c byte) bool { return !isSpaceASCII(rune(c)) && !colIsL(c) && !colIsN(c) }
+	start := pos
+	if c == ' ' && pos+1 < hi && punct(col[pos+1]) {
+		start++
+	}
+	if n := runOf(col, start, hi, punct); n > 0 {
+		end := start + n
+		if end < hi && (col[end] == '\r' || col[end] == '\n' || col[end] == '/') {
+			end++
+		}
+		return end - pos
+	}
+	return spaceTail(col, pos, hi)
+}
+
+// nonSpaceMatcher is \S+ over whitespace-folded code points.
+func nonSpaceMatcher(s *splitText, pos, lo, hi int) int {
+	return wideRunOf(s.wide(), pos, hi, func(r rune) bool { return !isSpaceASCII(r) })
+}
+
+// classRunsMatcher is [A]+|[B]+|... over whitespace-folded code points, for
+// disjoint classes: the class of the first code point decides.
+func classRunsMatcher(classes ...runeRanges) matcher {
+	return func(s *splitText, pos, lo, hi int) int {
+		w := s.wide()
+		for _, rr := range classes {
+			if rr.has(w[pos]) {
+				return wideRunOf(w, pos, hi, rr.has)
+			}
+		}
+		return 0
+	}
+}
+
+// Chameleon's patterns before its GPT-2 one.
+
+// sentinelMatcher is <sentinel:[0-9]+>.
+func sentinelMatcher(s *splitText, pos, lo, hi int) int {
+	const lead = "<sentinel:"
+	w := s.wide()
+	if pos+len(lead) > hi {
+		return 0
+	}
+	for i := 0; i < len(lead); i++ {
+		if w[pos+i] != rune(lead[i]) {
+			return 0
+		}
+	}
+	q := pos + len(lead)
+	d := wideRunOf(w, q, hi, func(r rune) bool { return '0' <= r && r <= '9' })
+	if d == 0 || q+d >= hi || w[q+d] != '>' {
+		return 0
+	}
+	return len(lead) + d + 1
+}
+
+// imageMatcher is (IMGIMG)((A|B|C|D|E|F|G|H|I){1,4})Z.
+func imageMatcher(s *splitText, pos, lo, hi int) int {
+	const lead = "IMGIMG"
+	w := s.wide()
+	if pos+len(lead) > hi {
+		return 0
+	}
+	for i := 0; i < len(lead); i++ {
+		if w[pos+i] != rune(lead[i]) {
+			return 0
+		}
+	}
+	q := pos + len(lead)
+	k := wideRunOf(w, q, min(hi, q+5), func(r rune) bool { return 'A' <= r && r <= 'I' })
+	if k == 0 || k > 4 || q+k >= hi || w[q+k] != 'Z' {
+		return 0
+	}
+	return len(lead) + k + 1
+}
+
+// chameleonSpaceMatcher is ([\t\n]|    |  ).
+func chameleonSpaceMatcher(s *splitText, pos, lo, hi int) int {
+	w := s.wide()
+	if w[pos] == '\t' || w[pos] == '\n' {
+		return 1
+	}
+	n := wideRunOf(w, pos, min(hi, pos+4), func(r rune) bool { return r == ' ' })
+	switch {
+	case n == 4:
+		return 4
+	case n >= 2:
+		return 2
+	}
+	return 0
+}
+
+// chameleonPunctMatcher is [\p{P}!-/:-@\[-`{-~]: one punctuation mark or
+// ASCII symbol (non-ASCII symbols are not in the class).
+func chameleonPunctMatcher(s *splitText, pos, lo, hi int) int {
+	c := s.collapsed()[pos]
+	if c == colPunct || ('!' <= c && c <= '/') || (':' <= c && c <= '@') || ('[' <= c && c <= '`') || ('{' <= c && c <= '~') {
+		return 1
+	}
+	return 0
+}
+
+// splitDigitTriples is SuperBPE's (?=(\d{3})+(?!\d)), a pattern that only
+// matches empty strings: llama.cpp cuts the piece before every ASCII digit
+// followed, to the end of its run, by a multiple of three digits.
+func splitDigitTriples(s *splitText, offsets, out []int) []int {
+	lo := 0
+	isDigit := func(r rune) bool { return '0' <= r && r <= '9' }
+	for _, n := range offsets {
+		hi := lo + n
+		start := lo
+		for p := lo; p < hi; {
+			run := wideRunOf(s.cps, p, hi, isDigit)
+			if run == 0 {
+				p++
+				continue
+			}
+			for q := p; q < p+run; q++ {
+				if (p+run-q)%3 == 0 && q > start {
+					out = append(out, q-start)
+					start = q
+				}
+			}
+			p += run
+		}
+		if start < hi {
+			out = append(out, hi-start)
+		}
+		lo = hi
+	}
+	return out
+}

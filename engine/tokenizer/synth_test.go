@@ -157,7 +157,7 @@ func TestLoadErrors(t *testing.T) {
 		{"no model", map[string]gguf.Value{"tokenizer.ggml.tokens": gguf.ArrayValue(toks)}, "tokenizer.ggml.model"},
 		{"unknown model", map[string]gguf.Value{"tokenizer.ggml.model": gguf.String("t5"),
 			"tokenizer.ggml.tokens": gguf.ArrayValue(toks)}, `unsupported tokenizer model "t5"`},
-		{"unknown pre", bpeKV("gpt-4o", toks, []string{"a b"}), `unsupported pre-tokenizer "gpt-4o"`},
+		{"unknown pre", bpeKV("gpt-5", toks, []string{"a b"}), `unsupported pre-tokenizer "gpt-5"`},
 		{"no merges", map[string]gguf.Value{"tokenizer.ggml.model": gguf.String("gpt2"),
 			"tokenizer.ggml.pre": gguf.String("gpt-2"), "tokenizer.ggml.tokens": gguf.ArrayValue(toks)}, "merges"},
 		{"no tokens", map[string]gguf.Value{"tokenizer.ggml.model": gguf.String("llama")}, "tokenizer.ggml.tokens"},

@@ -7,6 +7,8 @@
 // A Tokenizer is immutable after Load and safe for concurrent use.
 package tokenizer
 
+import "strings"
+
 type vocabKind int
 
 const (
@@ -33,6 +35,7 @@ type Tokenizer struct {
 	addBOS, addEOS, addSep bool
 	addSpacePrefix         bool
 	cleanSpaces            bool
+	wsModel                bool // the "whitespace" tokenizer model: BPE on each whitespace-separated word
 	lowercase              bool // WordPiece normalizer
 	stripAccents           bool
 
@@ -116,7 +119,15 @@ func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
 				out = append(out, f.token)
 				continue
 			}
-			out = e.bpe(text[f.start:f.end], out)
+			frag := text[f.start:f.end]
+			switch {
+			case t.wsModel:
+				out = e.bpeWhitespace(frag, out)
+			case t.pre.escapeSpaces:
+				out = e.bpe(strings.ReplaceAll(frag, " ", "▁"), out)
+			default:
+				out = e.bpe(frag, out)
+			}
 		}
 		if addSpecial && t.addEOS {
 			out = append(out, t.sp.eos)
