@@ -58,6 +58,8 @@ type Model struct {
 	pool  *tensor.Pool
 	kv    *kvcache.Cache
 	sched *sched.Scheduler
+
+	grammars grammarCache
 }
 
 // LoadModel opens path and prepares it for generation.
@@ -159,6 +161,10 @@ type Result struct {
 	GenTime    time.Duration
 	// Logits are the logits at the last prompt position, when asked for.
 	Logits []float32
+	// Incomplete is set when the options gave a grammar and the reply
+	// ended before the grammar was complete: it is not a sentence of it
+	// (half a JSON document, say).
+	Incomplete bool
 }
 
 // Request is one generation. The prompt is, by precedence: PromptIDs;
@@ -234,6 +240,13 @@ func (m *Model) Generate(ctx context.Context, req Request) (*Result, error) {
 	})
 	for _, id := range ids {
 		smp.Accept(id)
+	}
+	if opts.Grammar != "" {
+		g, err := m.Grammar(opts.Grammar)
+		if err != nil {
+			return nil, err
+		}
+		smp.Constrain(g.NewMatcher())
 	}
 
 	// The scheduler calls onToken on its own goroutine, so that must stay
@@ -336,6 +349,9 @@ wait:
 	}
 	res.Text = out.Text()
 	res.Reasoning = out.Reasoning()
+	// With a grammar, a reply that ended before the grammar was complete
+	// (max tokens, the context, a stop string) is not a sentence of it.
+	res.Incomplete = opts.Grammar != "" && (!smp.Complete() || res.StopReason == "stop")
 	if cancelled {
 		return res, sr.Err
 	}

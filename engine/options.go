@@ -29,6 +29,11 @@ type GenerateOptions struct {
 	// KeepThinking keeps a chat reply's reasoning block (<think>...</think>),
 	// which is removed by default.
 	KeepThinking bool
+	// Grammar is a GBNF grammar (llama.cpp's syntax, root rule "root") the
+	// reply must follow: tokens it refuses are never sampled, and the reply
+	// ends when it is complete. "" = none. jsonschema.ToGrammar writes one
+	// for a JSON Schema.
+	Grammar string
 }
 
 // DefaultGenerateOptions are the defaults of the SQL generate() function.

@@ -503,6 +503,9 @@ type GenResult struct {
 	PromptTokens    int  // 0 when answered from the cache
 	GeneratedTokens int  // 0 when answered from the cache
 	Cached          bool // answered from the result cache (or by an identical call running at the same time)
+	// Incomplete: the options gave a grammar and the reply ended before it
+	// was complete (see Result.Incomplete).
+	Incomplete bool
 }
 
 // GenerateResult is Generate with token counts, for progress reports.
@@ -562,7 +565,12 @@ func (p *Pool) Run(ctx context.Context, model string, req Request) (GenResult, e
 			u.GeneratedTokens += int64(len(res.GeneratedIDs))
 		})
 		out.PromptTokens, out.GeneratedTokens = len(res.PromptIDs), len(res.GeneratedIDs)
-		return res.Text, nil
+		// The cache keeps text; the first byte says whether the reply was
+		// incomplete, so an answer from the cache says it too.
+		if res.Incomplete {
+			return "\x01" + res.Text, nil
+		}
+		return "\x00" + res.Text, nil
 	}
 	var text string
 	var err error
@@ -580,7 +588,7 @@ func (p *Pool) Run(ctx context.Context, model string, req Request) (GenResult, e
 			u.CacheHits++
 		}
 	})
-	out.Text, out.Cached = text, !ran
+	out.Text, out.Incomplete, out.Cached = text[1:], text[0] == 1, !ran
 	return out, nil
 }
 

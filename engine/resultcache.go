@@ -90,6 +90,7 @@ func makeKey(fileID, prompt string, o GenerateOptions) cacheKey {
 		flags |= 2
 	}
 	b = append(b, flags)
+	str(o.Grammar)
 	b = binary.AppendUvarint(b, uint64(len(o.Stop)))
 	for _, s := range o.Stop {
 		str(s)

@@ -83,19 +83,19 @@ func (c *genCall) run(ctx context.Context, b Backend, prog *queryProgress) {
 	close(c.done)
 }
 
-// wait returns the call's text once it has run, or the context's error if
-// that ends first.
-func (c *genCall) wait(ctx context.Context) (string, error) {
+// wait returns the call's result once it has run, or the context's error
+// if that ends first.
+func (c *genCall) wait(ctx context.Context) (engine.GenResult, error) {
 	select {
 	case <-c.done:
 	case <-ctx.Done():
 		select {
 		case <-c.done:
 		default:
-			return "", ctx.Err()
+			return engine.GenResult{}, ctx.Err()
 		}
 	}
-	return c.res.Text, c.err
+	return c.res, c.err
 }
 
 // requestKey identifies a request: two evaluations share an answer only if
@@ -178,7 +178,7 @@ func (m *memo) evict(row sql.Row, set *rowSet) {
 
 // get returns the answer to req on row, running the call here if no one
 // has started it.
-func (m *memo) get(ctx *sql.Context, b Backend, row sql.Row, req Request) (string, error) {
+func (m *memo) get(ctx *sql.Context, b Backend, row sql.Row, req Request) (engine.GenResult, error) {
 	k := requestKey(req)
 	m.mu.Lock()
 	rk := keyOf(row)

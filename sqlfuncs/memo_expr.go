@@ -58,7 +58,8 @@ func (e *memoCall) Eval(ctx *sql.Context, row sql.Row) (any, error) {
 	if !ok || err != nil {
 		return nil, err
 	}
-	return e.m.get(ctx, e.c.callBackend(), row, req)
+	res, err := e.m.get(ctx, e.c.callBackend(), row, req)
+	return generatedValue(ctx, req, res, err)
 }
 
 // sampledMemoCall keeps the planner's view of a sampling call.

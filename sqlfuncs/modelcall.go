@@ -2,6 +2,8 @@ package sqlfuncs
 
 import (
 	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/llmsql/llmsql/engine"
 )
 
 // modelCall is a SQL function whose answer is one model generation per row:
@@ -44,8 +46,20 @@ func evalModelCall(ctx *sql.Context, c modelCall, row sql.Row) (any, error) {
 		return nil, err
 	}
 	res, err := generateResult(ctx, c.callBackend(), req)
+	return generatedValue(ctx, req, res, err)
+}
+
+// generatedValue is the SQL value of a finished generation: its text, or
+// NULL with a warning when the options gave a grammar and the output
+// ended before the grammar was complete (cut at max_tokens), so a row
+// never holds half a JSON document.
+func generatedValue(ctx *sql.Context, req Request, res engine.GenResult, err error) (any, error) {
 	if err != nil {
 		return nil, err
+	}
+	if res.Incomplete {
+		ctx.Warn(1265, "the output was cut at max_tokens (%d) before its grammar was complete; the value is NULL (raise max_tokens)", req.Options.MaxTokens)
+		return nil, nil
 	}
 	return res.Text, nil
 }

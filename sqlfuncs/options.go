@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/llmsql/llmsql/engine"
+	"github.com/llmsql/llmsql/engine/jsonschema"
 )
 
 // optionSetters are the keys a generate() options object may hold. Each
@@ -156,11 +157,14 @@ func intOption(set func(*engine.GenerateOptions, int)) func(*engine.GenerateOpti
 
 // OptionNames lists the keys a generate() options object accepts.
 func OptionNames() []string {
-	names := make([]string, 0, len(optionSetters)+len(promptSetters))
+	names := make([]string, 0, len(optionSetters)+len(promptSetters)+len(grammarKeys))
 	for k := range optionSetters {
 		names = append(names, k)
 	}
 	for k := range promptSetters {
+		names = append(names, k)
+	}
+	for k := range grammarKeys {
 		names = append(names, k)
 	}
 	sort.Strings(names)
@@ -193,6 +197,10 @@ func parseOptions(text string, base engine.GenerateOptions) (engine.GenerateOpti
 	if !ok {
 		return base, p, fmt.Errorf("options must be a JSON object such as {\"temperature\": 0, \"max_tokens\": 64}")
 	}
+	var rawObj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(text), &rawObj); err != nil {
+		return base, p, fmt.Errorf("options are not valid JSON: %v", err)
+	}
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
 		keys = append(keys, k)
@@ -200,7 +208,23 @@ func parseOptions(text string, base engine.GenerateOptions) (engine.GenerateOpti
 	sort.Strings(keys) // report the same key first on every run
 	o := base
 	o.Stop = append([]string(nil), base.Stop...)
+	grammarKey := ""
 	for _, k := range keys {
+		if grammarKeys[k] {
+			if obj[k] == nil {
+				continue
+			}
+			if grammarKey != "" {
+				return base, p, fmt.Errorf("options %s and %s both constrain the output: give one", grammarKey, k)
+			}
+			grammarKey = k
+			g, err := grammarOption(k, obj[k], rawObj[k])
+			if err != nil {
+				return base, p, err
+			}
+			o.Grammar = g
+			continue
+		}
 		set, ok := optionSetters[k]
 		pset, pok := promptSetters[k]
 		if !ok && !pok {
@@ -224,6 +248,45 @@ func parseOptions(text string, base engine.GenerateOptions) (engine.GenerateOpti
 		return base, p, err
 	}
 	return o, p, nil
+}
+
+// grammarKeys are the options that constrain the output to a grammar;
+// they need the raw JSON (a schema's key order matters) and at most one of
+// them may be given: "grammar" (GBNF text), "json_schema" (a JSON Schema,
+// as an object or a string holding one) and "json": true (any JSON
+// object).
+var grammarKeys = map[string]bool{"grammar": true, "json_schema": true, "json": true}
+
+// grammarOption turns one of the grammar options into GBNF.
+func grammarOption(k string, v any, raw json.RawMessage) (string, error) {
+	switch k {
+	case "grammar":
+		g, ok := v.(string)
+		if !ok || strings.TrimSpace(g) == "" {
+			return "", fmt.Errorf("option grammar must be a GBNF grammar (a string)")
+		}
+		return g, nil
+	case "json":
+		b, ok := v.(bool)
+		if !ok {
+			return "", fmt.Errorf("option json must be true or false")
+		}
+		if !b {
+			return "", nil
+		}
+		return jsonschema.ToGrammar([]byte(`{"type":"object"}`))
+	}
+	// json_schema: an object, or a string holding one.
+	if s, ok := v.(string); ok {
+		raw = json.RawMessage(s)
+	} else if _, ok := v.(map[string]any); !ok {
+		return "", fmt.Errorf("option json_schema must be a JSON Schema (an object)")
+	}
+	g, err := jsonschema.ToGrammar(raw)
+	if err != nil {
+		return "", fmt.Errorf("option json_schema: %w", err)
+	}
+	return g, nil
 }
 
 // looksLikeJSONObject tells an options object from a temperature in

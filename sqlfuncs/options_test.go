@@ -72,12 +72,44 @@ func TestParseOptionsErrors(t *testing.T) {
 
 func TestOptionNamesAreSorted(t *testing.T) {
 	names := OptionNames()
-	if len(names) != len(optionSetters)+len(promptSetters) {
-		t.Fatalf("%d names for %d options", len(names), len(optionSetters)+len(promptSetters))
+	if len(names) != len(optionSetters)+len(promptSetters)+len(grammarKeys) {
+		t.Fatalf("%d names for %d options", len(names), len(optionSetters)+len(promptSetters)+len(grammarKeys))
 	}
 	for i := 1; i < len(names); i++ {
 		if names[i-1] >= names[i] {
 			t.Fatalf("not sorted: %v", names)
+		}
+	}
+}
+
+func TestGrammarOptions(t *testing.T) {
+	base := engine.DefaultGenerateOptions()
+	o, err := ParseOptions(`{"json_schema": {"type":"object","properties":{"z":{"type":"integer"},"a":{"type":"boolean"}},"required":["z","a"]}, "temperature": 0}`, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The schema's property order (z before a) is kept.
+	if !strings.Contains(o.Grammar, `root ::= "{" space z-kv "," space a-kv space "}"`) || o.Temperature != 0 {
+		t.Fatalf("grammar %q", o.Grammar)
+	}
+	if o2, err := ParseOptions(`{"json_schema": "{\"type\":\"integer\"}"}`, base); err != nil || !strings.Contains(o2.Grammar, "root ::= (\"-\"? integral-part)") {
+		t.Fatalf("schema as a string: %v %q", err, o2.Grammar)
+	}
+	if o3, err := ParseOptions(`{"json": true}`, base); err != nil || !strings.Contains(o3.Grammar, `root ::= object`) {
+		t.Fatalf("json: %v %q", err, o3.Grammar)
+	}
+	if o4, err := ParseOptions(`{"grammar": "root ::= \"yes\" | \"no\""}`, base); err != nil || o4.Grammar != `root ::= "yes" | "no"` {
+		t.Fatalf("grammar: %v %q", err, o4.Grammar)
+	}
+	for _, c := range []struct{ in, want string }{
+		{`{"grammar": "x", "json": true}`, "both constrain the output"},
+		{`{"json_schema": {"type":"string","format":"email"}}`, `unsupported format "email"`},
+		{`{"json_schema": 3}`, "must be a JSON Schema"},
+		{`{"json": "yes"}`, "json must be true or false"},
+		{`{"grammar": 1}`, "grammar must be a GBNF grammar"},
+	} {
+		if _, err := ParseOptions(c.in, base); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.in, err, c.want)
 		}
 	}
 }

@@ -1,13 +1,19 @@
 // Package sample picks the next token from a row of logits: greedily, or by
 // drawing from the distribution shaped by penalties, top-k, top-p, min-p and
-// temperature, in llama.cpp's order. Each sequence has its own Sampler and
+// temperature, in llama.cpp's order. A Constraint (a grammar) limits the
+// tokens that may be picked, applied as llama.cpp's common sampler applies
+// its grammar: the chain samples first; if the grammar refuses that token,
+// the logits of every refused token are set to -inf and the chain samples
+// again. Each sequence has its own Sampler and
 // its own random stream, so a seeded sequence draws the same tokens however
 // many other sequences share its forward passes and however many threads
 // compute them.
 package sample
 
 import (
+	"errors"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"sort"
 )
@@ -31,6 +37,24 @@ type candidate struct {
 	p     float32
 }
 
+// Constraint limits which tokens may come next (grammar.Matcher is one).
+type Constraint interface {
+	// Allowed reports whether tok may come next.
+	Allowed(tok int32) bool
+	// Mask is the set of tokens that may come next, a bitset over the
+	// vocabulary (bit t of word t/64); the sampler does not modify it.
+	Mask() []uint64
+	// Accept moves past a generated token.
+	Accept(tok int32) error
+	// Complete reports whether what was accepted is a whole sentence.
+	Complete() bool
+	// Done reports whether nothing but end-of-generation may follow.
+	Done() bool
+}
+
+// ErrNoToken is the error when a constraint allows no token at all.
+var ErrNoToken = errors.New("sample: the grammar allows no token here")
+
 // Sampler holds one sequence's sampling state.
 type Sampler struct {
 	p       Params
@@ -39,7 +63,15 @@ type Sampler struct {
 	counts  map[int32]int
 	cands   []candidate
 	scratch []float32
+	c       Constraint
+	masked  []float32
 }
+
+// Constrain limits the tokens s may pick to those c allows.
+func (s *Sampler) Constrain(c Constraint) { s.c = c }
+
+// Constraint returns the constraint set with Constrain, or nil.
+func (s *Sampler) Constraint() Constraint { return s.c }
 
 // New returns a sampler whose random stream is fixed by p.Seed.
 func New(p Params) *Sampler {
@@ -79,8 +111,108 @@ func (s *Sampler) penalizes() bool {
 }
 
 // Sample picks a token from logits (one per vocabulary entry). logits is
-// not modified.
-func (s *Sampler) Sample(logits []float32) int32 {
+// not modified. With a constraint, the token is one it allows (ErrNoToken
+// when it allows none).
+func (s *Sampler) Sample(logits []float32) (int32, error) {
+	tok := s.sample(logits)
+	if s.c == nil || s.c.Allowed(tok) {
+		return tok, nil
+	}
+	mask := s.c.Mask()
+	if len(mask)*64 < len(logits) {
+		return 0, errors.New("sample: the grammar's vocabulary is smaller than the model's")
+	}
+	if s.p.Temperature <= 0 && !s.penalizes() {
+		tok = GreedyMasked(logits, mask)
+	} else {
+		if cap(s.masked) < len(logits) {
+			s.masked = make([]float32, len(logits))
+		}
+		m := s.masked[:len(logits)]
+		applyMask(m, logits, mask)
+		tok = s.sample(m)
+		if !maskHas(mask, tok) {
+			// Rounding let the draw fall past the last allowed token's
+			// share: take the most likely allowed one.
+			tok = GreedyMasked(m, mask)
+		}
+	}
+	if tok < 0 {
+		return 0, ErrNoToken
+	}
+	return tok, nil
+}
+
+// Advance records a generated token: for the penalties, and for the
+// constraint, which moves past it. done reports that the constraint allows
+// nothing but end-of-generation from here.
+func (s *Sampler) Advance(tok int32) (done bool, err error) {
+	s.Accept(tok)
+	if s.c == nil {
+		return false, nil
+	}
+	if err := s.c.Accept(tok); err != nil {
+		return false, err
+	}
+	return s.c.Done(), nil
+}
+
+// Complete reports whether the constraint is satisfied by what was
+// generated (always, without one).
+func (s *Sampler) Complete() bool { return s.c == nil || s.c.Complete() }
+
+func maskHas(mask []uint64, t int32) bool {
+	return t >= 0 && int(t>>6) < len(mask) && mask[t>>6]&(1<<(uint(t)&63)) != 0
+}
+
+// applyMask copies logits into dst with every token mask refuses at -inf.
+func applyMask(dst, logits []float32, mask []uint64) {
+	inf := float32(math.Inf(-1))
+	for w := 0; w*64 < len(logits); w++ {
+		lo, hi := w*64, min(w*64+64, len(logits))
+		switch m := mask[w]; m {
+		case ^uint64(0):
+			copy(dst[lo:hi], logits[lo:hi])
+		case 0:
+			for i := lo; i < hi; i++ {
+				dst[i] = inf
+			}
+		default:
+			for i := lo; i < hi; i++ {
+				if m&(1<<uint(i-lo)) != 0 {
+					dst[i] = logits[i]
+				} else {
+					dst[i] = inf
+				}
+			}
+		}
+	}
+}
+
+// GreedyMasked returns the index of the largest logit among the tokens
+// mask allows (the first, on ties), or -1 if it allows none: Greedy of the
+// masked logits, without copying them.
+func GreedyMasked(logits []float32, mask []uint64) int32 {
+	best := int32(-1)
+	var bestL float32
+	for w := 0; w*64 < len(logits); w++ {
+		m := mask[w]
+		if hi := len(logits) - w*64; hi < 64 {
+			m &= 1<<uint(hi) - 1
+		}
+		for m != 0 {
+			i := int32(w*64 + bits.TrailingZeros64(m))
+			m &= m - 1
+			if l := logits[i]; best < 0 || l > bestL {
+				best, bestL = i, l
+			}
+		}
+	}
+	return best
+}
+
+// sample picks a token from logits without the constraint.
+func (s *Sampler) sample(logits []float32) int32 {
 	if s.penalizes() && len(s.counts) > 0 {
 		s.scratch = append(s.scratch[:0], logits...)
 		logits = s.scratch

@@ -1,7 +1,9 @@
 package sample
 
 import (
+	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -10,7 +12,7 @@ func TestGreedyPicksFirstMax(t *testing.T) {
 		t.Fatalf("Greedy = %d", got)
 	}
 	s := New(Params{Temperature: 0})
-	if got := s.Sample([]float32{-1, -0.5, -2}); got != 1 {
+	if got := sampleOne(s, []float32{-1, -0.5, -2}); got != 1 {
 		t.Fatalf("temperature 0 sampled %d", got)
 	}
 }
@@ -24,7 +26,7 @@ func TestSeedDeterminesDraws(t *testing.T) {
 		s := New(Params{Temperature: 1, TopP: 1, Seed: seed})
 		var out []int32
 		for i := 0; i < 50; i++ {
-			out = append(out, s.Sample(logits))
+			out = append(out, sampleOne(s, logits))
 		}
 		return out
 	}
@@ -49,7 +51,7 @@ func TestTopKAndMinPRestrictTheDraw(t *testing.T) {
 	logits := []float32{5, 4.9, 4.8, 0, -1, -2, 1, 2}
 	s := New(Params{Temperature: 5, TopK: 3, TopP: 1, Seed: 1})
 	for i := 0; i < 500; i++ {
-		if tok := s.Sample(logits); tok > 2 {
+		if tok := sampleOne(s, logits); tok > 2 {
 			t.Fatalf("top-k 3 drew token %d", tok)
 		}
 	}
@@ -58,7 +60,7 @@ func TestTopKAndMinPRestrictTheDraw(t *testing.T) {
 	s = New(Params{Temperature: 1, MinP: 0.5, TopP: 1, Seed: 2})
 	seen := map[int32]bool{}
 	for i := 0; i < 500; i++ {
-		seen[s.Sample(logits)] = true
+		seen[sampleOne(s, logits)] = true
 	}
 	if len(seen) != 3 || !seen[0] || !seen[1] || !seen[2] {
 		t.Fatalf("min-p drew %v", seen)
@@ -71,7 +73,7 @@ func TestTopPKeepsSmallestNucleus(t *testing.T) {
 	s := New(Params{Temperature: 1, TopP: 0.75, Seed: 3})
 	counts := map[int32]int{}
 	for i := 0; i < 2000; i++ {
-		counts[s.Sample(logits)]++
+		counts[sampleOne(s, logits)]++
 	}
 	if counts[0] != 0 || counts[1] < 1000 || counts[2] < 500 {
 		t.Fatalf("top-p counts %v", counts)
@@ -82,7 +84,7 @@ func TestRepeatPenaltyChangesGreedyChoice(t *testing.T) {
 	logits := []float32{2, 1.9, -1}
 	s := New(Params{Temperature: 0, RepeatPenalty: 1.5, RepeatLastN: 4})
 	s.Accept(0)
-	if got := s.Sample(logits); got != 1 {
+	if got := sampleOne(s, logits); got != 1 {
 		t.Fatalf("penalised token still chosen: %d", got)
 	}
 	if logits[0] != 2 {
@@ -92,17 +94,120 @@ func TestRepeatPenaltyChangesGreedyChoice(t *testing.T) {
 	for _, tok := range []int32{2, 2, 2, 2} {
 		s.Accept(tok)
 	}
-	if got := s.Sample(logits); got != 0 {
+	if got := sampleOne(s, logits); got != 0 {
 		t.Fatalf("penalty outlived its window: %d", got)
 	}
 	// A frequency penalty grows with the count.
 	s = New(Params{Temperature: 0, FrequencyPenalty: 0.06, RepeatLastN: 8})
 	s.Accept(0)
-	if s.Sample(logits) != 0 {
+	if sampleOne(s, logits) != 0 {
 		t.Fatal("one occurrence should cost 0.06 < 0.1")
 	}
 	s.Accept(0)
-	if s.Sample(logits) != 1 {
+	if sampleOne(s, logits) != 1 {
 		t.Fatal("two occurrences should cost 0.12 > 0.1")
+	}
+}
+
+func sampleOne(s *Sampler, logits []float32) int32 {
+	tok, err := s.Sample(logits)
+	if err != nil {
+		panic(err)
+	}
+	return tok
+}
+
+// maskConstraint allows a fixed set of tokens and records what it accepts.
+type maskConstraint struct {
+	mask     []uint64
+	accepted []int32
+	done     bool
+}
+
+func newMaskConstraint(n int, allowed ...int32) *maskConstraint {
+	c := &maskConstraint{mask: make([]uint64, (n+63)/64)}
+	for _, t := range allowed {
+		c.mask[t/64] |= 1 << (t % 64)
+	}
+	return c
+}
+
+func (c *maskConstraint) Allowed(t int32) bool { return maskHas(c.mask, t) }
+func (c *maskConstraint) Mask() []uint64       { return c.mask }
+func (c *maskConstraint) Accept(t int32) error {
+	if !c.Allowed(t) {
+		return errors.New("not allowed")
+	}
+	c.accepted = append(c.accepted, t)
+	return nil
+}
+func (c *maskConstraint) Complete() bool { return true }
+func (c *maskConstraint) Done() bool     { return c.done }
+
+func TestConstraintGreedyIsGreedyOfMaskedLogits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for iter := 0; iter < 200; iter++ {
+		n := 1 + rng.IntN(300)
+		logits := make([]float32, n)
+		for i := range logits {
+			logits[i] = float32(rng.IntN(20)) // ties on purpose
+		}
+		var allowed []int32
+		for i := 0; i < n; i++ {
+			if rng.IntN(4) == 0 {
+				allowed = append(allowed, int32(i))
+			}
+		}
+		c := newMaskConstraint(n, allowed...)
+		s := New(Params{})
+		s.Constrain(c)
+		tok, err := s.Sample(logits)
+		if len(allowed) == 0 {
+			if !errors.Is(err, ErrNoToken) {
+				t.Fatalf("no token allowed: got %d, %v", tok, err)
+			}
+			continue
+		}
+		masked := make([]float32, n)
+		for i := range masked {
+			masked[i] = float32(math.Inf(-1))
+		}
+		for _, a := range allowed {
+			masked[a] = logits[a]
+		}
+		if want := Greedy(masked); tok != want || err != nil {
+			t.Fatalf("got %d (%v), greedy of the masked logits is %d", tok, err, want)
+		}
+	}
+}
+
+func TestConstraintSampledTokensAreAllowed(t *testing.T) {
+	logits := make([]float32, 500)
+	for i := range logits {
+		logits[i] = float32(i % 7)
+	}
+	c := newMaskConstraint(len(logits), 3, 77, 498)
+	s := New(Params{Temperature: 1.5, TopK: 40, TopP: 0.9, MinP: 0.01, RepeatPenalty: 1.3, RepeatLastN: 8, Seed: 9})
+	s.Constrain(c)
+	seen := map[int32]bool{}
+	for i := 0; i < 300; i++ {
+		tok := sampleOne(s, logits)
+		if !c.Allowed(tok) {
+			t.Fatalf("sampled %d, not allowed", tok)
+		}
+		seen[tok] = true
+		if _, err := s.Advance(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) < 2 {
+		t.Fatalf("sampling should still vary among the allowed tokens: %v", seen)
+	}
+	c.done = true
+	if done, err := s.Advance(3); !done || err != nil {
+		t.Fatalf("Advance = %v, %v; want done", done, err)
+	}
+	if _, err := s.Advance(4); err == nil {
+		t.Fatal("a refused token must be an error")
 	}
 }

@@ -450,12 +450,23 @@ func (s *Scheduler) advance(q *seq, l []float32) bool {
 		q.res.Reason = "length"
 		return true
 	}
-	tok := q.req.Sampler.Sample(l)
+	tok, err := q.req.Sampler.Sample(l)
+	if err != nil {
+		q.res.Err = err
+		return true
+	}
 	if q.req.Stop != nil && q.req.Stop(tok) {
 		q.res.Reason = "eos"
 		return true
 	}
-	q.req.Sampler.Accept(tok)
+	// The sampler's grammar, if any, moves past the token; when it allows
+	// nothing but end-of-generation after it, the sequence ends here
+	// rather than spend a forward pass to find that end.
+	grammarDone, err := q.req.Sampler.Advance(tok)
+	if err != nil {
+		q.res.Err = err
+		return true
+	}
 	q.res.Generated++
 	s.stats.generated.Add(1)
 	if q.req.OnToken != nil {
@@ -468,6 +479,10 @@ func (s *Scheduler) advance(q *seq, l []float32) bool {
 			q.res.Reason = "done"
 			return true
 		}
+	}
+	if grammarDone {
+		q.res.Reason = "eos"
+		return true
 	}
 	if q.res.Generated >= q.req.MaxTokens {
 		q.res.Reason = "length"
