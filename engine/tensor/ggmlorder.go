@@ -40,11 +40,13 @@ import (
 // (ggml_vec_dot's, or tinyBLAS's over 16s) that a split would not keep.
 func implFor(t gguf.GGMLType, f *format, cols int, decode bool) *impl {
 	im := f.implAt(currentLevel())
-	if decode {
+	if decode || (t == gguf.TypeF32 && cols%16 != 0) {
+		// F32 rows that tinyBLAS cannot take are ggml_vec_dot_f32 for
+		// prompts too: the decode kernel's order.
 		im = f.decodeAt(currentLevel())
 	}
 	if (t == gguf.TypeF32 || t == gguf.TypeF16) && im.chunk > 1 && cols%im.chunk != 0 {
-		if decode {
+		if decode || t == gguf.TypeF32 && cols%16 != 0 {
 			return f.decode[levelGo]
 		}
 		return f.impls[levelGo]
