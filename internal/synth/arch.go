@@ -21,6 +21,8 @@ var Archs = map[string]Arch{
 		},
 		Tensors: llamaTensors,
 	},
+	"bert":       {Metadata: encoderMetadata, Tensors: encoderTensors, Vocab: BuiltinWordPieceVocab},
+	"nomic-bert": {Metadata: encoderMetadata, Tensors: encoderTensors, Vocab: BuiltinWordPieceVocab},
 }
 
 // Weights are wider than a trained model's so the logits spread out and

@@ -63,6 +63,10 @@ type Spec struct {
 	// the built-in vocabulary of VocabSize tokens (see BuiltinVocab).
 	Vocab     string
 	VocabSize int // built-in vocabulary size; 0 = 512 (at least 259)
+	// Pooling is written as {arch}.pooling_type: "none", "mean", "cls",
+	// "last" or "rank" ("rank" gives a bert file a classification head);
+	// "" writes no key.
+	Pooling string
 	// Metadata adds keys or replaces the written ones (applied last).
 	Metadata map[string]gguf.Value
 }
@@ -120,6 +124,9 @@ type Arch struct {
 	// Tensors lists the model's tensors in file order (the random draws
 	// follow it). nv is the vocabulary size.
 	Tensors func(s Spec, nv int) []Tensor
+	// Vocab is the built-in vocabulary of n tokens (nil = BuiltinVocab,
+	// SentencePiece).
+	Vocab func(n int) ([]gguf.KV, error)
 }
 
 // Write creates the model file at path.
@@ -170,10 +177,17 @@ func Build(s Spec) (*gguf.Writer, error) {
 		w.Set(a+".attention.key_length", gguf.Uint32(uint32(s.HeadDim)))
 		w.Set(a+".attention.value_length", gguf.Uint32(uint32(s.HeadDim)))
 	}
+	if s.Pooling != "" {
+		pt, ok := PoolingTypes[s.Pooling]
+		if !ok {
+			return nil, fmt.Errorf("synth: unknown pooling %q (none, mean, cls, last, rank)", s.Pooling)
+		}
+		w.Set(a+".pooling_type", gguf.Uint32(pt))
+	}
 	if arch.Metadata != nil {
 		arch.Metadata(s, func(k string, v gguf.Value) { w.Set(k, v) })
 	}
-	nv, err := setVocab(w, s)
+	nv, err := setVocab(w, s, arch.Vocab)
 	if err != nil {
 		return nil, err
 	}
@@ -252,13 +266,16 @@ var fileTypes = map[gguf.GGMLType]uint32{
 }
 
 // setVocab writes the tokenizer metadata and returns the vocabulary size.
-func setVocab(w *gguf.Writer, s Spec) (int, error) {
+func setVocab(w *gguf.Writer, s Spec, builtin func(int) ([]gguf.KV, error)) (int, error) {
 	if s.Vocab == "" {
 		n := s.VocabSize
 		if n == 0 {
 			n = 512
 		}
-		kv, err := BuiltinVocab(n)
+		if builtin == nil {
+			builtin = BuiltinVocab
+		}
+		kv, err := builtin(n)
 		if err != nil {
 			return 0, err
 		}

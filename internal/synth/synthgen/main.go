@@ -15,7 +15,7 @@ import (
 func main() {
 	var s synth.Spec
 	out := flag.String("o", "", "output GGUF path")
-	flag.StringVar(&s.Arch, "arch", "qwen2", "architecture: a key of synth.Archs (llama, qwen2, qwen3, ...)")
+	flag.StringVar(&s.Arch, "arch", "qwen2", "architecture: a key of synth.Archs (llama, qwen2, qwen3, bert, nomic-bert, ...)")
 	flag.StringVar(&s.Vocab, "vocab", "", "GGUF file to copy the tokenizer from (empty: the built-in vocabulary)")
 	flag.IntVar(&s.VocabSize, "nvocab", 512, "built-in vocabulary size, without -vocab")
 	flag.IntVar(&s.Embd, "embd", 64, "embedding width")
@@ -27,9 +27,29 @@ func main() {
 	flag.IntVar(&s.Context, "ctx", 512, "context length")
 	flag.Uint64Var(&s.Seed, "seed", 1, "random seed")
 	flag.BoolVar(&s.Tied, "tied", true, "tie the output to the embedding")
+	flag.StringVar(&s.Pooling, "pooling", "", "{arch}.pooling_type to write: none, mean, cls, last, rank (empty: no key)")
 	typ := flag.String("type", "F16", "type of the weight matrices (F32, F16, Q8_0, Q4_0, Q4_K, ...)")
 	types := flag.String("types", "", "per-tensor types, SUFFIX=TYPE,... (e.g. ffn_down.weight=Q6_K,output.weight=Q6_K)")
+	named := flag.String("model", "", "write a named model instead (a key of synth.EmbeddingModels, e.g. bert-mean-f16, or bert-base-f16/bert-base-q8_0); the shape flags are ignored")
 	flag.Parse()
+	if *named != "" && *out != "" {
+		spec, ok := synth.EmbeddingModels()[*named]
+		switch *named {
+		case "bert-base-f16":
+			spec, ok = synth.BertBase(gguf.TypeF16), true
+		case "bert-base-q8_0":
+			spec, ok = synth.BertBase(gguf.TypeQ8_0), true
+		}
+		if !ok {
+			fmt.Fprintf(os.Stderr, "synthgen: no model named %q\n", *named)
+			os.Exit(2)
+		}
+		if err := synth.Write(*out, spec); err != nil {
+			fmt.Fprintln(os.Stderr, "synthgen:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	t, ok := gguf.ParseGGMLType(*typ)
 	if *types != "" {
 		s.Types = map[string]gguf.GGMLType{}
