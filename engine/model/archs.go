@@ -1,5 +1,7 @@
 package model
 
+import "fmt"
+
 // The architectures this engine runs, and what each changes in the one
 // forward pass they share (forward.go). That pass is Llama's:
 //
@@ -31,6 +33,20 @@ type Arch struct {
 	// QKNorm: an RMSNorm on each query and key head, before RoPE
 	// (blk.N.attn_q_norm, attn_k_norm; one head wide).
 	QKNorm bool
+	// Encoder: a post-norm encoder (encoder.go). Its input is the token's
+	// embedding plus token type 0's (token_types) and, for BERT, the
+	// position's (position_embd), through a LayerNorm (token_embd_norm);
+	// each sublayer reads the residual stream as it is and its residual
+	// sum goes through a LayerNorm (attn_output_norm, layer_output_norm);
+	// projections may have biases; a feed-forward without ffn_gate is
+	// Down·GELU(Up·x); Q, K and V may be one matrix (attn_qkv). There is
+	// no output head: it embeds whole texts (Batch.Embed), attending to
+	// all of a text's tokens when {arch}.attention.causal is false, and
+	// its hparams hook reads the LayerNorm epsilon.
+	Encoder bool
+	// NoRoPE: positions come from a learned table (position_embd), not
+	// from rotating queries and keys.
+	NoRoPE bool
 	// hparams reads the architecture's own metadata into c, after the
 	// common keys.
 	hparams func(r *hparamReader, c *Config)
@@ -44,4 +60,23 @@ var archs = map[string]Arch{
 	"qwen2": {Rope: RopeNeox},
 	// Qwen3: per-head norms of queries and keys.
 	"qwen3": {Rope: RopeNeox, QKNorm: true},
+	// BERT (BGE, all-MiniLM, E5, GTE; bge-reranker with a classification
+	// head): learned positions, biases, GELU.
+	"bert": {Encoder: true, NoRoPE: true, hparams: encoderHparams},
+	// nomic-bert (nomic-embed-text): RoPE (NeoX pairs), one QKV matrix, a
+	// SwiGLU feed-forward without biases.
+	"nomic-bert": {Rope: RopeNeox, Encoder: true, hparams: encoderHparams},
+}
+
+// encoderHparams reads the encoders' LayerNorm epsilon, which llama.cpp
+// requires of them.
+func encoderHparams(r *hparamReader, c *Config) {
+	if !r.has("attention.layer_norm_epsilon") {
+		r.fail(fmt.Errorf("model: %s.attention.layer_norm_epsilon is missing", c.Arch))
+		return
+	}
+	c.NormEps = r.float("attention.layer_norm_epsilon", 0)
+	if c.NormEps < 0 {
+		r.fail(fmt.Errorf("model: bad layer norm epsilon %g", c.NormEps))
+	}
 }

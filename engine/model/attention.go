@@ -10,7 +10,9 @@ import (
 
 // attention computes, for every (token, head), softmax(q·K/sqrt(d))·V over
 // the positions 0..pos of the token's own sequence: causal, and blind to
-// other sequences in the batch.
+// other sequences in the batch. A token of a text being embedded attends
+// to its own text's keys in the pass's buffers instead, all of them for an
+// encoder (keys32, keys16 in embed.go).
 //
 // With an F16 cache it follows llama.cpp's CPU flash attention for one
 // query row: the query is rounded to F16, scores are F16 dot products, and
@@ -32,7 +34,7 @@ func (s *State) attention(w *tensor.Worker, layer, n int) {
 func (s *State) attnRange(id, layer, lo, hi int) {
 	c := s.m.Config
 	scr := &s.attnScratch[id]
-	kv, b, q, out := s.kv, s.b, s.q, s.attOut
+	kv, q, out := s.kv, s.q, s.attOut
 	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
 	f32 := kv.IsF32()
 	qd := c.Heads * c.HeadDim
@@ -42,15 +44,14 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 	{
 		for item := lo; item < hi; item++ {
 			i, h := item/c.Heads, item%c.Heads
-			seq, pos := int(b.Seq[i]), int(b.Pos[i])
 			kvh := h / group
 			o := out[i*qd+h*hd:][:hd]
 			var sum, maxS float32 = 0, float32(math.Inf(-1))
 			if f32 {
 				qh := q[i*qd+h*hd:][:hd]
-				keys, vals := kv.K32(layer, seq, pos+1), kv.V32(layer, seq, pos+1)
+				keys, vals, np := s.keys32(layer, i)
 				clear(o)
-				for p := 0; p <= pos; p++ {
+				for p := 0; p < np; p++ {
 					sc := tensor.DotF32(keys[p*kvd+kvh*hd:][:hd], qh) * scale
 					ms, vs := float32(1), float32(1)
 					if sc > maxS {
@@ -70,8 +71,7 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 				qh := s.q16[i*qd+h*hd:][:hd]
 				acc := s.acc16[i*qd+h*hd:][:hd]
 				clear(acc)
-				np := pos + 1
-				keys, vals := kv.K16(layer, seq, np), kv.V16(layer, seq, np)
+				keys, vals, np := s.keys16(layer, i)
 				sc, ms, vs := scr.grow(np, kv.Config().Context)
 				tensor.ScoresF16(sc, keys[kvh*hd:], kvd, qh)
 				for p := range sc {

@@ -1,5 +1,7 @@
-// Package model runs the forward pass of decoder-only transformers stored in
-// GGUF files: Llama (1/2/3, TinyLlama, Mistral, SmolLM), Qwen2 and Qwen3.
+// Package model runs the forward pass of transformers stored in GGUF files:
+// the decoders Llama (1/2/3, TinyLlama, Mistral, SmolLM), Qwen2 and Qwen3,
+// and the encoders BERT (BGE, MiniLM, E5, GTE, bge-reranker) and
+// nomic-bert (nomic-embed-text), which embed text rather than generate it.
 //
 // The data path, top to bottom, for a batch of tokens that may belong to
 // several sequences: embed -> for each layer (RMSNorm -> Q,K,V -> RoPE ->
@@ -7,6 +9,15 @@
 // -> output projection -> residual -> RMSNorm -> SwiGLU feed-forward ->
 // residual) -> final RMSNorm -> logits. Each step follows the arithmetic of
 // llama.cpp's CPU backend, so logits agree to within rounding.
+//
+// The encoders run the same pass with their differences as data (archs.go,
+// encoder.go): learned position and token-type embeddings and a LayerNorm
+// on the input, LayerNorm after each residual instead of RMSNorm before
+// each sublayer, biases, a GELU feed-forward (BERT), no KV cache, and
+// attention over the whole text rather than the positions before a token.
+// A sequence to embed runs whole in one pass (Batch.Embed, embed.go) and
+// its final states are pooled as the file's {arch}.pooling_type says
+// (pooling.go).
 package model
 
 import (
@@ -45,6 +56,17 @@ type Config struct {
 	RopeBase   float32 // freq_base
 	RopeScale  float32 // freq_scale: 1/linear scaling factor
 	QKNorm     bool    // Qwen3: RMSNorm on each query and key head
+
+	// Causal attention sees only the positions up to the token's own
+	// ({arch}.attention.causal; decoders are causal, encoders are not).
+	Causal bool
+	// Encoder is a post-norm encoder (BERT, nomic-bert): LayerNorm after
+	// each residual, with NormEps, and no output head.
+	Encoder bool
+	NormEps float32 // LayerNorm epsilon ({arch}.attention.layer_norm_epsilon)
+	// Pooling is how a sequence's final states become one embedding
+	// ({arch}.pooling_type; PoolNone when the file has none).
+	Pooling Pooling
 }
 
 // supportedNames is the list of architectures for error messages.
@@ -105,6 +127,16 @@ func (r *hparamReader) str(key, def string) string {
 	return v
 }
 
+// bool reads arch.key, def when absent.
+func (r *hparamReader) bool(key string, def bool) bool {
+	if r.err != nil {
+		return false
+	}
+	var v bool
+	v, r.err = r.f.BoolOr(r.arch+"."+key, def)
+	return v
+}
+
 // has says whether the file sets arch.key.
 func (r *hparamReader) has(key string) bool { return r.f.Has(r.arch + "." + key) }
 
@@ -125,7 +157,7 @@ func ReadConfig(f *gguf.File) (Config, error) {
 		}
 		return Config{}, fmt.Errorf("model: architecture %q is not supported (supported: %s)", arch, supportedNames())
 	}
-	c := Config{Arch: arch, RopeType: a.Rope, QKNorm: a.QKNorm}
+	c := Config{Arch: arch, RopeType: a.Rope, QKNorm: a.QKNorm, Encoder: a.Encoder}
 	r := &hparamReader{f: f, arch: arch}
 	c.Embd = r.int("embedding_length", -1)
 	c.Layers = r.int("block_count", -1)
@@ -147,6 +179,15 @@ func ReadConfig(f *gguf.File) (Config, error) {
 		return Config{}, fmt.Errorf("model: value length %d differs from key length %d", vl, c.HeadDim)
 	}
 	c.RopeDims = r.int("rope.dimension_count", int64(c.HeadDim))
+	if a.NoRoPE {
+		c.RopeDims = 0
+	}
+	if pooling := r.int("pooling_type", 0); pooling > int(PoolRank) {
+		r.fail(fmt.Errorf("model: %s.pooling_type %d is not supported (0 none, 1 mean, 2 cls, 3 last, 4 rank)", arch, pooling))
+	} else {
+		c.Pooling = Pooling(pooling)
+	}
+	c.Causal = r.bool("attention.causal", true)
 	if r.err != nil {
 		return Config{}, r.err
 	}

@@ -29,6 +29,10 @@ type Batch struct {
 	Seq    []int32
 	Logits []bool
 	Decode int
+	// Embed lists whole texts to embed in this pass (see AddEmbed and
+	// embed.go), in batch order after the decode tokens; their pooled
+	// vectors are read with State.Embeddings.
+	Embed []Span
 }
 
 // Add appends one token.
@@ -43,6 +47,7 @@ func (b *Batch) Add(token, pos, seq int32, logits bool) {
 func (b *Batch) Reset() {
 	b.Tokens, b.Pos, b.Seq, b.Logits = b.Tokens[:0], b.Pos[:0], b.Seq[:0], b.Logits[:0]
 	b.Decode = 0
+	b.Embed = b.Embed[:0]
 }
 
 // Len is the number of tokens.
@@ -61,9 +66,11 @@ type State struct {
 	attOut     []float32 // [n][heads*HeadDim]: attention output
 	gate, up   []float32 // [n][FF]
 	out        []float32 // [n][Embd]: projection output
-	rows       []int     // batch indices whose logits are wanted
+	rows       []int     // batch indices the last feed-forward computes: logits rows, then pooled rows
+	nLogits    int       // how many of rows want logits (they come first)
 	runs       []int     // lengths of the prompt tokens' runs of one sequence
-	logits     []float32 // [len(rows)][Vocab]
+	lastRuns   []int     // the runs of the pooled rows in rows
+	logits     []float32 // [nLogits][Vocab]
 	q16, acc16 []uint16  // F16 queries and value accumulators
 	ropeCos    []float32
 	ropeSin    []float32
@@ -75,6 +82,14 @@ type State struct {
 	passFn func(w *tensor.Worker) // s.pass, bound once so a pass allocates nothing
 	// attnScratch is each member's scratch for attention, by member.
 	attnScratch []attnScratch
+
+	// Embedding spans (embed.go).
+	spanOf      []int32   // per batch token: its span in b.Embed, or -1
+	spanRow     []int     // per span: its first row in rows
+	k16, v16    []uint16  // [n][kvDim]: span keys and values for an F16 cache
+	keepTmp     []float32 // [n][Embd]: keepRows' scratch
+	pooled      []float32 // [len(b.Embed)][EmbedDim]
+	poolScratch []float32
 }
 
 // NewState returns scratch memory for m, using pool's threads.
@@ -104,6 +119,9 @@ func (s *State) grow(n int) {
 	s.ropeSin = make([]float32, n*c.RopeDims/2)
 	s.q16 = make([]uint16, n*qd)
 	s.acc16 = make([]uint16, n*qd)
+	s.k16 = make([]uint16, n*kvd)
+	s.v16 = make([]uint16, n*kvd)
+	s.keepTmp = make([]float32, n*c.Embd)
 	s.cap = n
 }
 
@@ -122,44 +140,53 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 	if b.Decode < 0 || b.Decode > n {
 		return nil, fmt.Errorf("model: %d decode tokens in a batch of %d", b.Decode, n)
 	}
+	if err := s.checkSpans(b, kv); err != nil {
+		return nil, err
+	}
 	if err := s.checkBatch(b, kv); err != nil {
 		return nil, err
 	}
 	s.grow(n)
-	// The tokens that want logits, in batch order.
-	s.rows = s.rows[:0]
-	for i, want := range b.Logits {
-		if want {
-			s.rows = append(s.rows, i)
-		}
+	s.outputRows(b)
+	nl := s.nLogits
+	if nl > 0 && !m.CanGenerate() {
+		return nil, fmt.Errorf("model: %s has no output head: it embeds text but cannot predict tokens", m.Arch)
 	}
-	nr := len(s.rows)
-	// The prompt tokens' runs: consecutive tokens of one sequence.
+	// The prompt tokens' runs: consecutive tokens of one sequence (a
+	// text to embed is a run of its own).
 	s.runs = s.runs[:0]
 	for i := b.Decode; i < n; i++ {
-		if i > b.Decode && b.Seq[i] == b.Seq[i-1] {
+		if i > b.Decode && b.Seq[i] == b.Seq[i-1] && s.spanOf[i] == s.spanOf[i-1] {
 			s.runs[len(s.runs)-1]++
 		} else {
 			s.runs = append(s.runs, 1)
 		}
 	}
-	if cap(s.logits) < nr*m.Vocab {
-		s.logits = make([]float32, nr*m.Vocab)
+	if cap(s.logits) < nl*m.Vocab {
+		s.logits = make([]float32, nl*m.Vocab)
 	}
 
 	s.b, s.kv = b, kv
 	s.pool.Run(s.passFn)
+	if len(b.Embed) > 0 {
+		s.poolSpans(b)
+	} else {
+		s.spanRow = s.spanRow[:0]
+	}
 	s.b, s.kv = nil, nil
 
 	for i := range b.Tokens {
+		if b.Seq[i] < 0 {
+			continue // embedded, not cached
+		}
 		if p := b.Pos[i] + 1; int(p) > kv.Len(int(b.Seq[i])) {
 			kv.SetLen(int(b.Seq[i]), int(p))
 		}
 	}
-	if nr == 0 {
+	if nl == 0 {
 		return nil, nil
 	}
-	return s.logits[:nr*m.Vocab], nil
+	return s.logits[:nl*m.Vocab], nil
 }
 
 // pass is the forward pass as every member of the team runs it: the same
@@ -184,7 +211,7 @@ func (s *State) pass(w *tensor.Worker) {
 
 	// Each member's tokens: embedding, RoPE tables and the first norm.
 	lo, hi := w.Range(n)
-	s.embed(lo, hi)
+	m.embedInput(x, b.Tokens, b.Pos, lo, hi)
 	s.ropeTables(lo, hi)
 	s.normRows(xb, x, m.Blocks[0].AttnNorm, lo, hi)
 	w.Sync()
@@ -204,12 +231,15 @@ func (s *State) pass(w *tensor.Worker) {
 			// values), so, like llama.cpp, the last feed-forward runs on
 			// those rows alone. llama.cpp then has a single row in the
 			// usual case, which takes its single-token matmul path; the
-			// decode kernels are that path, so these rows use them.
+			// decode kernels are that path, so these rows use them. The
+			// rows pooling reads follow, each text's as a run of its own
+			// (all of it for mean pooling, so a batch of texts to embed
+			// keeps its runs), which is what they are alone too.
 			if w.ID() == 0 {
 				s.keepRows(x, out, c.Embd)
 			}
 			w.Sync()
-			n, nd, runs = nr, nr, nil
+			n, nd, runs = nr, s.nLogits, s.lastRuns
 			x, xb, out = x[:n*c.Embd], xb[:n*c.Embd], out[:n*c.Embd]
 			gate, up = gate[:n*c.FF], up[:n*c.FF]
 			if n == 0 {
@@ -217,13 +247,19 @@ func (s *State) pass(w *tensor.Worker) {
 			}
 		}
 		lo, hi = w.Range(n)
-		add(x[lo*c.Embd:hi*c.Embd], out[lo*c.Embd:hi*c.Embd])
-		s.normRows(xb, x, l.FFNNorm, lo, hi)
+		s.residual(xb, x, out, l.OBias, l.AttnOutNorm, l.AttnOutNormB, l.FFNNorm, lo, hi)
 		w.Sync()
-		w.MatMulRuns(xb, n, nd, runs, tensor.Product{Out: gate, M: l.Gate}, tensor.Product{Out: up, M: l.Up})
-		ch := w.Chunks(n*s.swigluChunks(), 1)
-		for lo, hi, ok := ch.Next(); ok; lo, hi, ok = ch.Next() {
-			s.swigluRange(lo, hi)
+		if l.Gate.Data != nil {
+			w.MatMulRuns(xb, n, nd, runs, tensor.Product{Out: gate, M: l.Gate}, tensor.Product{Out: up, M: l.Up})
+			ch := w.Chunks(n*s.swigluChunks(), 1)
+			for lo, hi, ok := ch.Next(); ok; lo, hi, ok = ch.Next() {
+				s.swigluRange(lo, hi)
+			}
+		} else {
+			// BERT: Down·GELU(Up·x + bias).
+			w.MatMulRuns(xb, n, nd, runs, tensor.Product{Out: gate, M: l.Up})
+			lo, hi = w.Range(n)
+			s.geluFFN(gate, l.UpBias, lo, hi)
 		}
 		w.Sync()
 		w.MatMulRuns(gate, n, nd, runs, tensor.Product{Out: out, M: l.Down})
@@ -232,22 +268,14 @@ func (s *State) pass(w *tensor.Worker) {
 			next = m.Blocks[li+1].AttnNorm
 		}
 		lo, hi = w.Range(n)
-		add(x[lo*c.Embd:hi*c.Embd], out[lo*c.Embd:hi*c.Embd])
-		s.normRows(xb, x, next, lo, hi)
+		s.residual(xb, x, out, l.DownBias, l.LayerOutNorm, l.LayerOutNormB, next, lo, hi)
 		w.Sync()
 	}
-	w.MatMul(xb, nr, nr, tensor.Product{Out: s.logits[:nr*m.Vocab], M: m.Output})
-}
-
-// embed writes the embeddings of tokens [lo, hi) into x.
-func (s *State) embed(lo, hi int) {
-	m, d := s.m, s.m.Embd
-	rs := m.Embed.Type.RowSize(d)
-	for i := lo; i < hi; i++ {
-		tok := int(s.b.Tokens[i])
-		if err := quant.Dequantize(m.Embed.Type, s.x[i*d:(i+1)*d], m.Embed.Data[tok*rs:(tok+1)*rs]); err != nil {
-			panic(err) // the type was checked at load
-		}
+	// xb now holds the final states of the kept rows, those that want
+	// logits first: after the output norm for a decoder, the last layer's
+	// output for an encoder.
+	if nl := s.nLogits; nl > 0 {
+		w.MatMul(xb, nl, nl, tensor.Product{Out: s.logits[:nl*m.Vocab], M: m.Output})
 	}
 }
 
@@ -280,13 +308,25 @@ func (s *State) afterQKV(layer, lo, hi int) {
 }
 
 // keepRows moves the rows of x and out listed in s.rows to the front, in
-// order (each row moves to a lower or equal index, so in place is safe).
+// that order. Without texts to embed s.rows is in batch order and each row
+// moves to a lower or equal index, in place; with them, the pooled rows
+// follow the logits rows and may move up, so the rows go through scratch.
 func (s *State) keepRows(x, out []float32, d int) {
-	for j, i := range s.rows {
-		if i != j {
-			copy(x[j*d:(j+1)*d], x[i*d:(i+1)*d])
-			copy(out[j*d:(j+1)*d], out[i*d:(i+1)*d])
+	if len(s.spanRow) == 0 {
+		for j, i := range s.rows {
+			if i != j {
+				copy(x[j*d:(j+1)*d], x[i*d:(i+1)*d])
+				copy(out[j*d:(j+1)*d], out[i*d:(i+1)*d])
+			}
 		}
+		return
+	}
+	for _, buf := range [][]float32{x, out} {
+		tmp := s.keepTmp[:len(s.rows)*d]
+		for j, i := range s.rows {
+			copy(tmp[j*d:(j+1)*d], buf[i*d:(i+1)*d])
+		}
+		copy(buf, tmp)
 	}
 }
 
@@ -298,6 +338,9 @@ func (s *State) checkBatch(b *Batch, kv *kvcache.Cache) error {
 	for i, tok := range b.Tokens {
 		if tok < 0 || int(tok) >= s.m.Vocab {
 			return fmt.Errorf("model: token id %d is outside the vocabulary of %d", tok, s.m.Vocab)
+		}
+		if s.spanOf[i] >= 0 {
+			continue // checked by checkSpans
 		}
 		seq, pos := b.Seq[i], b.Pos[i]
 		if seq < 0 || int(seq) >= cfg.Slots {
@@ -321,8 +364,14 @@ func (s *State) checkBatch(b *Batch, kv *kvcache.Cache) error {
 }
 
 // normRows writes dst = src / rms(src) * w for rows [lo, hi) of width
-// Embd.
+// Embd, or copies the rows when w is nil (a post-norm encoder's sublayers
+// read the residual stream as it is).
 func (s *State) normRows(dst, src, w []float32, lo, hi int) {
+	if w == nil {
+		d := s.m.Embd
+		copy(dst[lo*d:hi*d], src[lo*d:hi*d])
+		return
+	}
 	normRange(dst, src, w, s.m.Embd, lo, hi, s.m.RMSEps)
 }
 
@@ -419,6 +468,10 @@ func (s *State) storeKV(layer, lo, hi int) {
 	kv, b, k, v := s.kv, s.b, s.k, s.v
 	kvd := s.m.KVHeads * s.m.HeadDim
 	for i := lo; i < hi; i++ {
+		if b.Seq[i] < 0 {
+			s.storeSpanKV(i)
+			continue
+		}
 		seq, pos := int(b.Seq[i]), int(b.Pos[i])
 		kr, vr := k[i*kvd:(i+1)*kvd], v[i*kvd:(i+1)*kvd]
 		if kv.IsF32() {

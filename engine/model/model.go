@@ -19,6 +19,15 @@ type Layer struct {
 	QNorm, KNorm   []float32 // Qwen3, one head wide
 	FFNNorm        []float32
 	Gate, Up, Down tensor.Matrix
+
+	// The encoders' (encoder.go): an output bias, LayerNorms (weight and
+	// bias) after the attention and the feed-forward residuals, and the
+	// feed-forward biases of BERT, whose feed-forward is GELU(Up) rather
+	// than SwiGLU (Gate is nil).
+	OBias                       []float32
+	AttnOutNorm, AttnOutNormB   []float32
+	LayerOutNorm, LayerOutNormB []float32
+	UpBias, DownBias            []float32
 }
 
 // Model is a loaded model: hyperparameters and weights that point into the
@@ -31,6 +40,17 @@ type Model struct {
 	Output     tensor.Matrix // Vocab rows of Embd; the embedding when tied
 	RopeFreqs  []float32     // Llama 3's per-dimension frequency factors
 	Blocks     []Layer
+
+	// The encoders' input (encoder.go): learned positions (BERT), the
+	// token-type embedding of type 0, which llama.cpp adds to every token,
+	// and a LayerNorm over the sum.
+	PosEmbd             []float32 // ContextLen rows of Embd
+	TypeEmbd            []float32
+	EmbdNorm, EmbdNormB []float32
+	// A reranker's classification head (PoolRank; pooling.go).
+	Cls, ClsOut   tensor.Matrix
+	ClsB, ClsOutB []float32
+
 	// WeightBytes is the size of all tensors the forward pass reads.
 	WeightBytes int64
 	file        *gguf.File
@@ -60,6 +80,12 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 		return nil, b.err
 	}
 	m.Vocab = m.Embed.Rows
+	if cfg.Encoder {
+		if err := m.loadEncoder(&b, opts); err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
 	m.OutputNorm = b.vector("output_norm.weight", cfg.Embd)
 	if f.Tensor("output.weight") != nil {
 		m.Output = b.matrix("output.weight", cfg.Embd, m.Vocab)
