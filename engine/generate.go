@@ -88,7 +88,7 @@ func loadFrom(f *gguf.File, cfg LoadConfig) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg = cfg.resolve(mc.ContextLen)
+	cfg = cfg.resolve(mc)
 	need, err := planMemory(f, mc, cfg)
 	if err != nil {
 		return nil, err
@@ -134,7 +134,12 @@ func (m *Model) SchedStats() sched.Stats { return m.sched.Stats() }
 
 // MemoryBytes estimates what the model holds in memory: its weights (mapped,
 // resident once touched) and its KV cache.
-func (m *Model) MemoryBytes() int64 { return m.Net.WeightBytes + m.kv.Bytes() }
+func (m *Model) MemoryBytes() int64 {
+	if m.Net.Encoder {
+		return m.Net.WeightBytes // its cache is never written
+	}
+	return m.Net.WeightBytes + m.kv.Bytes()
+}
 
 // Context is the number of positions a sequence may use.
 func (m *Model) Context() int { return m.cfg.Context }
@@ -217,6 +222,9 @@ func (m *Model) Generate(ctx context.Context, req Request) (*Result, error) {
 	opts := req.Options
 	if err := opts.Validate(); err != nil {
 		return nil, err
+	}
+	if !m.Net.CanGenerate() {
+		return nil, fmt.Errorf("model is a %s embedding model without an output head: it cannot generate text; use embed()", m.Net.Arch)
 	}
 	ids, prompt, thinking, err := m.tokens(req)
 	if err != nil {
@@ -372,6 +380,9 @@ type BenchResult struct {
 func (m *Model) Bench(ctx context.Context, p, n int) (BenchResult, error) {
 	// The prompt run holds p positions (the scheduler wants one spare);
 	// the generation run 1 + n + 1.
+	if !m.Net.CanGenerate() {
+		return BenchResult{}, fmt.Errorf("bench: a %s model embeds text and cannot generate; time it with llmsql embed", m.Net.Arch)
+	}
 	if p >= m.cfg.Context || n+2 > m.cfg.Context {
 		return BenchResult{}, fmt.Errorf("bench: %d prompt or %d generated tokens exceed the context of %d", p, n, m.cfg.Context)
 	}

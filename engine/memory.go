@@ -36,14 +36,19 @@ func (n MemoryNeed) Total() int64 { return n.Weights + n.Packed + n.KVCache }
 // allocated is the part that is not backed by the file.
 func (n MemoryNeed) allocated() int64 { return n.Packed + n.KVCache }
 
-// resolve fills in LoadConfig's defaults for a model trained on trainCtx
-// positions.
-func (cfg LoadConfig) resolve(trainCtx int) LoadConfig {
+// resolve fills in LoadConfig's defaults for the model mc (its training
+// context, whether it is an encoder).
+func (cfg LoadConfig) resolve(mc model.Config) LoadConfig {
 	if cfg.Slots <= 0 {
 		cfg.Slots = DefaultSlots
 	}
+	if mc.Encoder {
+		// An encoder embeds whole texts in the pass's own buffers and
+		// never writes the cache: one slot, whose pages stay unmapped.
+		cfg.Slots = 1
+	}
 	if cfg.Context <= 0 {
-		cfg.Context = min(trainCtx, 4096)
+		cfg.Context = min(mc.ContextLen, 4096)
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 512
@@ -58,7 +63,7 @@ func PlanMemory(f *gguf.File, cfg LoadConfig) (MemoryNeed, error) {
 	if err != nil {
 		return MemoryNeed{}, err
 	}
-	return planMemory(f, mc, cfg.resolve(mc.ContextLen))
+	return planMemory(f, mc, cfg.resolve(mc))
 }
 
 func planMemory(f *gguf.File, mc model.Config, cfg LoadConfig) (MemoryNeed, error) {
@@ -68,7 +73,9 @@ func planMemory(f *gguf.File, mc model.Config, cfg LoadConfig) (MemoryNeed, erro
 	if err != nil {
 		return MemoryNeed{}, fmt.Errorf("sizing the KV cache: %w", err)
 	}
-	n.KVCache = kv
+	if !mc.Encoder { // an encoder's cache is never written (resolve)
+		n.KVCache = kv
+	}
 	for _, t := range f.Tensors {
 		b := int64(len(t.Data))
 		n.Weights += b

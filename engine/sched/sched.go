@@ -13,6 +13,10 @@
 // Prompts that share a prefix with what a cache slot already holds (an
 // instruction template, a system prompt, a repeated row) reuse those
 // positions instead of recomputing them.
+//
+// Texts to embed (Request.Embed) are prompt-only sequences: each runs whole
+// in one pass beside the generating sequences, many to a pass, takes no
+// cache slot, and ends with its pooled vector.
 package sched
 
 import (
@@ -52,6 +56,11 @@ type Request struct {
 	OnToken func(tok int32) (done bool, err error)
 	// WantLogits asks for a copy of the logits after the prompt.
 	WantLogits bool
+	// Embed asks for the prompt's pooled embedding instead of a
+	// generation: the prompt runs whole in one pass (so it may be up to
+	// the context long) in no cache slot; MaxTokens, Sampler, Stop and
+	// OnToken are unused.
+	Embed bool
 }
 
 // Result says how a sequence ended.
@@ -60,7 +69,9 @@ type Result struct {
 	Reason       string // "eos", "done" (OnToken said so), "length", "context"
 	PromptLogits []float32
 	ReusedPrefix int // prompt positions taken from the cache
-	Err          error
+	// Embedding is the pooled vector of an Embed request.
+	Embedding []float32
+	Err       error
 }
 
 // Stats are running totals, for tests and progress reports.
@@ -69,6 +80,7 @@ type Stats struct {
 	PromptTokens    int64 // prompt tokens computed (not reused)
 	ReusedTokens    int64 // prompt tokens reused from the cache
 	GeneratedTokens int64
+	EmbeddedTexts   int64 // Embed requests completed
 }
 
 type seq struct {
@@ -103,8 +115,9 @@ type Scheduler struct {
 	slotBusy  []bool
 	batch     model.Batch
 	logitRows []*seq
+	embedRows []*seq // the Embed requests of the pass, in span order
 
-	stats struct{ passes, prompt, reused, generated atomic.Int64 }
+	stats struct{ passes, prompt, reused, generated, embedded atomic.Int64 }
 	quit  chan struct{}
 	exit  chan struct{}
 }
@@ -150,7 +163,9 @@ func (s *Scheduler) RunAll(ctx context.Context, rs []Request) []Result {
 		switch {
 		case len(r.Prompt) == 0:
 			res[i] = Result{Err: errors.New("sched: empty prompt")}
-		case len(r.Prompt) >= s.kv.Config().Context:
+		case len(r.Prompt) >= s.kv.Config().Context && !(r.Embed && len(r.Prompt) == s.kv.Config().Context):
+			// A generation needs a position after its prompt; a text to
+			// embed may fill the context.
 			res[i] = Result{Err: fmt.Errorf("sched: prompt of %d tokens does not fit the context of %d", len(r.Prompt), s.kv.Config().Context)}
 		default:
 			qs = append(qs, &seq{req: r, ctx: ctx, done: make(chan Result, 1), slot: -1, index: i})
@@ -183,7 +198,8 @@ func (s *Scheduler) poke() {
 // Stats returns the running totals.
 func (s *Scheduler) Stats() Stats {
 	return Stats{Passes: s.stats.passes.Load(), PromptTokens: s.stats.prompt.Load(),
-		ReusedTokens: s.stats.reused.Load(), GeneratedTokens: s.stats.generated.Load()}
+		ReusedTokens: s.stats.reused.Load(), GeneratedTokens: s.stats.generated.Load(),
+		EmbeddedTexts: s.stats.embedded.Load()}
 }
 
 // Close ends every sequence with ErrClosed and stops the loop.
@@ -249,23 +265,29 @@ func (s *Scheduler) shutdown() {
 	s.mu.Unlock()
 }
 
-// admit moves waiting sequences into free slots, reusing cached prefixes.
+// admit moves waiting sequences into free slots, reusing cached prefixes,
+// in arrival order. Texts to embed need no slot and are admitted at once,
+// even past generations that wait for one.
 func (s *Scheduler) admit() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for len(s.waiting) > 0 {
-		q := s.waiting[0]
-		if q.ctx.Err() != nil {
-			s.waiting = s.waiting[1:]
+	kept := s.waiting[:0]
+	full := false // a generation found no slot: later ones wait behind it
+	for _, q := range s.waiting {
+		switch {
+		case q.ctx.Err() != nil:
 			q.done <- Result{Err: q.ctx.Err()}
-			continue
+		case q.req.Embed:
+			s.active = append(s.active, q)
+		case !full && s.place(q):
+			s.active = append(s.active, q)
+		default:
+			full = true
+			kept = append(kept, q)
 		}
-		if !s.place(q) {
-			return
-		}
-		s.waiting = s.waiting[1:]
-		s.active = append(s.active, q)
 	}
+	clear(s.waiting[len(kept):])
+	s.waiting = kept
 }
 
 // place picks a slot for q: a free slot whose cache already starts with q's
@@ -358,11 +380,12 @@ func (s *Scheduler) step() error {
 	b := &s.batch
 	b.Reset()
 	s.logitRows = s.logitRows[:0]
+	s.embedRows = s.embedRows[:0]
 	budget := s.cfg.BatchTokens
 	// Decoding sequences first: one token each keeps generation moving.
 	for _, q := range s.active {
 		q.inPass = 0
-		if q.fed == len(q.req.Prompt) && budget > 0 {
+		if !q.req.Embed && q.fed == len(q.req.Prompt) && budget > 0 {
 			b.Add(q.next, int32(q.pos), int32(q.slot), true)
 			s.logitRows = append(s.logitRows, q)
 			q.inPass = 1
@@ -370,10 +393,25 @@ func (s *Scheduler) step() error {
 		}
 	}
 	b.Decode = b.Len()
-	// Then prompt chunks, in arrival order, within what is left.
+	// Then prompt chunks and texts to embed, in arrival order, within what
+	// is left. A text to embed goes whole: when it does not fit, the pass
+	// ends there and the text leads the next one (so it cannot be passed
+	// over for ever); one longer than a pass's budget goes alone (beside
+	// the decode steps).
 	for _, q := range s.active {
 		if budget == 0 {
 			break
+		}
+		if q.req.Embed {
+			n := len(q.req.Prompt)
+			if n > budget && b.Len() > b.Decode {
+				break
+			}
+			b.AddEmbed(q.req.Prompt)
+			s.embedRows = append(s.embedRows, q)
+			q.inPass = n
+			budget -= min(n, budget)
+			continue
 		}
 		if q.fed == len(q.req.Prompt) {
 			continue
@@ -407,11 +445,29 @@ func (s *Scheduler) step() error {
 
 	// Record what each slot now holds.
 	for i, tok := range b.Tokens {
-		slot := b.Seq[i]
-		s.slotToks[slot] = append(s.slotToks[slot], tok)
+		if slot := b.Seq[i]; slot >= 0 {
+			s.slotToks[slot] = append(s.slotToks[slot], tok)
+		}
+	}
+	// Texts embedded in this pass are done.
+	ended := false
+	if len(s.embedRows) > 0 {
+		emb := s.st.Embeddings()
+		d := len(emb) / len(s.embedRows)
+		for k, q := range s.embedRows {
+			q.res.Embedding = append([]float32(nil), emb[k*d:(k+1)*d]...)
+			s.stats.prompt.Add(int64(q.inPass))
+			s.stats.embedded.Add(1)
+			s.finish(q)
+			q.slot = -2 // finished; removed below
+			ended = true
+		}
 	}
 	// Advance each sequence by the tokens it had in the pass.
 	for _, q := range s.active {
+		if q.req.Embed {
+			continue
+		}
 		if q.fed < len(q.req.Prompt) {
 			q.fed += q.inPass
 			s.stats.prompt.Add(int64(q.inPass))
@@ -420,7 +476,6 @@ func (s *Scheduler) step() error {
 	}
 
 	// Sample each sequence that got logits.
-	ended := false
 	for row, q := range s.logitRows {
 		l := logits[row*s.vocab : (row+1)*s.vocab]
 		if q.req.WantLogits && q.res.PromptLogits == nil {

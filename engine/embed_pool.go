@@ -1,0 +1,134 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+
+	"github.com/llmsql/llmsql/engine/model"
+)
+
+// Embed returns the embedding of text with the named model (see
+// Model.Embed). Embeddings are deterministic (a text's vector does not
+// depend on what shares its forward pass), so repeated texts are answered
+// from the result cache, and concurrent calls share forward passes.
+func (p *Pool) Embed(ctx context.Context, model, text string, opts EmbedOptions) ([]float32, error) {
+	kind := "embed"
+	if opts.Truncate {
+		kind = "embed-truncate"
+	}
+	v, err := p.embedCall(ctx, model, kind, text, func(m *Model) ([]float32, int, error) {
+		ids, err := m.EmbedTokens(text, opts.Truncate)
+		if err != nil {
+			return nil, 0, err
+		}
+		v, err := m.EmbedIDs(ctx, ids)
+		return v, len(ids), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if opts.Normalize {
+		Normalize(v)
+	}
+	return v, nil
+}
+
+// Rerank returns a reranker's relevance score of document for query with
+// the named model (see Model.Rerank), cached as Embed is.
+func (p *Pool) Rerank(ctx context.Context, model, query, document string, truncate bool) (float32, error) {
+	kind := "rerank"
+	if truncate {
+		kind = "rerank-truncate"
+	}
+	v, err := p.embedCall(ctx, model, kind, query+"\x00"+document, func(m *Model) ([]float32, int, error) {
+		if err := m.checkReranker(); err != nil {
+			return nil, 0, err
+		}
+		ids, err := m.RerankTokens(query, document, truncate)
+		if err != nil {
+			return nil, 0, err
+		}
+		v, err := m.EmbedIDs(ctx, ids)
+		return v, len(ids), err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return v[0], nil
+}
+
+// embedCall runs run on the loaded model through the result cache, keyed
+// on the model file, kind and text, and accounts for it in Usage.
+func (p *Pool) embedCall(ctx context.Context, model, kind, text string, run func(*Model) ([]float32, int, error)) ([]float32, error) {
+	p.mu.Lock()
+	e, ok := p.models[model]
+	p.mu.Unlock()
+	if !ok {
+		return nil, UnknownModelError(model)
+	}
+	if err := p.refresh(e); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	cache, useCache, fileID, ident := p.cache, p.cacheOn, e.fileID, e.ident
+	p.mu.Unlock()
+	ran := false
+	compute := func() (string, error) {
+		ran = true
+		m, release, err := p.Acquire(ctx, model)
+		if err != nil {
+			return "", err
+		}
+		defer release()
+		v, n, err := run(m)
+		if err != nil {
+			if ctx.Err() == nil && p.changedSince(e, ident) {
+				err = fmt.Errorf("model '%s': its file %s changed on disk while in use, so this call failed; the next call loads the file again", model, e.info.Path)
+			}
+			return "", err
+		}
+		p.account(model, func(u *Usage) { u.PromptTokens += int64(n) })
+		return string(EncodeVector(v)), nil
+	}
+	var enc string
+	var err error
+	if useCache {
+		enc, err = cache.do(ctx, embedKey(fileID, kind, text), compute)
+	} else {
+		enc, err = compute()
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.account(model, func(u *Usage) {
+		u.Calls++
+		if !ran {
+			u.CacheHits++
+		}
+	})
+	return DecodeVector([]byte(enc)), nil
+}
+
+// embedKey identifies an embedding or a rerank score in the result cache.
+// It starts with a zero byte, which no generation key does (those start
+// with the length of a non-empty file identity), so the two never meet.
+func embedKey(fileID, kind, text string) cacheKey {
+	b := []byte{0}
+	for _, s := range []string{fileID, kind, text} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	h := fnv.New64a()
+	h.Write(b)
+	return cacheKey{hash: h.Sum64(), full: string(b)}
+}
+
+// checkReranker fails unless the model scores pairs.
+func (m *Model) checkReranker() error {
+	if m.Net.Pooling != model.PoolRank {
+		return &NotRerankerError{Pooling: m.Net.Pooling}
+	}
+	return nil
+}
