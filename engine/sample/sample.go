@@ -197,8 +197,26 @@ func GreedyMasked(logits []float32, mask []uint64) int32 {
 	var bestL float32
 	for w := 0; w*64 < len(logits); w++ {
 		m := mask[w]
-		if hi := len(logits) - w*64; hi < 64 {
-			m &= 1<<uint(hi) - 1
+		lo, hi := w*64, min(w*64+64, len(logits))
+		if hi-lo < 64 {
+			m &= 1<<uint(hi-lo) - 1
+		}
+		if m == 0 {
+			continue
+		}
+		if best >= 0 {
+			// Skip the word when none of its logits beats the best so
+			// far: a scan of predictable compares, cheaper than visiting
+			// its allowed bits one by one.
+			wm := logits[lo]
+			for _, l := range logits[lo+1 : hi] {
+				if l > wm {
+					wm = l
+				}
+			}
+			if !(wm > bestL) {
+				continue
+			}
 		}
 		for m != 0 {
 			i := int32(w*64 + bits.TrailingZeros64(m))
