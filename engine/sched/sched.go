@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -61,6 +62,10 @@ type Request struct {
 	// the context long) in no cache slot; MaxTokens, Sampler, Stop and
 	// OnToken are unused.
 	Embed bool
+	// ScoreFrom, when above 0, asks for the log-probability of each prompt
+	// token from ScoreFrom on given the tokens before it (Result.LogProbs):
+	// scoring a continuation instead of generating one.
+	ScoreFrom int
 }
 
 // Result says how a sequence ended.
@@ -68,6 +73,8 @@ type Result struct {
 	Generated    int
 	Reason       string // "eos", "done" (OnToken said so), "length", "context"
 	PromptLogits []float32
+	// LogProbs are log p(Prompt[i] | Prompt[:i]) for i from ScoreFrom on.
+	LogProbs     []float64
 	ReusedPrefix int // prompt positions taken from the cache
 	// Embedding is the pooled vector of an Embed request.
 	Embedding []float32
@@ -115,7 +122,8 @@ type Scheduler struct {
 	slotBusy  []bool
 	batch     model.Batch
 	logitRows []*seq
-	embedRows []*seq // the Embed requests of the pass, in span order
+	embedRows []*seq  // the Embed requests of the pass, in span order
+	scorePos  []int32 // for each logits row: the position a scoring row is for, -1 for a sampling row
 
 	stats struct{ passes, prompt, reused, generated, embedded atomic.Int64 }
 	quit  chan struct{}
@@ -296,6 +304,9 @@ func (s *Scheduler) admit() {
 func (s *Scheduler) place(q *seq) bool {
 	prompt := q.req.Prompt
 	limit := len(prompt) - 1 // the last prompt token must run to give logits
+	if q.req.ScoreFrom > 0 {
+		limit = min(limit, q.req.ScoreFrom-1) // and so must every scored one
+	}
 	bestFree, bestFreeLen := -1, -1
 	bestBusy, bestBusyLen := -1, 0
 	for slot, toks := range s.slotToks {
@@ -381,6 +392,7 @@ func (s *Scheduler) step() error {
 	b.Reset()
 	s.logitRows = s.logitRows[:0]
 	s.embedRows = s.embedRows[:0]
+	s.scorePos = s.scorePos[:0]
 	budget := s.cfg.BatchTokens
 	// Decoding sequences first: one token each keeps generation moving.
 	for _, q := range s.active {
@@ -388,6 +400,7 @@ func (s *Scheduler) step() error {
 		if !q.req.Embed && q.fed == len(q.req.Prompt) && budget > 0 {
 			b.Add(q.next, int32(q.pos), int32(q.slot), true)
 			s.logitRows = append(s.logitRows, q)
+			s.scorePos = append(s.scorePos, -1)
 			q.inPass = 1
 			budget--
 		}
@@ -425,10 +438,17 @@ func (s *Scheduler) step() error {
 			n &^= 3
 		}
 		for i := 0; i < n; i++ {
-			last := q.fed+i == len(q.req.Prompt)-1
-			b.Add(q.req.Prompt[q.fed+i], int32(q.fed+i), int32(q.slot), last)
+			pos := q.fed + i
+			last := pos == len(q.req.Prompt)-1
+			score := q.req.ScoreFrom > 0 && pos >= q.req.ScoreFrom-1 && !last
+			b.Add(q.req.Prompt[pos], int32(pos), int32(q.slot), last || score)
+			if score {
+				s.logitRows = append(s.logitRows, q)
+				s.scorePos = append(s.scorePos, int32(pos))
+			}
 			if last {
 				s.logitRows = append(s.logitRows, q)
+				s.scorePos = append(s.scorePos, -1)
 			}
 		}
 		q.inPass = n
@@ -478,6 +498,10 @@ func (s *Scheduler) step() error {
 	// Sample each sequence that got logits.
 	for row, q := range s.logitRows {
 		l := logits[row*s.vocab : (row+1)*s.vocab]
+		if pos := s.scorePos[row]; pos >= 0 {
+			q.res.LogProbs = append(q.res.LogProbs, logProb(l, q.req.Prompt[pos+1]))
+			continue
+		}
 		if q.req.WantLogits && q.res.PromptLogits == nil {
 			q.res.PromptLogits = append([]float32(nil), l...)
 		}
@@ -497,6 +521,19 @@ func (s *Scheduler) step() error {
 		s.active = kept
 	}
 	return nil
+}
+
+// logProb is log softmax(l)[tok], summed in float64 in a fixed order.
+func logProb(l []float32, tok int32) float64 {
+	maxL := float64(l[0])
+	for _, x := range l {
+		maxL = max(maxL, float64(x))
+	}
+	var sum float64
+	for _, x := range l {
+		sum += math.Exp(float64(x) - maxL)
+	}
+	return float64(l[tok]) - maxL - math.Log(sum)
 }
 
 // advance samples q's next token from l; it reports whether q is done.
