@@ -197,6 +197,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if *p < 1 || *n < 1 {
 			return usagef("--sequences needs -p and -n of at least 1")
 		}
+		stop, err := startProfiles(*cpuProfile, *memProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 		return benchSequences(stdout, *modelPath, *threads, *reps, *p, *n, seqs, *asJSON)
 	}
 	m, err := engine.LoadModel(*modelPath, engine.LoadConfig{Threads: *threads, Slots: 1, Context: max(*p+1, *n+2, 16), NoPack: engineOpts.NoPack})
@@ -204,27 +209,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer m.Close()
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startProfiles(*cpuProfile, *memProfile)
+	if err != nil {
+		return err
 	}
-	if *memProfile != "" {
-		runtime.MemProfileRate = 1
-		defer func() {
-			runtime.GC() // the profile holds what the last collection saw
-			if f, err := os.Create(*memProfile); err == nil {
-				pprof.Lookup("allocs").WriteTo(f, 0)
-				f.Close()
-			}
-		}()
-	}
+	defer stop()
 	var best engine.BenchResult
 	for i := 0; i < *reps; i++ {
 		r, err := m.Bench(context.Background(), *p, *n)
@@ -295,4 +284,35 @@ func benchSequences(stdout io.Writer, path string, threads, reps, p, n int, seqs
 			s, best.PromptTPS, best.GenTPS, best.AllocsPerToken)
 	}
 	return nil
+}
+
+// startProfiles starts bench's CPU profile and allocation profile (either
+// name may be empty); stop writes them.
+func startProfiles(cpu, mem string) (stop func(), err error) {
+	var f *os.File
+	if cpu != "" {
+		if f, err = os.Create(cpu); err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	if mem != "" {
+		runtime.MemProfileRate = 1
+	}
+	return func() {
+		if f != nil {
+			pprof.StopCPUProfile()
+			f.Close()
+		}
+		if mem != "" {
+			runtime.GC() // the profile holds what the last collection saw
+			if mf, err := os.Create(mem); err == nil {
+				pprof.Lookup("allocs").WriteTo(mf, 0)
+				mf.Close()
+			}
+		}
+	}, nil
 }

@@ -8,11 +8,42 @@ func madRowsF16AVX512(acc, vals *uint16, stride uintptr, n int, ms, vs *float32,
 //go:noescape
 func madRowsF16AVX512x64(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
 
+//go:noescape
+func madRowsF16AVX2x8(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
+
+//go:noescape
+func scoresF16SmallAVX2(out *float32, keys *uint16, stride uintptr, np int, q *uint16, n int)
+
+// attnAVX2 installs the batched attention loops of small heads (a
+// multiple of 8 values, under 64) at the AVX2 level (and, through
+// attnAVX512, above it): one assembly call per query row and head.
+func attnAVX2(v *vecFuncs) {
+	scores, madRows := v.scoresF16, v.madRowsF16
+	v.scoresF16 = func(out []float32, keys []uint16, stride int, q []uint16) {
+		if len(q) >= 64 || len(q)%8 != 0 || len(q) == 0 || len(out) == 0 {
+			scores(out, keys, stride, q)
+			return
+		}
+		_ = keys[(len(out)-1)*stride+len(q)-1]
+		scoresF16SmallAVX2(&out[0], &keys[0], uintptr(2*stride), len(out), &q[0], len(q))
+	}
+	v.madRowsF16 = func(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
+		if len(acc)%8 != 0 || len(acc) == 0 || len(vs) == 0 {
+			madRows(acc, vals, stride, ms, vs)
+			return
+		}
+		madRowsF16AVX2x8(&acc[0], &vals[0], uintptr(2*stride), len(acc), &ms[0], &vs[0], len(vs))
+	}
+}
+
 // attnAVX512 installs the batched attention loops at the AVX-512 level:
 // one assembly call per query row and head where the head size allows.
 func attnAVX512(v *vecFuncs) {
 	dot, scale, mad := v.dotF16, v.scaleF16, v.madF16
 	scores, madRows := scoresWith(dot), madRowsWith(scale, mad)
+	small := vecFuncs{scoresF16: scores, madRowsF16: madRows}
+	attnAVX2(&small)
+	scores, madRows = small.scoresF16, small.madRowsF16
 	v.scoresF16 = func(out []float32, keys []uint16, stride int, q []uint16) {
 		if len(q)%64 != 0 || len(out) == 0 {
 			scores(out, keys, stride, q)
@@ -22,7 +53,7 @@ func attnAVX512(v *vecFuncs) {
 	}
 	v.madRowsF16 = func(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
 		if len(acc)%16 != 0 || len(acc) == 0 || len(vs) == 0 {
-			madRows(acc, vals, stride, ms, vs)
+			madRows(acc, vals, stride, ms, vs) // the small-head kernel, or Go
 			return
 		}
 		if len(acc)%64 == 0 {

@@ -144,3 +144,122 @@ mad64:
 done64:
 	VZEROUPPER
 	RET
+
+// madRowsF16AVX512's operations with AVX2 for n a multiple of 8: chunks
+// of 8 values (small heads, such as 8 or 24 wide, which the 16-value
+// kernels cannot take).
+// func madRowsF16AVX2x8(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
+TEXT ·madRowsF16AVX2x8(SB), NOSPLIT, $0-56
+	MOVQ acc+0(FP), DI
+	MOVQ vals+8(FP), SI
+	MOVQ stride+16(FP), BX
+	MOVQ n+24(FP), CX
+	MOVQ ms+32(FP), R8
+	MOVQ vs+40(FP), R9
+	MOVQ np+48(FP), R10
+	SHRQ $3, CX
+	JZ   s8done
+	TESTQ R10, R10
+	JZ   s8done
+	VMOVSS attnOne<>(SB), X15
+
+s8chunk:
+	VCVTPH2PS (DI), Y0
+	MOVQ SI, R11
+	XORQ DX, DX
+
+s8pos:
+	VMOVSS (R8)(DX*4), X1
+	VUCOMISS X15, X1
+	JNE  s8scale
+	JP   s8scale
+	JMP  s8mad
+
+s8scale:
+	VBROADCASTSS X1, Y1
+	VMULPS Y1, Y0, Y0
+	VCVTPS2PH $0, Y0, X2
+	VCVTPH2PS X2, Y0
+
+s8mad:
+	VBROADCASTSS (R9)(DX*4), Y3
+	VCVTPH2PS (R11), Y4
+	VFMADD231PS Y3, Y4, Y0
+	VCVTPS2PH $0, Y0, X2
+	VCVTPH2PS X2, Y0
+	ADDQ BX, R11
+	INCQ DX
+	CMPQ DX, R10
+	JLT  s8pos
+
+	VCVTPS2PH $0, Y0, (DI)
+	ADDQ $16, DI
+	ADDQ $16, SI
+	DECQ CX
+	JNZ  s8chunk
+
+s8done:
+	VZEROUPPER
+	RET
+
+// ggml_vec_dot_f16 for rows shorter than one step of 64 (so all of them
+// is its leftover loop): each product of two F16 values (exact in
+// float32) added in order to a float64 sum, rounded to float32 at the
+// end. np key rows stride bytes apart against q (n values, a multiple of
+// 8 below 64), one score each at out.
+// func scoresF16SmallAVX2(out *float32, keys *uint16, stride uintptr, np int, q *uint16, n int)
+TEXT ·scoresF16SmallAVX2(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ keys+8(FP), SI
+	MOVQ stride+16(FP), BX
+	MOVQ np+24(FP), R10
+	MOVQ q+32(FP), R8
+	MOVQ n+40(FP), CX
+	SHRQ $3, CX
+	TESTQ R10, R10
+	JZ   scdone
+	TESTQ CX, CX
+	JZ   scdone
+
+scpos:
+	VXORPD X0, X0, X0
+	MOVQ SI, R11
+	MOVQ R8, R12
+	MOVQ CX, DX
+
+scchunk:
+	VCVTPH2PS (R11), Y1
+	VCVTPH2PS (R12), Y2
+	VMULPS Y2, Y1, Y1
+	VCVTPS2PD X1, Y2
+	VEXTRACTF128 $1, Y1, X3
+	VCVTPS2PD X3, Y3
+	VADDSD X2, X0, X0
+	VPERMILPD $1, X2, X4
+	VADDSD X4, X0, X0
+	VEXTRACTF128 $1, Y2, X4
+	VADDSD X4, X0, X0
+	VPERMILPD $1, X4, X4
+	VADDSD X4, X0, X0
+	VADDSD X3, X0, X0
+	VPERMILPD $1, X3, X4
+	VADDSD X4, X0, X0
+	VEXTRACTF128 $1, Y3, X4
+	VADDSD X4, X0, X0
+	VPERMILPD $1, X4, X4
+	VADDSD X4, X0, X0
+	ADDQ $16, R11
+	ADDQ $16, R12
+	DECQ DX
+	JNZ  scchunk
+
+	VCVTSD2SS X0, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ BX, SI
+	DECQ R10
+	JNZ  scpos
+
+scdone:
+	VZEROUPPER
+	RET

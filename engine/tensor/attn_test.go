@@ -12,7 +12,7 @@ func TestAttentionLoops(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	half := func() uint16 { return floatToHalf(float32(r.NormFloat64())) }
 	forLevels(t, func(t *testing.T, lvl string) {
-		for _, n := range []int{8, 16, 64, 72, 128} {
+		for _, n := range []int{8, 16, 24, 32, 40, 56, 64, 72, 128} {
 			const np = 37
 			stride := 4*n + 8 // heads of a cache row, with room to spare
 			keys, vals := make([]uint16, np*stride), make([]uint16, np*stride)
