@@ -95,7 +95,12 @@ func (p *Pool) embedCall(ctx context.Context, model, kind, text string, run func
 	var enc string
 	var err error
 	if useCache {
-		enc, err = cache.do(ctx, embedKey(fileID, kind, text), compute)
+		var cr cachedResult
+		cr, err = cache.do(ctx, embedKey(fileID, kind, text), func() (cachedResult, error) {
+			enc, err := compute()
+			return cachedResult{text: enc}, err
+		})
+		enc = cr.text
 	} else {
 		enc, err = compute()
 	}

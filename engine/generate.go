@@ -159,6 +159,8 @@ type Result struct {
 	Text string
 	// Reasoning is the reasoning block removed from Text.
 	Reasoning string
+	// Truncated is how many prompt tokens Options.Truncate dropped.
+	Truncated int
 	// StopReason is "eos", "stop" (a stop string), "length" (max tokens),
 	// "context" (the sequence filled the context) or "cancelled".
 	StopReason string
@@ -197,6 +199,10 @@ type Request struct {
 	OnText func(string) error
 	// WantLogits copies the last prompt position's logits into the result.
 	WantLogits bool
+	// OnToken, if set, is called as each token is generated, on the
+	// scheduler's goroutine: it must be cheap (a progress counter). It
+	// does not keep a request from the result cache.
+	OnToken func()
 }
 
 // tokens resolves the request's prompt: its ids, its text and how to treat
@@ -233,10 +239,15 @@ func (m *Model) Generate(ctx context.Context, req Request) (*Result, error) {
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("prompt is empty and the vocabulary adds no BOS token")
 	}
+	truncated := 0
 	if len(ids) >= m.cfg.Context {
-		return nil, &PromptTooLongError{Tokens: len(ids), Context: m.cfg.Context}
+		if opts.Truncate == "" {
+			return nil, &PromptTooLongError{Tokens: len(ids), Context: m.cfg.Context}
+		}
+		kept := truncate(ids, m.cfg.Context, opts.MaxTokens, opts.Truncate, m.Tok.BOS())
+		truncated, ids = len(ids)-len(kept), kept
 	}
-	res := &Result{PromptIDs: ids, Prompt: prompt}
+	res := &Result{PromptIDs: ids, Prompt: prompt, Truncated: truncated}
 	seed := opts.Seed
 	if !opts.HasSeed {
 		seed = uint64(time.Now().UnixNano())
@@ -277,6 +288,9 @@ func (m *Model) Generate(ctx context.Context, req Request) (*Result, error) {
 		OnToken: func(tok int32) (bool, error) {
 			if firstToken.IsZero() {
 				firstToken = time.Now()
+			}
+			if req.OnToken != nil {
+				req.OnToken()
 			}
 			mu.Lock()
 			res.GeneratedIDs = append(res.GeneratedIDs, tok)
@@ -429,4 +443,24 @@ func (m *Model) Bench(ctx context.Context, p, n int) (BenchResult, error) {
 		r.AllocsPerToken = float64(after.Mallocs-before.Mallocs) / float64(n)
 	}
 	return r, nil
+}
+
+// truncate cuts a prompt that does not fit the context (options
+// "truncate"): it keeps context-1-maxTokens tokens, so the reply has room,
+// but never fewer than half the context, dropping tokens from the start
+// (a leading BOS stays) or from the end.
+func truncate(ids []int32, context, maxTokens int, where string, bos int32) []int32 {
+	keep := max(context-1-maxTokens, context/2, 1)
+	if keep >= len(ids) {
+		return ids
+	}
+	if where == TruncateEnd {
+		return ids[:keep:keep]
+	}
+	if bos >= 0 && ids[0] == bos && keep >= 2 {
+		out := make([]int32, 0, keep)
+		out = append(out, bos)
+		return append(out, ids[len(ids)-(keep-1):]...)
+	}
+	return ids[len(ids)-keep:]
 }

@@ -34,7 +34,18 @@ type GenerateOptions struct {
 	// ends when it is complete. "" = none. jsonschema.ToGrammar writes one
 	// for a JSON Schema.
 	Grammar string
+	// Truncate fits a prompt longer than the context instead of refusing
+	// it: TruncateStart drops tokens from its start (after BOS),
+	// TruncateEnd from its end. Either way the prompt keeps room for
+	// MaxTokens, or at least half the context.
+	Truncate string
 }
+
+// Values of GenerateOptions.Truncate.
+const (
+	TruncateStart = "start"
+	TruncateEnd   = "end"
+)
 
 // DefaultGenerateOptions are the defaults of the SQL generate() function.
 func DefaultGenerateOptions() GenerateOptions {
@@ -75,6 +86,11 @@ func (o *GenerateOptions) Validate() error {
 		if s == "" {
 			return &OptionError{"stop", "non-empty strings"}
 		}
+	}
+	switch o.Truncate {
+	case "", TruncateStart, TruncateEnd:
+	default:
+		return &OptionError{"truncate", `"start" or "end"`}
 	}
 	return nil
 }

@@ -506,6 +506,34 @@ type GenResult struct {
 	// Incomplete: the options gave a grammar and the reply ended before it
 	// was complete (see Result.Incomplete).
 	Incomplete bool
+	// FinishReason says why the generation ended: FinishStop (an
+	// end-of-generation token), FinishLength (max_tokens), FinishContext
+	// (the sequence filled the context) or FinishStopString.
+	FinishReason string
+	// Tokens of the prompt and of the reply, also when answered from the
+	// cache (what the answer is made of, not work done now).
+	AnswerPromptTokens, AnswerGeneratedTokens int
+	// Truncated is how many prompt tokens Options.Truncate dropped.
+	Truncated int
+}
+
+// Values of GenResult.FinishReason.
+const (
+	FinishStop       = "stop"
+	FinishLength     = "length"
+	FinishContext    = "context"
+	FinishStopString = "stop_string"
+)
+
+// finishReason maps Result.StopReason to GenResult.FinishReason.
+func finishReason(stop string) string {
+	switch stop {
+	case "eos":
+		return FinishStop
+	case "stop":
+		return FinishStopString
+	}
+	return stop
 }
 
 // GenerateResult is Generate with token counts, for progress reports.
@@ -546,11 +574,11 @@ func (p *Pool) Run(ctx context.Context, model string, req Request) (GenResult, e
 	p.mu.Unlock()
 	ran := false
 	var out GenResult
-	gen := func() (string, error) {
+	gen := func() (cachedResult, error) {
 		ran = true
 		m, release, err := p.Acquire(ctx, model)
 		if err != nil {
-			return "", err
+			return cachedResult{}, err
 		}
 		defer release()
 		res, err := m.Generate(ctx, req)
@@ -558,26 +586,22 @@ func (p *Pool) Run(ctx context.Context, model string, req Request) (GenResult, e
 			if ctx.Err() == nil && p.changedSince(e, ident) {
 				err = fmt.Errorf("model '%s': its file %s changed on disk while in use, so this call failed; the next call loads the file again", model, e.info.Path)
 			}
-			return "", err
+			return cachedResult{}, err
 		}
 		p.account(model, func(u *Usage) {
 			u.PromptTokens += int64(len(res.PromptIDs))
 			u.GeneratedTokens += int64(len(res.GeneratedIDs))
 		})
 		out.PromptTokens, out.GeneratedTokens = len(res.PromptIDs), len(res.GeneratedIDs)
-		// The cache keeps text; the first byte says whether the reply was
-		// incomplete, so an answer from the cache says it too.
-		if res.Incomplete {
-			return "\x01" + res.Text, nil
-		}
-		return "\x00" + res.Text, nil
+		return cachedResult{text: res.Text, finishReason: finishReason(res.StopReason), incomplete: res.Incomplete,
+			promptTokens: len(res.PromptIDs), generatedTokens: len(res.GeneratedIDs), truncated: res.Truncated}, nil
 	}
-	var text string
+	var cr cachedResult
 	var err error
 	if useCache {
-		text, err = cache.do(ctx, makeKey(fileID, promptKey(req), opts), gen)
+		cr, err = cache.do(ctx, makeKey(fileID, promptKey(req), opts), gen)
 	} else {
-		text, err = gen()
+		cr, err = gen()
 	}
 	if err != nil {
 		return GenResult{}, err
@@ -588,7 +612,9 @@ func (p *Pool) Run(ctx context.Context, model string, req Request) (GenResult, e
 			u.CacheHits++
 		}
 	})
-	out.Text, out.Incomplete, out.Cached = text[1:], text[0] == 1, !ran
+	out.Text, out.Cached, out.FinishReason, out.Truncated = cr.text, !ran, cr.finishReason, cr.truncated
+	out.Incomplete = cr.incomplete
+	out.AnswerPromptTokens, out.AnswerGeneratedTokens = cr.promptTokens, cr.generatedTokens
 	return out, nil
 }
 

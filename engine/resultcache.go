@@ -32,13 +32,23 @@ type cacheKey struct {
 }
 
 type cacheEntry struct {
-	key  cacheKey
-	text string
+	key cacheKey
+	res cachedResult
+}
+
+// cachedResult is what a generation gave: the text and how it ended.
+type cachedResult struct {
+	text            string
+	finishReason    string
+	promptTokens    int
+	generatedTokens int
+	truncated       int
+	incomplete      bool // a grammar's reply that ended before it was complete
 }
 
 type flight struct {
 	done chan struct{}
-	text string
+	res  cachedResult
 	err  error
 }
 
@@ -89,6 +99,12 @@ func makeKey(fileID, prompt string, o GenerateOptions) cacheKey {
 	if o.KeepThinking {
 		flags |= 2
 	}
+	switch o.Truncate {
+	case TruncateStart:
+		flags |= 4
+	case TruncateEnd:
+		flags |= 8
+	}
 	b = append(b, flags)
 	str(o.Grammar)
 	b = binary.AppendUvarint(b, uint64(len(o.Stop)))
@@ -102,28 +118,28 @@ func makeKey(fileID, prompt string, o GenerateOptions) cacheKey {
 
 // do returns the cached text for key, or runs gen once for all concurrent
 // callers with that key and caches its answer.
-func (c *resultCache) do(ctx context.Context, key cacheKey, gen func() (string, error)) (string, error) {
+func (c *resultCache) do(ctx context.Context, key cacheKey, gen func() (cachedResult, error)) (cachedResult, error) {
 	for {
 		c.mu.Lock()
 		if el, ok := c.entries[key]; ok {
 			c.lru.MoveToFront(el)
 			c.hits++
-			text := el.Value.(*cacheEntry).text
+			res := el.Value.(*cacheEntry).res
 			c.mu.Unlock()
-			return text, nil
+			return res, nil
 		}
 		if f, ok := c.inflight[key]; ok {
 			c.mu.Unlock()
 			select {
 			case <-f.done:
 			case <-ctx.Done():
-				return "", ctx.Err()
+				return cachedResult{}, ctx.Err()
 			}
 			if f.err == nil {
 				c.mu.Lock()
 				c.hits++
 				c.mu.Unlock()
-				return f.text, nil
+				return f.res, nil
 			}
 			// The first caller failed (perhaps it was cancelled): try again
 			// as the runner.
@@ -134,31 +150,36 @@ func (c *resultCache) do(ctx context.Context, key cacheKey, gen func() (string, 
 		c.inflight[key] = f
 		c.mu.Unlock()
 
-		f.text, f.err = gen()
+		f.res, f.err = gen()
 		c.mu.Lock()
 		delete(c.inflight, key)
 		if f.err == nil {
-			c.addLocked(key, f.text)
+			c.addLocked(key, f.res)
 		}
 		c.mu.Unlock()
 		close(f.done)
-		return f.text, f.err
+		return f.res, f.err
 	}
 }
 
-func (c *resultCache) addLocked(key cacheKey, text string) {
-	size := int64(len(key.full) + len(text) + 64)
+// entrySize is what an entry counts against maxBytes.
+func entrySize(key cacheKey, res cachedResult) int64 {
+	return int64(len(key.full) + len(res.text) + len(res.finishReason) + 96)
+}
+
+func (c *resultCache) addLocked(key cacheKey, res cachedResult) {
+	size := entrySize(key, res)
 	if size > c.maxBytes {
 		return
 	}
-	c.entries[key] = c.lru.PushFront(&cacheEntry{key, text})
+	c.entries[key] = c.lru.PushFront(&cacheEntry{key, res})
 	c.bytes += size
 	for c.bytes > c.maxBytes {
 		el := c.lru.Back()
 		e := el.Value.(*cacheEntry)
 		c.lru.Remove(el)
 		delete(c.entries, e.key)
-		c.bytes -= int64(len(e.key.full) + len(e.text) + 64)
+		c.bytes -= entrySize(e.key, e.res)
 	}
 }
 

@@ -63,11 +63,11 @@ func TestArgumentForms(t *testing.T) {
 			if err != nil || got != strings.ToUpper(body) {
 				t.Fatalf("%d bytes, %s: generate gave %d bytes, %v", size, name, len(asString(got)), err)
 			}
-			n, err := (&CountTokens{call{CountTokensName, []sql.Expression{lit("m"), valueExpr{v}}, fake}}).Eval(ctx, nil)
+			n, err := (&CountTokens{newCallAt(CountTokensName, []sql.Expression{lit("m"), valueExpr{v}}, fake)}).Eval(ctx, nil)
 			if err != nil || n != int64(size+1) {
 				t.Fatalf("%d bytes, %s: count_tokens = %v, %v", size, name, n, err)
 			}
-			ids, err := (&Tokenize{call{TokenizeName, []sql.Expression{lit("m"), valueExpr{v}}, fake}}).Eval(ctx, nil)
+			ids, err := (&Tokenize{newCallAt(TokenizeName, []sql.Expression{lit("m"), valueExpr{v}}, fake)}).Eval(ctx, nil)
 			if err != nil {
 				t.Fatalf("%d bytes, %s: tokenize: %v", size, name, err)
 			}
@@ -77,7 +77,7 @@ func TestArgumentForms(t *testing.T) {
 			}
 			// detokenize takes the ids as JSON, as text and as stored text.
 			for idsName, idsVal := range map[string]any{"JSON": ids, "text": idsText, "StringWrapper": stored[string]{idsText}, "BytesWrapper": stored[[]byte]{[]byte(idsText)}} {
-				back, err := (&Detokenize{call{DetokenizeName, []sql.Expression{lit("m"), valueExpr{idsVal}}, fake}}).Eval(ctx, nil)
+				back, err := (&Detokenize{newCallAt(DetokenizeName, []sql.Expression{lit("m"), valueExpr{idsVal}}, fake)}).Eval(ctx, nil)
 				if err != nil || back != body {
 					t.Fatalf("%d bytes, %s: detokenize from %s gave %d bytes, %v", size, name, idsName, len(asString(back)), err)
 				}

@@ -28,7 +28,8 @@ import (
 //
 // Every evaluation of a call on a row returns the same text, so a sampled
 // ORDER BY generate(...) sorts by the text it shows. tracker (may be nil)
-// records the progress of running queries for llm.progress.
+// records the progress of running queries for llm.progress, also shown in
+// SHOW PROCESSLIST, whose State the hook keeps to one line.
 func EnableBatching(eng *sqle.Engine, tracker *Tracker) error {
 	if eng == nil || eng.Analyzer == nil || eng.Analyzer.ExecBuilder == nil {
 		return fmt.Errorf("sqlfuncs: the engine has no executable-tree builder to hook")
@@ -51,6 +52,9 @@ type batchBuilder struct {
 }
 
 func (b *batchBuilder) Build(ctx *sql.Context, n sql.Node, row sql.Row) (sql.RowIter, error) {
+	if _, ok := n.(*plan.ShowProcessList); ok {
+		return showProcessList(ctx), nil
+	}
 	if memoFrom(ctx) != nil && !underBuffer(ctx) && !streams(n) {
 		// Rows reaching the nodes below may be held here before a node
 		// above evaluates them: build the subtree knowing that.
@@ -149,8 +153,19 @@ func (b *batchBuilder) rewrite(ctx *sql.Context, n sql.Node) (sql.Node, *batchNo
 		m.retainAll = true
 	}
 	m.rewrites++
+	// The sampling calls so far of a SELECT list or an UPDATE's
+	// assignments, in order: each is a draw of its own (memoCall.key).
+	var sampled []*memoCall
+	_, drawsApart := n.(*plan.Project)
+	if _, ok := n.(*plan.UpdateSource); ok {
+		drawsApart = true
+	}
 	exprs, _, err := transform.Exprs(ctx, ex.Expressions(), func(ctx *sql.Context, e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
 		if bound, changed := bindMemo(e, m); changed {
+			if mc, ok := asMemo(bound); ok && mc.sampled() && drawsApart {
+				mc.earlier = append([]*memoCall(nil), sampled...)
+				sampled = append(sampled, mc)
+			}
 			return bound, transform.NewTree, nil
 		}
 		return e, transform.SameTree, nil

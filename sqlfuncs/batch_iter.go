@@ -2,6 +2,7 @@ package sqlfuncs
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -31,6 +32,10 @@ type batchIter struct {
 	runCtx  *sql.Context // the calls' context: ends with the query or Close
 	cancel  context.CancelFunc
 	prog    *queryProgress
+	// release gives prog back, once: at Close, or when the query ends
+	// (a killed statement is not always closed: Dolt's UPDATE).
+	release     sync.Once
+	stopRelease func() bool
 }
 
 // pendingRow is a row read ahead, with the calls it waits for.
@@ -52,7 +57,17 @@ func (it *batchIter) start(ctx *sql.Context) {
 	it.prog = it.node.tracker.acquire(ctx)
 	if it.prog != nil {
 		it.node.memo.prog.CompareAndSwap(nil, it.prog)
+		it.stopRelease = context.AfterFunc(ctx, it.releaseProgress)
 	}
+}
+
+// releaseProgress gives the query's progress record back to the tracker.
+func (it *batchIter) releaseProgress() {
+	it.release.Do(func() {
+		if it.prog != nil {
+			it.node.tracker.release(it.prog)
+		}
+	})
 }
 
 func (it *batchIter) Next(ctx *sql.Context) (sql.Row, error) {
@@ -100,6 +115,7 @@ func (it *batchIter) Next(ctx *sql.Context) (sql.Row, error) {
 // starts the rest.
 func (it *batchIter) prepare(ctx *sql.Context, row sql.Row) *pendingRow {
 	p := &pendingRow{row: row, set: newRowSet()}
+	p.set.row = int64(it.read)
 	var calls []*memoCall
 	for _, e := range it.node.exprs {
 		calls = certainCalls(ctx, e, row, calls)
@@ -114,7 +130,7 @@ func (it *batchIter) prepare(ctx *sql.Context, row sql.Row) *pendingRow {
 		if err != nil || !ok {
 			continue // NULL, or an error the evaluation will report
 		}
-		k := requestKey(req)
+		k := w.key(ctx, row, req)
 		if p.set.calls[k] != nil {
 			continue
 		}
@@ -130,7 +146,7 @@ func (it *batchIter) prepare(ctx *sql.Context, row sql.Row) *pendingRow {
 		if it.window == 0 {
 			continue
 		}
-		c := newCall(req)
+		c := newCall(req, p.set.row)
 		it.node.memo.record(k, c)
 		p.set.calls[k] = c
 		p.waits = append(p.waits, c)
@@ -184,9 +200,9 @@ func (it *batchIter) Close(ctx *sql.Context) error {
 		it.lastRow, it.lastSet = nil, nil
 	}
 	it.queue = nil
-	if it.prog != nil {
-		it.node.tracker.release(it.prog)
-		it.prog = nil
+	if it.stopRelease != nil {
+		it.stopRelease()
 	}
+	it.releaseProgress()
 	return it.child.Close(ctx)
 }

@@ -5,17 +5,31 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/dolthub/go-mysql-server/sql"
 )
 
 // call is what every function shares: its name, argument expressions and
-// backend.
+// backend, and the place in the statement it was written at.
 type call struct {
 	name    string
 	args    []sql.Expression
 	backend Backend
+	// site tells apart the calls written in a statement: copies the
+	// planner makes of one call keep it. Two sampling calls with the same
+	// arguments at different sites are independent draws (as RAND(),
+	// RAND() are); copies of one call give the same answer on a row.
+	site uint64
+}
+
+// sites numbers calls as the planner creates them.
+var sites atomic.Uint64
+
+// newCallAt returns a call at a new site.
+func newCallAt(name string, args []sql.Expression, b Backend) call {
+	return call{name: name, args: args, backend: b, site: sites.Add(1)}
 }
 
 func (c *call) Resolved() bool {
@@ -30,6 +44,8 @@ func (c *call) Resolved() bool {
 func (c *call) Children() []sql.Expression { return c.args }
 
 func (c *call) callBackend() Backend { return c.backend }
+
+func (c *call) callSite() uint64 { return c.site }
 
 // IsNullable is true: a NULL argument gives NULL.
 func (c *call) IsNullable(*sql.Context) bool { return true }
@@ -48,7 +64,7 @@ func (c *call) withArgs(children []sql.Expression) (call, error) {
 	if len(children) != len(c.args) {
 		return call{}, sql.ErrInvalidChildrenNumber.New(c.name, len(children), len(c.args))
 	}
-	return call{c.name, children, c.backend}, nil
+	return call{name: c.name, args: children, backend: c.backend, site: c.site}, nil
 }
 
 // errorf prefixes argument errors with the function's name so a client

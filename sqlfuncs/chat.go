@@ -25,7 +25,7 @@ type Chat struct {
 }
 
 func newChat(ctx *sql.Context, b Backend, args []sql.Expression) sql.Expression {
-	c := &Chat{call{ChatName, args, b}}
+	c := &Chat{newCallAt(ChatName, args, b)}
 	if greedyCall(ctx, &c.call) {
 		return c
 	}
@@ -73,7 +73,7 @@ func (c *Chat) Arguments(ctx *sql.Context, row sql.Row) (Request, bool, error) {
 			return Request{}, false, c.errorf("option %s applies to generate() only", k)
 		}
 	}
-	return Request{Model: model, Messages: msgs, System: p.system, Template: p.template(), Options: opts}, true, nil
+	return Request{Model: model, Messages: msgs, System: p.system, Template: p.template(), Options: opts, Policy: p.policy}, true, nil
 }
 
 // Eval implements sql.Expression.

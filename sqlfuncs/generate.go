@@ -40,10 +40,13 @@ type Request struct {
 	Raw, ParseSpecial bool
 	Template          engine.TemplateOptions
 	Options           engine.GenerateOptions
+	// Policy is what the call does with a row that fails and what it
+	// returns (policy.go).
+	Policy Policy
 }
 
 func newGenerate(ctx *sql.Context, b Backend, args []sql.Expression) sql.Expression {
-	g := &Generate{call{GenerateName, args, b}}
+	g := &Generate{newCallAt(GenerateName, args, b)}
 	if g.greedy(ctx) {
 		return g
 	}
@@ -144,7 +147,7 @@ func (g *Generate) Arguments(ctx *sql.Context, row sql.Row) (req Request, ok boo
 		return Request{}, false, g.errorf("option system needs the chat template; it cannot go with raw")
 	}
 	return Request{Model: model, Prompt: prompt, System: p.system, Raw: p.raw, ParseSpecial: p.parseSpecial,
-		Template: p.template(), Options: opts}, true, nil
+		Template: p.template(), Options: opts, Policy: p.policy}, true, nil
 }
 
 // Eval implements sql.Expression. Backend errors (unknown model, prompt too

@@ -2,7 +2,6 @@ package sqlfuncs
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -60,7 +59,8 @@ func keyOf(row sql.Row) rowKey { return rowKey{unsafe.SliceData(row), len(row)} 
 // rowSet is the answers of one row, by request key.
 type rowSet struct {
 	calls   map[string]*genCall
-	counted bool // the row is counted in rows_submitted
+	counted bool  // the row is counted in rows_submitted
+	row     int64 // the row's number in the statement, 0 if not known
 }
 
 func newRowSet() *rowSet { return &rowSet{calls: map[string]*genCall{}} }
@@ -68,40 +68,44 @@ func newRowSet() *rowSet { return &rowSet{calls: map[string]*genCall{}} }
 // genCall is one generation: started once, awaited by any number of
 // evaluations.
 type genCall struct {
-	req  Request
-	done chan struct{}
-	res  engine.GenResult
-	err  error
+	req    Request
+	row    int64 // the row's number in the statement, 0 if not known
+	done   chan struct{}
+	res    engine.GenResult
+	err    error
+	warned atomic.Bool // its warnings were added
 }
 
-func newCall(req Request) *genCall { return &genCall{req: req, done: make(chan struct{})} }
+func newCall(req Request, row int64) *genCall {
+	return &genCall{req: req, row: row, done: make(chan struct{})}
+}
 
 // run performs the call on b and releases its waiters.
-func (c *genCall) run(ctx context.Context, b Backend, prog *queryProgress) {
-	c.res, c.err = generateResult(ctx, b, c.req)
-	prog.addTokens(int64(c.res.GeneratedTokens))
+func (c *genCall) run(ctx *sql.Context, b Backend, prog *queryProgress) {
+	c.res, c.err = runCall(ctx, b, c.req, prog)
 	close(c.done)
 }
 
-// wait returns the call's result once it has run, or the context's error
-// if that ends first.
-func (c *genCall) wait(ctx context.Context) (engine.GenResult, error) {
+// wait waits until the call has run, or returns the context's error if
+// that ends first.
+func (c *genCall) wait(ctx context.Context) error {
 	select {
 	case <-c.done:
 	case <-ctx.Done():
 		select {
 		case <-c.done:
 		default:
-			return engine.GenResult{}, ctx.Err()
+			return ctx.Err()
 		}
 	}
-	return c.res, c.err
+	return nil
 }
 
-// requestKey identifies a request: two evaluations share an answer only if
-// their keys are equal.
-func requestKey(r Request) string {
-	return fmt.Sprintf("%q\x00%q\x00%#v", r.Model, r.Prompt, r.Options)
+// answer is the call's SQL value for an evaluation by the call named name
+// (req's Policy decides what is returned); the call's warnings are added by
+// the first evaluation that asks.
+func (c *genCall) answer(ctx *sql.Context, name string, req Request) (any, error) {
+	return answer(ctx, name, req, c.res, c.err, c.warned.CompareAndSwap(false, true), c.row)
 }
 
 // lookup returns the call already made for request key k on row, if any.
@@ -176,10 +180,9 @@ func (m *memo) evict(row sql.Row, set *rowSet) {
 	}
 }
 
-// get returns the answer to req on row, running the call here if no one
-// has started it.
-func (m *memo) get(ctx *sql.Context, b Backend, row sql.Row, req Request) (engine.GenResult, error) {
-	k := requestKey(req)
+// get returns the call answering req (with key k) on row, once it has run,
+// running it here if no one has started it.
+func (m *memo) get(ctx *sql.Context, b Backend, row sql.Row, req Request, k string) (*genCall, error) {
 	m.mu.Lock()
 	rk := keyOf(row)
 	set := m.rows[rk]
@@ -191,7 +194,7 @@ func (m *memo) get(ctx *sql.Context, b Backend, row sql.Row, req Request) (engin
 	fresh := c == nil
 	countRow := false
 	if fresh {
-		c = newCall(req)
+		c = newCall(req, set.row)
 		set.calls[k] = c
 		m.recordLocked(k, c)
 		if !set.counted {
@@ -209,5 +212,8 @@ func (m *memo) get(ctx *sql.Context, b Backend, row sql.Row, req Request) (engin
 			prog.rowDone()
 		}
 	}
-	return c.wait(ctx)
+	if err := c.wait(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

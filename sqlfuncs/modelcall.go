@@ -2,8 +2,6 @@ package sqlfuncs
 
 import (
 	"github.com/dolthub/go-mysql-server/sql"
-
-	"github.com/llmsql/llmsql/engine"
 )
 
 // modelCall is a SQL function whose answer is one model generation per row:
@@ -17,6 +15,7 @@ type modelCall interface {
 	// the answer is NULL without asking the backend.
 	Arguments(ctx *sql.Context, row sql.Row) (req Request, ok bool, err error)
 	callBackend() Backend
+	callSite() uint64
 }
 
 // asModelCall returns the call behind e if e is a model call of any form
@@ -45,21 +44,6 @@ func evalModelCall(ctx *sql.Context, c modelCall, row sql.Row) (any, error) {
 	if !ok || err != nil {
 		return nil, err
 	}
-	res, err := generateResult(ctx, c.callBackend(), req)
-	return generatedValue(ctx, req, res, err)
-}
-
-// generatedValue is the SQL value of a finished generation: its text, or
-// NULL with a warning when the options gave a grammar and the output
-// ended before the grammar was complete (cut at max_tokens), so a row
-// never holds half a JSON document.
-func generatedValue(ctx *sql.Context, req Request, res engine.GenResult, err error) (any, error) {
-	if err != nil {
-		return nil, err
-	}
-	if res.Incomplete {
-		ctx.Warn(1265, "the output was cut at max_tokens (%d) before its grammar was complete; the value is NULL (raise max_tokens)", req.Options.MaxTokens)
-		return nil, nil
-	}
-	return res.Text, nil
+	res, err := runCall(ctx, c.callBackend(), req, nil)
+	return answer(ctx, c.FunctionName(), req, res, err, true, 0)
 }

@@ -59,6 +59,14 @@ var optionSetters = map[string]func(o *engine.GenerateOptions, v any) error{
 	},
 	"ignore_eos":    boolOption(func(o *engine.GenerateOptions, b bool) { o.IgnoreEOS = b }),
 	"keep_thinking": boolOption(func(o *engine.GenerateOptions, b bool) { o.KeepThinking = b }),
+	"truncate": func(o *engine.GenerateOptions, v any) error {
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf(`must be "start" or "end"`)
+		}
+		o.Truncate = s // Validate checks the value
+		return nil
+	},
 }
 
 // promptOptions are the options that shape the prompt rather than the
@@ -68,6 +76,7 @@ type promptOptions struct {
 	raw          bool   // generate(): the prompt as it is, no template
 	parseSpecial bool   // generate() raw: special-token text parsed
 	think        *bool  // enable_thinking for the template; nil = unset
+	policy       Policy // on_error, details
 	set          []string
 }
 
@@ -82,6 +91,15 @@ var promptSetters = map[string]func(p *promptOptions, v any) error{
 	},
 	"raw":           func(p *promptOptions, v any) error { return setBool(&p.raw, v) },
 	"parse_special": func(p *promptOptions, v any) error { return setBool(&p.parseSpecial, v) },
+	"on_error": func(p *promptOptions, v any) error {
+		s, _ := v.(string)
+		if s != OnErrorNull && s != OnErrorError {
+			return fmt.Errorf(`must be "null" or "error"`)
+		}
+		p.policy.OnError = s
+		return nil
+	},
+	"details": func(p *promptOptions, v any) error { return setBool(&p.policy.Details, v) },
 	"think": func(p *promptOptions, v any) error {
 		var b bool
 		if err := setBool(&b, v); err != nil {

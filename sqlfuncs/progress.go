@@ -10,6 +10,9 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 )
 
+// progressStatePrefix starts a query's line in SHOW PROCESSLIST.
+const progressStatePrefix = "generate(): "
+
 // MaxProgressQuery is the longest query text a progress report keeps.
 const MaxProgressQuery = 256
 
@@ -162,8 +165,8 @@ func (q *queryProgress) publish() {
 		return
 	}
 	s := q.snapshot()
-	state := fmt.Sprintf("generate(): %d of %d rows done, %d tokens, %.1f tokens/s",
-		s.RowsDone, s.RowsSubmitted, s.TokensGenerated, s.TokensPerSecond)
+	state := fmt.Sprintf(progressStatePrefix+"%d of %d rows done, %d tokens",
+		s.RowsDone, s.RowsSubmitted, s.TokensGenerated)
 	q.stateMu.Lock()
 	defer q.stateMu.Unlock()
 	if q.ended {

@@ -36,12 +36,15 @@ type ChatBackend interface {
 var errNoChat = errors.New("this server's model backend does not run chat templates")
 
 // generateResult runs one request on b, with token counts when b has them.
-func generateResult(ctx context.Context, b Backend, req Request) (engine.GenResult, error) {
+// onToken (may be nil) is called as each token is generated, when b can
+// tell (a ChatBackend).
+func generateResult(ctx context.Context, b Backend, req Request, onToken func()) (engine.GenResult, error) {
 	if cb, ok := b.(ChatBackend); ok {
 		er, err := engineRequest(cb, req)
 		if err != nil {
 			return engine.GenResult{}, err
 		}
+		er.OnToken = onToken
 		return cb.Run(ctx, req.Model, er)
 	}
 	if req.Messages != nil {

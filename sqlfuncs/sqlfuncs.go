@@ -15,6 +15,19 @@
 // a value in: strings, byte slices, Dolt's out-of-line TEXT and BLOB
 // wrappers, JSON documents (as MySQL prints them where text is expected),
 // numbers. New functions must read their arguments the same way.
+//
+// Model calls: a function whose answer is a model generation implements
+// modelCall (modelcall.go: Arguments builds the Request, reading its
+// options with callOptions) and evaluates through evalModelCall, so that
+// batching binds it to the memo and it follows the policy of policy.go:
+// @@llm_on_error and the "on_error" option (a row that fails is NULL with
+// a warning, or fails the statement), "truncate", "details" (a JSON
+// object with finish_reason and token counts), the token budgets
+// @@llm_max_tokens_per_statement and @@llm_max_tokens_per_session, and
+// tokens counted in llm.progress as they are generated. Wrap a failure
+// that concerns one row's data in RowError so on_error applies to it.
+// Sampling calls written twice in a SELECT list are independent draws;
+// the planner's copies of one call share its answer (memoCall.key).
 package sqlfuncs
 
 import (
@@ -66,16 +79,16 @@ func Functions(b Backend) []sql.Function {
 			if len(args) < 2 || len(args) > 3 {
 				return nil, sql.ErrInvalidArgumentNumber.New(ApplyChatTemplateName, "2 or 3", len(args))
 			}
-			return &ApplyChatTemplate{call{ApplyChatTemplateName, args, b}}, nil
+			return &ApplyChatTemplate{newCallAt(ApplyChatTemplateName, args, b)}, nil
 		}},
 		sql.Function2{Name: TokenizeName, Fn: func(ctx *sql.Context, model, text sql.Expression) sql.Expression {
-			return &Tokenize{call{TokenizeName, []sql.Expression{model, text}, b}}
+			return &Tokenize{newCallAt(TokenizeName, []sql.Expression{model, text}, b)}
 		}},
 		sql.Function2{Name: DetokenizeName, Fn: func(ctx *sql.Context, model, ids sql.Expression) sql.Expression {
-			return &Detokenize{call{DetokenizeName, []sql.Expression{model, ids}, b}}
+			return &Detokenize{newCallAt(DetokenizeName, []sql.Expression{model, ids}, b)}
 		}},
 		sql.Function2{Name: CountTokensName, Fn: func(ctx *sql.Context, model, text sql.Expression) sql.Expression {
-			return &CountTokens{call{CountTokensName, []sql.Expression{model, text}, b}}
+			return &CountTokens{newCallAt(CountTokensName, []sql.Expression{model, text}, b)}
 		}},
 	}
 }
@@ -84,6 +97,7 @@ func Functions(b Backend) []sql.Function {
 // both the in-memory and the Dolt database providers consult. It fails,
 // registering nothing, if one of the names is already taken.
 func Register(eng *sqle.Engine, b Backend) error {
+	RegisterVariables()
 	ctx := sql.NewEmptyContext()
 	cat := eng.Analyzer.Catalog
 	fns := Functions(b)

@@ -1,6 +1,7 @@
 package sqlfuncs
 
 import (
+	"math"
 	"sync"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -21,18 +22,44 @@ const MaxBatchSize = 4096
 
 var registerOnce sync.Once
 
-// RegisterVariables adds @@llm_batch_size (session and global) to
-// go-mysql-server's system variables. Sessions created before it take the
-// default. EnableBatching calls it.
+// RegisterVariables adds the functions' system variables (session and
+// global) to go-mysql-server's: @@llm_batch_size, @@llm_on_error,
+// @@llm_max_tokens_per_statement and @@llm_max_tokens_per_session.
+// Sessions created before it take the defaults. Register and
+// EnableBatching call it.
 func RegisterVariables() {
 	registerOnce.Do(func() {
-		sql.SystemVariables.AddSystemVariables([]sql.SystemVariable{&sql.MysqlSystemVariable{
-			Name:    BatchSizeVariable,
-			Scope:   sql.GetMysqlScope(sql.SystemVariableScope_Both),
-			Dynamic: true,
-			Type:    types.NewSystemIntType(BatchSizeVariable, 0, MaxBatchSize, false),
-			Default: int64(DefaultBatchSize),
-		}})
+		both := sql.GetMysqlScope(sql.SystemVariableScope_Both)
+		sql.SystemVariables.AddSystemVariables([]sql.SystemVariable{
+			&sql.MysqlSystemVariable{
+				Name:    BatchSizeVariable,
+				Scope:   both,
+				Dynamic: true,
+				Type:    types.NewSystemIntType(BatchSizeVariable, 0, MaxBatchSize, false),
+				Default: int64(DefaultBatchSize),
+			},
+			&sql.MysqlSystemVariable{
+				Name:    OnErrorVariable,
+				Scope:   both,
+				Dynamic: true,
+				Type:    types.NewSystemEnumType(OnErrorVariable, OnErrorNull, OnErrorError),
+				Default: OnErrorNull,
+			},
+			&sql.MysqlSystemVariable{
+				Name:    MaxTokensPerStatementVariable,
+				Scope:   both,
+				Dynamic: true,
+				Type:    types.NewSystemIntType(MaxTokensPerStatementVariable, 0, math.MaxInt64, false),
+				Default: int64(0),
+			},
+			&sql.MysqlSystemVariable{
+				Name:    MaxTokensPerSessionVariable,
+				Scope:   both,
+				Dynamic: true,
+				Type:    types.NewSystemIntType(MaxTokensPerSessionVariable, 0, math.MaxInt64, false),
+				Default: int64(0),
+			},
+		})
 	})
 }
 

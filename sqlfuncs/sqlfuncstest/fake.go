@@ -24,6 +24,14 @@ const BlockPrefix = "block:"
 // passes with it has proved that N generations ran concurrently.
 const MeetPrefix = "meet:"
 
+// SlowPrefix makes Run produce the answer one token (byte) every
+// SlowEvery, reporting each through Request.OnToken, for tests that watch a
+// generation in progress.
+const SlowPrefix = "slow:"
+
+// SlowEvery is the pace of SlowPrefix answers.
+const SlowEvery = 20 * time.Millisecond
+
 // BOS is the id Tokenize puts first.
 const BOS = 1
 
@@ -41,6 +49,11 @@ type Fake struct {
 	// source); the others render conversations with ChatML, as models
 	// whose file has no template do.
 	Templates map[string]string
+	// Context, if not 0, is the positions of a sequence, counting a byte
+	// as a token and BOS: a longer prompt fails with
+	// *engine.PromptTooLongError (or is cut, with options.Truncate), and
+	// an answer stops where the sequence fills it.
+	Context int
 
 	generates atomic.Int64
 	samples   atomic.Int64
@@ -64,18 +77,26 @@ func (f *Fake) check(model string) error {
 
 // Generate implements sqlfuncs.Backend.
 func (f *Fake) Generate(ctx context.Context, model, prompt string, opts engine.GenerateOptions) (string, error) {
-	return f.generate(ctx, model, prompt, prompt, opts)
+	res, err := f.generate(ctx, model, prompt, prompt, opts, nil)
+	return res.Text, err
 }
 
-// generate answers prompt; control is the text searched for BlockPrefix
-// and MeetPrefix (a chat's last message).
-func (f *Fake) generate(ctx context.Context, model, prompt, control string, opts engine.GenerateOptions) (string, error) {
+// generate answers prompt; control is the text searched for BlockPrefix,
+// MeetPrefix and SlowPrefix (a chat's last message).
+func (f *Fake) generate(ctx context.Context, model, prompt, control string, opts engine.GenerateOptions, onToken func()) (engine.GenResult, error) {
+	text, res, err := f.answer(ctx, model, prompt, control, opts, onToken)
+	res.Text = text
+	return res, err
+}
+
+func (f *Fake) answer(ctx context.Context, model, prompt, control string, opts engine.GenerateOptions, onToken func()) (string, engine.GenResult, error) {
+	var res engine.GenResult
 	f.generates.Add(1)
 	if err := f.check(model); err != nil {
-		return "", err
+		return "", res, err
 	}
 	if err := opts.Validate(); err != nil {
-		return "", err
+		return "", res, err
 	}
 	f.mu.Lock()
 	f.last, f.lastCtx = opts, ctx
@@ -91,48 +112,75 @@ func (f *Fake) generate(ctx context.Context, model, prompt, control string, opts
 		f.blocked.Add(1)
 		defer f.blocked.Add(-1)
 		<-ctx.Done()
-		return "", ctx.Err()
+		return "", res, ctx.Err()
 	}
 	if rest, ok := strings.CutPrefix(control, MeetPrefix); ok {
 		nStr, _, _ := strings.Cut(rest, ":")
 		n, err := strconv.Atoi(nStr)
 		if err != nil {
-			return "", fmt.Errorf("fake: bad meet prompt %q", control)
+			return "", res, fmt.Errorf("fake: bad meet prompt %q", control)
 		}
 		for f.MaxParallel() < n {
 			select {
 			case <-ctx.Done():
-				return "", ctx.Err()
+				return "", res, ctx.Err()
 			case <-time.After(time.Millisecond):
 			}
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return "", res, err
+	}
+	if f.Context > 0 && len(prompt)+1 >= f.Context {
+		if opts.Truncate == "" {
+			return "", res, &engine.PromptTooLongError{Tokens: len(prompt) + 1, Context: f.Context}
+		}
+		keep := max(f.Context-2-opts.MaxTokens, f.Context/2-1, 0)
+		res.Truncated = len(prompt) - keep
+		if opts.Truncate == engine.TruncateStart {
+			prompt = prompt[len(prompt)-keep:]
+		} else {
+			prompt = prompt[:keep]
+		}
 	}
 	out := strings.ToUpper(prompt)
 	if f.VarySampled && opts.Temperature > 0 && !opts.HasSeed {
 		out += fmt.Sprintf("#%d", f.samples.Add(1))
 	}
+	res.FinishReason = engine.FinishStop
 	for _, s := range opts.Stop {
 		if i := strings.Index(out, s); i >= 0 {
-			out = out[:i]
+			out, res.FinishReason = out[:i], engine.FinishStopString
 		}
 	}
 	if len(out) > opts.MaxTokens {
-		out = out[:opts.MaxTokens]
+		out, res.FinishReason = out[:opts.MaxTokens], engine.FinishLength
 	}
-	return out, nil
+	if room := f.Context - 1 - len(prompt); f.Context > 0 && len(out) >= room {
+		out, res.FinishReason = out[:max(room, 0)], engine.FinishContext
+	}
+	res.PromptTokens, res.GeneratedTokens = len(prompt)+1, len(out)
+	res.AnswerPromptTokens, res.AnswerGeneratedTokens = res.PromptTokens, res.GeneratedTokens
+	slow := strings.HasPrefix(control, SlowPrefix)
+	for range len(out) {
+		if slow {
+			select {
+			case <-ctx.Done():
+				return "", engine.GenResult{}, ctx.Err()
+			case <-time.After(SlowEvery):
+			}
+		}
+		if onToken != nil {
+			onToken()
+		}
+	}
+	return out, res, nil
 }
 
 // GenerateResult implements sqlfuncs.ResultBackend: Generate, counting
 // one token per byte of the answer and the prompt.
 func (f *Fake) GenerateResult(ctx context.Context, model, prompt string, opts engine.GenerateOptions) (engine.GenResult, error) {
-	text, err := f.Generate(ctx, model, prompt, opts)
-	if err != nil {
-		return engine.GenResult{}, err
-	}
-	return engine.GenResult{Text: text, PromptTokens: len(prompt), GeneratedTokens: len(text)}, nil
+	return f.generate(ctx, model, prompt, prompt, opts, nil)
 }
 
 // ChatTemplate implements sqlfuncs.ChatBackend.
@@ -180,11 +228,7 @@ func (f *Fake) Run(ctx context.Context, model string, req engine.Request) (engin
 		}
 		prompt, control = p, req.Messages[len(req.Messages)-1].Text()
 	}
-	text, err := f.generate(ctx, model, prompt, control, req.Options)
-	if err != nil {
-		return engine.GenResult{}, err
-	}
-	return engine.GenResult{Text: text, PromptTokens: len(prompt), GeneratedTokens: len(text)}, nil
+	return f.generate(ctx, model, prompt, control, req.Options, req.OnToken)
 }
 
 // LastRequest returns the latest request Run received.
