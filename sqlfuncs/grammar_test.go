@@ -98,3 +98,44 @@ func TestGenerateWithSchemaEndToEnd(t *testing.T) {
 	h.fails(`SELECT generate('stories', 'x', '{"json_schema": {"type":"string","format":"email"}}')`, `unsupported format "email"`)
 	h.fails(`SELECT generate('stories', 'x', '{"grammar": "root ::= [a-z"}')`, `rule "root"`)
 }
+
+// TestJudgeEndToEnd runs judge() over a table on a real model: batched
+// like generate(), NULL in -> NULL out, a BOOLEAN usable in WHERE.
+func TestJudgeEndToEnd(t *testing.T) {
+	pool := engine.NewPool(engine.PoolConfig{})
+	defer pool.Close()
+	if _, err := pool.Register("stories", testutil.Shared(t, "models/stories260K.gguf")); err != nil {
+		t.Fatal(err)
+	}
+	db := memory.NewDatabase("db")
+	pro := memory.NewDBProvider(db)
+	eng := sqle.NewDefault(pro)
+	defer eng.Close()
+	if err := sqlfuncs.Register(eng, pool); err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, eng: eng, sess: memory.NewSession(sql.NewBaseSession(), pro)}
+	h.exec("CREATE TABLE r (id INT PRIMARY KEY, body TEXT)")
+	h.exec("INSERT INTO r VALUES (1, 'The dog ran to the park.'), (2, 'Lily ate a big red apple.'), (3, NULL), (4, 'Tim was sad.')")
+
+	rows := h.exec(`SELECT id, judge('stories', 'Is this about a dog?', body) FROM r ORDER BY id`)
+	yes := 0
+	for _, r := range rows {
+		switch {
+		case r[0] == int32(3):
+			if r[1] != nil {
+				t.Fatalf("NULL text gave %v", r[1])
+			}
+		case r[1] == int8(1):
+			yes++
+		case r[1] != int8(0):
+			t.Fatalf("row %v: judge gave %T %v, want a BOOLEAN", r[0], r[1], r[1])
+		}
+	}
+	where := h.exec(`SELECT id FROM r WHERE judge('stories', 'Is this about a dog?', body) ORDER BY id`)
+	if len(where) != yes {
+		t.Fatalf("WHERE judge(...) kept %d rows, the SELECT said %d are yes", len(where), yes)
+	}
+
+	h.fails(`SELECT judge('stories', 'q', 'x', '{"json": true}')`, "sets the grammar itself")
+}

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/dolthub/go-mysql-server/sql"
-	"github.com/dolthub/go-mysql-server/sql/types"
 )
 
 // memoCall is a model call (generate(), chat()) bound to a query's memo:
@@ -39,7 +38,7 @@ func bindMemo(e sql.Expression, m *memo) (sql.Expression, bool) {
 
 func (e *memoCall) Resolved() bool                   { return e.inner.Resolved() }
 func (e *memoCall) String() string                   { return e.inner.String() }
-func (e *memoCall) Type(ctx *sql.Context) sql.Type   { return types.LongText }
+func (e *memoCall) Type(ctx *sql.Context) sql.Type   { return e.c.Type(ctx) }
 func (e *memoCall) IsNullable(ctx *sql.Context) bool { return true }
 func (e *memoCall) Children() []sql.Expression       { return e.inner.Children() }
 func (e *memoCall) FunctionName() string             { return e.c.FunctionName() }
@@ -72,7 +71,7 @@ func (e *memoCall) Eval(ctx *sql.Context, row sql.Row) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.answer(ctx, e.c.FunctionName(), req)
+	return converted(ctx, e.c, req)(c.answer(ctx, e.c.FunctionName(), req))
 }
 
 // key identifies what an evaluation asks of the model on a row: two

@@ -30,6 +30,8 @@ func asModelCall(e sql.Expression) (modelCall, bool) {
 		return x, true
 	case sampledChat:
 		return x.Chat, true
+	case *Judge:
+		return x, true
 	case *memoCall:
 		return x.c, true
 	case sampledMemoCall:
@@ -45,5 +47,22 @@ func evalModelCall(ctx *sql.Context, c modelCall, row sql.Row) (any, error) {
 		return nil, err
 	}
 	res, err := runCall(ctx, c.callBackend(), req, nil)
-	return answer(ctx, c.FunctionName(), req, res, err, true, 0)
+	return converted(ctx, c, req)(answer(ctx, c.FunctionName(), req, res, err, true, 0))
+}
+
+// converted returns a function that turns a model call's answer into the
+// call's own type (judge's BOOLEAN): the text of an answer, not NULL and
+// not the details object.
+func converted(ctx *sql.Context, c modelCall, req Request) func(any, error) (any, error) {
+	return func(v any, err error) (any, error) {
+		conv, ok := c.(valueConverter)
+		if !ok || err != nil || v == nil || req.Policy.Details {
+			return v, err
+		}
+		s, isText := v.(string)
+		if !isText {
+			return v, nil
+		}
+		return conv.convertValue(ctx, s)
+	}
 }

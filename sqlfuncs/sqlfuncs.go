@@ -75,6 +75,12 @@ func Functions(b Backend) []sql.Function {
 			}
 			return newChat(ctx, b, args), nil
 		}},
+		sql.FunctionN{Name: JudgeName, Fn: func(ctx *sql.Context, args ...sql.Expression) (sql.Expression, error) {
+			if len(args) < 3 || len(args) > 4 {
+				return nil, sql.ErrInvalidArgumentNumber.New(JudgeName, "3 or 4", len(args))
+			}
+			return newJudge(ctx, b, args), nil
+		}},
 		sql.FunctionN{Name: ApplyChatTemplateName, Fn: func(ctx *sql.Context, args ...sql.Expression) (sql.Expression, error) {
 			if len(args) < 2 || len(args) > 3 {
 				return nil, sql.ErrInvalidArgumentNumber.New(ApplyChatTemplateName, "2 or 3", len(args))
