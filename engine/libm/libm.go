@@ -1,11 +1,15 @@
 // Package libm reproduces, bit for bit, the single-precision exponential,
-// sine and cosine of glibc 2.36 on x86-64 CPUs with FMA and AVX2.
+// sine, cosine and hyperbolic tangent of glibc 2.36 on x86-64 CPUs with FMA
+// and AVX2.
 //
-// llama.cpp's CPU backend calls expf (softmax, flash attention) and
-// sinf/cosf (RoPE tables) from the C library. To match its numbers exactly
-// the engine needs the same roundings, and rounding the float64 results of
-// package math to float32 is not enough: that differs from glibc's expf for
-// about 8e-5 of inputs and from cosf for about 1% of RoPE angles.
+// llama.cpp's CPU backend calls expf (softmax, flash attention), sinf/cosf
+// (RoPE tables) and tanhf (soft-capping, the GELU table) from the C
+// library. To match its numbers exactly the engine needs the same
+// roundings, and rounding the float64 results of package math to float32
+// is not enough: that differs from glibc's expf for about 8e-5 of inputs,
+// from cosf for about 1% of RoPE angles and from tanhf for 3% of inputs.
+// (Tanhf is fdlibm's algorithm, which glibc builds without FMA; see
+// tanhf.go.)
 //
 // The algorithms are those of glibc's sysdeps/ieee754/flt-32 (from ARM's
 // optimized-routines). On x86-64 glibc picks, through an ifunc, a variant

@@ -10,9 +10,10 @@ import (
 )
 
 var funcs = map[string]func(float32) float32{
-	"expf": Expf,
-	"sinf": Sinf,
-	"cosf": Cosf,
+	"expf":  Expf,
+	"sinf":  Sinf,
+	"cosf":  Cosf,
+	"tanhf": Tanhf,
 }
 
 // TestGolden compares against glibc results recorded by testdata/gen.c:

@@ -5,6 +5,8 @@
 
        gcc -O2 -mfma -ffp-contract=off -o /tmp/libmgen engine/libm/testdata/gen.c -lm
 
+   tanhf has no FMA variant: glibc 2.36 builds fdlibm's for baseline x86-64.
+
    (-ffp-contract=off keeps the model below from being fused where it must
    not be; -mfma only makes its fma() calls fast.)
 
@@ -20,7 +22,7 @@
            (fixed PRNG seed). It fails if the all-fused model disagrees with
            glibc on any input.
 
-       /tmp/libmgen stream expf|sinf|cosf LO HI
+       /tmp/libmgen stream expf|sinf|cosf|tanhf LO HI
            glibc's results for the float encodings LO <= i < HI (decimal or
            0x hex, HI up to 0x100000000) as little-endian uint32s on stdout.
            TestExhaustive runs this when LIBM_GEN names the binary:
@@ -48,9 +50,11 @@ typedef float (*ffunc) (float);
 static ffunc volatile p_expf = expf;
 static ffunc volatile p_sinf = sinf;
 static ffunc volatile p_cosf = cosf;
+static ffunc volatile p_tanhf = tanhf;
 static double (*volatile p_exp) (double) = exp;
 static double (*volatile p_sin) (double) = sin;
 static double (*volatile p_cos) (double) = cos;
+static double (*volatile p_tanh) (double) = tanh;
 static void (*volatile p_sincosf) (float, float *, float *) = sincosf;
 
 static float
@@ -80,6 +84,7 @@ static const struct fn fns[] = {
   { "expf", &p_expf, &p_exp },
   { "sinf", &p_sinf, &p_sin },
   { "cosf", &p_cosf, &p_cos },
+  { "tanhf", &p_tanhf, &p_tanh },
 };
 
 static const struct fn *
@@ -528,6 +533,25 @@ golden (void)
       for (int i = 0; i < 125; i++)
 	emit (f, asfloat ((uint32_t) rng ()));
     }
+
+  /* tanhf: fdlibm's, without multiply-adds to fuse.  */
+  {
+    const struct fn *t = lookup ("tanhf");
+    for (size_t i = 0; i < sizeof common_specials / 4; i++)
+      emit (t, asfloat (common_specials[i]));
+    /* Boundaries of its paths (|x| < 2^-55, < 1, < 22) and of expm1f's
+       (|2x| vs ln2/2, 3ln2/2, 27ln2, 2^-25).  */
+    const float b[] = { 0x1p-55f, 1.0f, 22.0f, 0x1.62e430p-3f, 0x1.0a2b24p-1f,
+			0x1.2b7088p+3f, 0x1p-26f, -1.0f, -22.0f };
+    for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
+      emit_neighbours (t, b[i]);
+    emit_diffs (t, 0x1p-26f, 1, 300, 1);
+    emit_diffs (t, 1, 22, 300, 1);
+    for (int i = 0; i < 200; i++)
+      emit (t, rand_in (-30, 30));
+    for (int i = 0; i < 200; i++)
+      emit (t, asfloat ((uint32_t) rng ()));
+  }
   return fflush (stdout) != 0;
 }
 
@@ -553,7 +577,7 @@ main (int argc, char **argv)
     return sincos_check ();
   if (argc == 5 && strcmp (argv[1], "stream") == 0)
     return stream (argv[2], parse (argv[3]), parse (argv[4]));
-  fprintf (stderr, "usage: %s golden | sincos | stream expf|sinf|cosf LO HI\n",
+  fprintf (stderr, "usage: %s golden | sincos | stream expf|sinf|cosf|tanhf LO HI\n",
 	   argv[0]);
   return 2;
 }
