@@ -33,6 +33,16 @@ type Arch struct {
 	// QKNorm: an RMSNorm on each query and key head, before RoPE
 	// (blk.N.attn_q_norm, attn_k_norm; one head wide).
 	QKNorm bool
+	// PostNorms: an RMSNorm on the attention's and the feed-forward's
+	// outputs before they are added to the residual stream
+	// (blk.N.post_attention_norm, post_ffw_norm).
+	PostNorms bool
+	// Act is the feed-forward's gated activation: SwiGLU or GeGLU.
+	Act Activation
+	// FusedGateUp: the gate and up projections are one matrix,
+	// blk.N.ffn_up of 2*FF rows, gate first. (Q, K and V in one
+	// attn_qkv matrix need no switch: any file may have them.)
+	FusedGateUp bool
 	// Encoder: a post-norm encoder (encoder.go). Its input is the token's
 	// embedding plus token type 0's (token_types) and, for BERT, the
 	// position's (position_embd), through a LayerNorm (token_embd_norm);
@@ -60,6 +70,29 @@ var archs = map[string]Arch{
 	"qwen2": {Rope: RopeNeox},
 	// Qwen3: per-head norms of queries and keys.
 	"qwen3": {Rope: RopeNeox, QKNorm: true},
+	// Gemma 2: embeddings scaled by sqrt(Embd), GeGLU, norms after each
+	// sublayer too, queries scaled by 1/sqrt(key length) before attention,
+	// soft-capped attention scores and logits, a sliding window on every
+	// other layer (the first of each pair).
+	"gemma2": {Rope: RopeNeox, PostNorms: true, Act: GeGLU, hparams: gemma2},
+	// Gemma 3 (the text models, 270M to 27B): as Gemma 2 plus per-head
+	// query and key norms, without attention soft-capping, the logits
+	// capped only if the file says so, the sliding window on five layers
+	// of every six when the file sets one, those layers with their own
+	// RoPE base (rope.freq_base_swa, 10000 by default) and no RoPE
+	// scaling.
+	"gemma3": {Rope: RopeNeox, QKNorm: true, PostNorms: true, Act: GeGLU, hparams: gemma3},
+	// Phi-3, Phi-3.5, Phi-4-mini: Q, K and V in one matrix, gate and up in
+	// one, queries scaled by 1/sqrt(head size) before attention, partial
+	// RoPE (rope.dimension_count), and for the long-context models
+	// LongRoPE: rope_factors_short/long by the context (see
+	// Config.RopeCtxOrig) with rope.scaling.attn_factor on the rotation.
+	// llama.cpp ignores their sliding window, and so do we.
+	"phi3": {Rope: RopeNeox, FusedGateUp: true, hparams: phi3},
+	// Granite 3.x: Llama with multipliers: embeddings by embedding_scale,
+	// scores by attention.scale (instead of 1/sqrt(head size)), each
+	// sublayer's output by residual_scale, logits divided by logit_scale.
+	"granite": {Rope: RopeNorm, hparams: granite},
 	// BERT (BGE, all-MiniLM, E5, GTE; bge-reranker with a classification
 	// head): learned positions, biases, GELU.
 	"bert": {Encoder: true, NoRoPE: true, hparams: encoderHparams},
@@ -78,5 +111,62 @@ func encoderHparams(r *hparamReader, c *Config) {
 	c.NormEps = r.float("attention.layer_norm_epsilon", 0)
 	if c.NormEps < 0 {
 		r.fail(fmt.Errorf("model: bad layer norm epsilon %g", c.NormEps))
+	}
+}
+
+func phi3(r *hparamReader, c *Config) {
+	c.QueryScale = 1 / sqrtf(float32(c.HeadDim))
+	c.KQScale = 1
+}
+
+func granite(r *hparamReader, c *Config) {
+	c.EmbedScale = r.float("embedding_scale", 0)
+	c.KQScale = r.float("attention.scale", 0) // 0: 1/sqrt(head size)
+	c.ResidualScale = r.float("residual_scale", 0)
+	if !r.has("logit_scale") {
+		r.fail(fmt.Errorf("model: granite.logit_scale is missing"))
+	}
+	c.LogitScale = r.float("logit_scale", 0)
+}
+
+// Activation is a feed-forward's gated activation: act(Gate·x) * Up·x.
+type Activation int
+
+const (
+	SwiGLU Activation = iota // silu(g) * u
+	GeGLU                    // gelu(g) * u, GELU's tanh form, as ggml computes it (act.go)
+)
+
+// gemmaQueryScale is Gemma's query scale: 1/sqrt(key length), except
+// that the 27B models were trained with 1/sqrt(Embd/Heads); llama.cpp
+// recognizes them by their layer count, and so do we.
+func gemmaQueryScale(c *Config, is27B bool) float32 {
+	if is27B {
+		return 1 / sqrtf(float32(c.Embd/c.Heads))
+	}
+	return 1 / sqrtf(float32(c.HeadDim))
+}
+
+func gemma2(r *hparamReader, c *Config) {
+	c.EmbedScale = sqrtf(float32(c.Embd))
+	c.QueryScale = gemmaQueryScale(c, c.Layers == 46)
+	c.KQScale = 1
+	c.AttnSoftcap = r.float("attn_logit_softcapping", 50)
+	c.FinalSoftcap = r.float("final_logit_softcapping", 30)
+	c.Window = r.int("attention.sliding_window", 4096)
+	c.SWA = r.swaLayers(c.Layers, 2)
+	c.RopeBaseSWA = r.float("rope.freq_base_swa", float64(c.RopeBase))
+	c.RopeScaleSWA = c.RopeScale
+}
+
+func gemma3(r *hparamReader, c *Config) {
+	c.EmbedScale = sqrtf(float32(c.Embd))
+	c.QueryScale = gemmaQueryScale(c, c.Layers == 62)
+	c.KQScale = 1
+	c.FinalSoftcap = r.float("final_logit_softcapping", 0)
+	if c.Window = r.int("attention.sliding_window", 0); c.Window > 0 {
+		c.SWA = r.swaLayers(c.Layers, 6)
+		c.RopeBaseSWA = r.float("rope.freq_base_swa", 10000)
+		c.RopeScaleSWA = 1
 	}
 }

@@ -8,9 +8,10 @@ import (
 	"github.com/llmsql/llmsql/engine/tensor"
 )
 
-// attention computes, for every (token, head), softmax(q·K/sqrt(d))·V over
-// the positions 0..pos of the token's own sequence: causal, and blind to
-// other sequences in the batch. A token of a text being embedded attends
+// attention computes, for every (token, head), softmax(q·K·KQScale)·V over
+// the positions 0..pos of the token's own sequence (the last Window of them
+// in a sliding-window layer): causal, and blind to other sequences in the
+// batch. A token of a text being embedded attends
 // to its own text's keys in the pass's buffers instead, all of them for an
 // encoder (keys32, keys16 in embed.go).
 //
@@ -35,7 +36,16 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 	c := s.m.Config
 	scr := &s.attnScratch[id]
 	kv, q, out := s.kv, s.q, s.attOut
-	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
+	// llama.cpp's flash attention scales each score, then soft-caps it:
+	// cap*tanh(score*(scale/cap)).
+	scale, softcap := c.KQScale, c.AttnSoftcap
+	if softcap != 0 {
+		scale /= softcap
+	}
+	window := 0
+	if c.SWA != nil && c.SWA[layer] {
+		window = c.Window
+	}
 	f32 := kv.IsF32()
 	qd := c.Heads * c.HeadDim
 	group := c.Heads / c.KVHeads
@@ -51,8 +61,11 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 				qh := q[i*qd+h*hd:][:hd]
 				keys, vals, np := s.keys32(layer, i)
 				clear(o)
-				for p := 0; p < np; p++ {
+				for p := windowStart(np, window); p < np; p++ {
 					sc := tensor.DotF32(keys[p*kvd+kvh*hd:][:hd], qh) * scale
+					if softcap != 0 {
+						sc = softcap * libm.Tanhf(sc)
+					}
 					ms, vs := float32(1), float32(1)
 					if sc > maxS {
 						ms = libm.Expf(maxS - sc)
@@ -72,10 +85,15 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 				acc := s.acc16[i*qd+h*hd:][:hd]
 				clear(acc)
 				keys, vals, np := s.keys16(layer, i)
-				sc, ms, vs := scr.grow(np, kv.Config().Context)
+				start := windowStart(np, window)
+				keys, vals = keys[start*kvd:], vals[start*kvd:]
+				sc, ms, vs := scr.grow(np-start, kv.Config().Context)
 				tensor.ScoresF16(sc, keys[kvh*hd:], kvd, qh)
 				for p := range sc {
 					v := sc[p] * scale
+					if softcap != 0 {
+						v = softcap * libm.Tanhf(v)
+					}
 					m, e := float32(1), float32(1)
 					if v > maxS {
 						m = libm.Expf(maxS - v)
@@ -98,6 +116,18 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 			tensor.ScaleF32(o, inv)
 		}
 	}
+}
+
+// windowStart is the first of np keys (in position order, the last the
+// query's own) that a sliding window of the given size leaves visible: a
+// query at position p sees p-window+1 .. p. llama.cpp's flash attention
+// skips the masked keys, so starting after them computes the same. 0 is
+// no window.
+func windowStart(np, window int) int {
+	if window > 0 {
+		return max(0, np-window)
+	}
+	return 0
 }
 
 // attnScratch holds one worker's per-position scores and softmax factors.

@@ -1,7 +1,9 @@
 // Package model runs the forward pass of transformers stored in GGUF files:
-// the decoders Llama (1/2/3, TinyLlama, Mistral, SmolLM), Qwen2 and Qwen3,
-// and the encoders BERT (BGE, MiniLM, E5, GTE, bge-reranker) and
-// nomic-bert (nomic-embed-text), which embed text rather than generate it.
+// the decoders Llama (1/2/3, TinyLlama, Mistral, SmolLM), Qwen2, Qwen3,
+// Gemma 2 and 3, Phi-3 and Granite, and the encoders BERT (BGE, MiniLM,
+// E5, GTE, bge-reranker) and nomic-bert (nomic-embed-text), which embed
+// text rather than generate it. archs.go lists what each architecture
+// changes in the one pass they share.
 //
 // The data path, top to bottom, for a batch of tokens that may belong to
 // several sequences: embed -> for each layer (RMSNorm -> Q,K,V -> RoPE ->
@@ -67,7 +69,45 @@ type Config struct {
 	// Pooling is how a sequence's final states become one embedding
 	// ({arch}.pooling_type; PoolNone when the file has none).
 	Pooling Pooling
+
+	// What the architectures change (archs.go). Zero values are Llama's.
+
+	PostNorms   bool       // RMSNorm on each sublayer's output before its residual (Gemma)
+	Act         Activation // the feed-forward's gated activation
+	FusedGateUp bool       // gate and up are one ffn_up matrix of 2*FF rows (Phi-3)
+	// EmbedScale multiplies the token embeddings (Gemma: sqrt(Embd);
+	// Granite: embedding_scale); 0 is none.
+	EmbedScale float32
+	// QueryScale multiplies the queries after RoPE (Gemma, Phi-3); 0 is
+	// none. KQScale scales each query-key score inside attention;
+	// ReadConfig sets it to 1/sqrt(HeadDim) unless a hook did.
+	QueryScale, KQScale float32
+	// AttnSoftcap and FinalSoftcap, when not 0, bound attention scores and
+	// logits to (-cap, cap) with cap*tanh(v/cap) (Gemma 2).
+	AttnSoftcap, FinalSoftcap float32
+	// Window is the sliding-window size of the layers SWA marks: a query
+	// at position p sees keys at p-Window+1 .. p. RopeBaseSWA and
+	// RopeScaleSWA are those layers' RoPE base and scale.
+	Window                    int
+	SWA                       []bool
+	RopeBaseSWA, RopeScaleSWA float32
+	// RopeAttnFactor multiplies RoPE's cosines and sines
+	// (rope.scaling.attn_factor; Phi-3's LongRoPE files); 0 is 1.
+	RopeAttnFactor float32
+	// RopeCtxOrig is the context the model was first trained at
+	// (rope.scaling.original_context_length, else context_length): a
+	// file with rope_factors_long/short uses the long factors when the
+	// KV cache's context exceeds it, as llama.cpp does.
+	RopeCtxOrig int
+	// ResidualScale multiplies each sublayer's output before it is added
+	// to the residual stream; LogitScale divides the logits (Granite).
+	// 0 is none.
+	ResidualScale, LogitScale float32
 }
+
+// sqrtf is C's sqrtf: the float32 square root (correctly rounded, as the
+// float64 one rounded to float32 is).
+func sqrtf(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 
 // supportedNames is the list of architectures for error messages.
 func supportedNames() string {
@@ -140,6 +180,31 @@ func (r *hparamReader) bool(key string, def bool) bool {
 // has says whether the file sets arch.key.
 func (r *hparamReader) has(key string) bool { return r.f.Has(r.arch + "." + key) }
 
+// swaLayers reads which layers use the sliding window: the file's
+// attention.sliding_window_pattern, either a period n (in each run of n
+// layers all but the last slide, as llama.cpp's set_swa_pattern) or one
+// bool per layer; period when the key is absent.
+func (r *hparamReader) swaLayers(layers, period int) []bool {
+	key := r.arch + ".attention.sliding_window_pattern"
+	if v, ok := r.f.Lookup(key); ok && v.Type == gguf.ArrayType {
+		var bools []bool
+		if a, err := r.f.Array(key); err == nil {
+			bools, _ = a.Data().([]bool)
+		}
+		if len(bools) != layers {
+			r.fail(fmt.Errorf("model: %s is not one bool per layer", key))
+			return nil
+		}
+		return append([]bool(nil), bools...)
+	}
+	n := r.int("attention.sliding_window_pattern", int64(period))
+	out := make([]bool, layers)
+	for i := range out {
+		out[i] = n == 0 || i%n < n-1
+	}
+	return out
+}
+
 // fail records err unless an error came first.
 func (r *hparamReader) fail(err error) {
 	if r.err == nil {
@@ -211,14 +276,26 @@ func ReadConfig(f *gguf.File) (Config, error) {
 		if factor > 0 {
 			c.RopeScale = 1 / factor
 		}
+	case "longrope", "su":
+		// LongRoPE: per-dimension factors from the file's
+		// rope_factors_long/short tensors, no linear scaling.
 	default:
-		r.fail(fmt.Errorf("model: RoPE scaling %q is not supported (none and linear are)", scaling))
+		r.fail(fmt.Errorf("model: RoPE scaling %q is not supported (none, linear and longrope are)", scaling))
 	}
+	c.RopeAttnFactor = r.float("rope.scaling.attn_factor", 1)
+	c.RopeCtxOrig = r.int("rope.scaling.original_context_length", int64(c.ContextLen))
+	c.PostNorms, c.Act, c.FusedGateUp = a.PostNorms, a.Act, a.FusedGateUp
 	if a.hparams != nil {
 		a.hparams(r, &c)
 	}
 	if r.err != nil {
 		return Config{}, r.err
+	}
+	if c.KQScale == 0 {
+		c.KQScale = 1 / sqrtf(float32(c.HeadDim))
+	}
+	if c.SWA != nil && (len(c.SWA) != c.Layers || c.Window <= 0) {
+		return Config{}, fmt.Errorf("model: sliding window of %d over %d of %d layers", c.Window, len(c.SWA), c.Layers)
 	}
 	if c.RMSEps <= 0 || c.RopeBase <= 0 {
 		return Config{}, fmt.Errorf("model: bad rms epsilon %g or RoPE base %g", c.RMSEps, c.RopeBase)

@@ -184,16 +184,24 @@ func (s *State) keys16(layer, i int) (keys, vals []uint16, np int) {
 	return s.kv.K16(layer, seq, pos+1), s.kv.V16(layer, seq, pos+1), pos + 1
 }
 
-// residual finishes a sublayer for rows [lo, hi): out += bias, x += out,
-// x = LayerNorm(x) for a post-norm encoder (post non-nil), and the next
-// sublayer's input xb = RMSNorm(x) with next, or x itself when next is nil
-// (encoders normalize after, not before).
-func (s *State) residual(xb, x, out, bias, post, postB, next []float32, lo, hi int) {
+// residual finishes a sublayer for rows [lo, hi): out += bias, out =
+// RMSNorm(out) with rmsPost (Gemma's post-sublayer norms), out *=
+// ResidualScale (Granite), x += out, x = LayerNorm(x) for a post-norm
+// encoder (post non-nil), and the next sublayer's input xb = RMSNorm(x)
+// with next, or x itself when next is nil (encoders normalize after, not
+// before).
+func (s *State) residual(xb, x, out, bias, rmsPost, post, postB, next []float32, lo, hi int) {
 	d := s.m.Embd
 	for r := lo; r < hi; r++ {
 		xr, or := x[r*d:(r+1)*d], out[r*d:(r+1)*d]
 		if bias != nil {
 			add(or, bias)
+		}
+		if rmsPost != nil {
+			normRange(or, or, rmsPost, d, 0, 1, s.m.RMSEps)
+		}
+		if s.m.ResidualScale != 0 {
+			scale(or, s.m.ResidualScale)
 		}
 		add(xr, or)
 		if post != nil {

@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/llmsql/llmsql/engine/quant"
 	"github.com/llmsql/llmsql/engine/tensor"
@@ -145,6 +144,9 @@ func (m *Model) embedInput(x []float32, tokens, pos []int32, lo, hi int) {
 		if err := quant.Dequantize(m.Embed.Type, xi, m.Embed.Data[tok*rs:(tok+1)*rs]); err != nil {
 			panic(err) // the type was checked at load
 		}
+		if m.EmbedScale != 0 {
+			scale(xi, m.EmbedScale) // Gemma, Granite
+		}
 		if m.TypeEmbd != nil {
 			add(xi, m.TypeEmbd)
 		}
@@ -211,27 +213,10 @@ func reduce16(a *[16]float32) float32 {
 	return (t4[0] + t4[2]) + (t4[1] + t4[3])
 }
 
-// geluTable is ggml's GELU: every F16 input's result, rounded to F16.
-// ggml-cpu computes GELU on F32 values by rounding each to F16 and looking
-// it up (GGML_GELU_FP16), so this is what its activations are.
-var geluTable = sync.OnceValue(func() *[1 << 16]uint16 {
-	const (
-		coefA       = float32(0.044715)
-		sqrt2OverPi = float32(0.79788456080286535587989211986876)
-	)
-	var t [1 << 16]uint16
-	for i := range t {
-		x := quant.FP16ToFP32(uint16(i))
-		th := float32(math.Tanh(float64(sqrt2OverPi * x * (1 + coefA*x*x))))
-		t[i] = quant.FP32ToFP16(0.5 * x * (1 + th))
-	}
-	return &t
-})
-
 // gelu applies ggml_vec_gelu_f32 in place: 0 below -10, identity above 10,
 // the F16 table between.
 func gelu(x []float32) {
-	t := geluTable()
+	t := geluF16()
 	for i, v := range x {
 		switch {
 		case v <= -10:

@@ -72,8 +72,8 @@ type State struct {
 	lastRuns   []int     // the runs of the pooled rows in rows
 	logits     []float32 // [nLogits][Vocab]
 	q16, acc16 []uint16  // F16 queries and value accumulators
-	ropeCos    []float32
-	ropeSin    []float32
+	ropeCos    ropeTable
+	ropeSin    ropeTable
 	lastPos    map[int32]int32
 
 	// The pass in progress, read by every member of the team.
@@ -115,8 +115,10 @@ func (s *State) grow(n int) {
 	s.gate = make([]float32, n*c.FF)
 	s.up = make([]float32, n*c.FF)
 	s.out = make([]float32, n*c.Embd)
-	s.ropeCos = make([]float32, n*c.RopeDims/2)
-	s.ropeSin = make([]float32, n*c.RopeDims/2)
+	for k := range s.m.ropes {
+		s.ropeCos[k] = make([]float32, n*c.RopeDims/2)
+		s.ropeSin[k] = make([]float32, n*c.RopeDims/2)
+	}
 	s.q16 = make([]uint16, n*qd)
 	s.acc16 = make([]uint16, n*qd)
 	s.k16 = make([]uint16, n*kvd)
@@ -247,7 +249,7 @@ func (s *State) pass(w *tensor.Worker) {
 			}
 		}
 		lo, hi = w.Range(n)
-		s.residual(xb, x, out, l.OBias, l.AttnOutNorm, l.AttnOutNormB, l.FFNNorm, lo, hi)
+		s.residual(xb, x, out, l.OBias, l.AttnPostNorm, l.AttnOutNorm, l.AttnOutNormB, l.FFNNorm, lo, hi)
 		w.Sync()
 		if l.Gate.Data != nil {
 			w.MatMulRuns(xb, n, nd, runs, tensor.Product{Out: gate, M: l.Gate}, tensor.Product{Out: up, M: l.Up})
@@ -268,7 +270,7 @@ func (s *State) pass(w *tensor.Worker) {
 			next = m.Blocks[li+1].AttnNorm
 		}
 		lo, hi = w.Range(n)
-		s.residual(xb, x, out, l.DownBias, l.LayerOutNorm, l.LayerOutNormB, next, lo, hi)
+		s.residual(xb, x, out, l.DownBias, l.FFNPostNorm, l.LayerOutNorm, l.LayerOutNormB, next, lo, hi)
 		w.Sync()
 	}
 	// xb now holds the final states of the kept rows, those that want
@@ -276,6 +278,25 @@ func (s *State) pass(w *tensor.Worker) {
 	// output for an encoder.
 	if nl := s.nLogits; nl > 0 {
 		w.MatMul(xb, nl, nl, tensor.Product{Out: s.logits[:nl*m.Vocab], M: m.Output})
+		if c.FinalSoftcap != 0 || c.LogitScale != 0 {
+			lo, hi = w.Range(nl * m.Vocab)
+			if c.LogitScale != 0 {
+				scale(s.logits[lo:hi], 1/c.LogitScale)
+			}
+			if c.FinalSoftcap != 0 {
+				softcap(s.logits[lo:hi], c.FinalSoftcap)
+			}
+			w.Sync()
+		}
+	}
+}
+
+// softcap bounds xs to (-c, c) as llama.cpp's graphs do, in three ops:
+// x*(1/c), tanh, *c.
+func softcap(xs []float32, c float32) {
+	inv := 1 / c
+	for i, v := range xs {
+		xs[i] = libm.Tanhf(v*inv) * c
 	}
 }
 
@@ -297,8 +318,12 @@ func (s *State) afterQKV(layer, lo, hi int) {
 		normRange(q, q, l.QNorm, c.HeadDim, 0, n*c.Heads, s.m.RMSEps)
 		normRange(k, k, l.KNorm, c.HeadDim, 0, n*c.KVHeads, s.m.RMSEps)
 	}
-	s.rope(q, lo, hi, c.Heads)
-	s.rope(k, lo, hi, c.KVHeads)
+	rk := int(s.m.layerRope[layer])
+	s.rope(q, rk, lo, hi, c.Heads)
+	s.rope(k, rk, lo, hi, c.KVHeads)
+	if c.QueryScale != 0 {
+		scale(q, c.QueryScale)
+	}
 	s.storeKV(layer, lo, hi)
 	if !s.kv.IsF32() {
 		for i, x := range q {
@@ -407,42 +432,61 @@ func (s *State) swigluRange(lo, hi int) {
 	for it := lo; it < hi; it++ {
 		r, c := it/per, it%per
 		c0, c1 := c*swigluChunk, min((c+1)*swigluChunk, ff)
-		swiglu(s.gate[r*ff:(r+1)*ff], s.up[r*ff:(r+1)*ff], c0, c1)
+		if s.m.Act == GeGLU {
+			geglu(s.gate[r*ff:(r+1)*ff], s.up[r*ff:(r+1)*ff], c0, c1)
+		} else {
+			swiglu(s.gate[r*ff:(r+1)*ff], s.up[r*ff:(r+1)*ff], c0, c1)
+		}
 	}
 }
 
-// ropeTables fills the cos/sin of tokens [lo, hi)'s positions the way
-// ggml_rope_cache_init does: theta advances by repeated multiplication in
-// float32, and the cosines and sines are glibc's cosf and sinf, which is
-// what makes our rotations bit-compatible with its.
+// ropeTable holds cos or sin per RoPE variant: [n][RopeDims/2] each.
+type ropeTable [maxRopes][]float32
+
+// ropeTables fills the cos/sin of tokens [lo, hi)'s positions, for each of
+// the model's RoPE variants, the way ggml_rope_cache_init does: theta
+// advances by repeated multiplication in float32, and the cosines and
+// sines are glibc's cosf and sinf, which is what makes our rotations
+// bit-compatible with its.
 func (s *State) ropeTables(lo, hi int) {
 	c := s.m.Config
 	half := c.RopeDims / 2
-	thetaScale := float32(math.Pow(float64(c.RopeBase), float64(-2.0/float32(c.RopeDims))))
-	for i := lo; i < hi; i++ {
-		theta := float32(s.b.Pos[i])
-		cs, sn := s.ropeCos[i*half:(i+1)*half], s.ropeSin[i*half:(i+1)*half]
-		for j := 0; j < half; j++ {
-			t := theta
-			if s.m.RopeFreqs != nil {
-				t /= s.m.RopeFreqs[j]
+	for k, rp := range s.m.ropes {
+		thetaScale := float32(math.Pow(float64(rp.base), float64(-2.0/float32(c.RopeDims))))
+		factors := rp.factors
+		if rp.long != nil && s.kv.Config().Context > c.RopeCtxOrig {
+			factors = rp.long
+		}
+		for i := lo; i < hi; i++ {
+			theta := float32(s.b.Pos[i])
+			cs, sn := s.ropeCos[k][i*half:(i+1)*half], s.ropeSin[k][i*half:(i+1)*half]
+			for j := 0; j < half; j++ {
+				t := theta
+				if factors != nil {
+					t /= factors[j]
+				}
+				t *= rp.scale
+				cs[j] = libm.Cosf(t)
+				sn[j] = libm.Sinf(t)
+				if rp.mscale != 1 {
+					cs[j] *= rp.mscale
+					sn[j] *= rp.mscale
+				}
+				theta *= thetaScale
 			}
-			t *= c.RopeScale
-			cs[j] = libm.Cosf(t)
-			sn[j] = libm.Sinf(t)
-			theta *= thetaScale
 		}
 	}
 }
 
 // rope rotates the first RopeDims of each of heads heads of tokens
-// [lo, hi), whose rows x holds from token lo on.
-func (s *State) rope(x []float32, lo, hi, heads int) {
+// [lo, hi), whose rows x holds from token lo on, with the model's RoPE
+// variant k.
+func (s *State) rope(x []float32, k, lo, hi, heads int) {
 	c := s.m.Config
 	half := c.RopeDims / 2
 	width := heads * c.HeadDim
 	for i := lo; i < hi; i++ {
-		cs, sn := s.ropeCos[i*half:(i+1)*half], s.ropeSin[i*half:(i+1)*half]
+		cs, sn := s.ropeCos[k][i*half:(i+1)*half], s.ropeSin[k][i*half:(i+1)*half]
 		for h := 0; h < heads; h++ {
 			v := x[(i-lo)*width+h*c.HeadDim:][:c.HeadDim]
 			for j := 0; j < half; j++ {
@@ -495,6 +539,12 @@ func addBias(x, bias []float32, n int) {
 		for j := range r {
 			r[j] += bias[j]
 		}
+	}
+}
+
+func scale(x []float32, v float32) {
+	for i := range x {
+		x[i] *= v
 	}
 }
 

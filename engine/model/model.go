@@ -19,6 +19,8 @@ type Layer struct {
 	QNorm, KNorm   []float32 // Qwen3, one head wide
 	FFNNorm        []float32
 	Gate, Up, Down tensor.Matrix
+	// Gemma's norms of the attention and feed-forward outputs.
+	AttnPostNorm, FFNPostNorm []float32
 
 	// The encoders' (encoder.go): an output bias, LayerNorms (weight and
 	// bias) after the attention and the feed-forward residuals, and the
@@ -40,6 +42,12 @@ type Model struct {
 	Output     tensor.Matrix // Vocab rows of Embd; the embedding when tied
 	RopeFreqs  []float32     // Llama 3's per-dimension frequency factors
 	Blocks     []Layer
+	// LongRoPE's factors (Phi-3): short up to RopeCtxOrig, long beyond.
+	RopeShort, RopeLong []float32
+	// ropes are the RoPE variants the layers use, layerRope each layer's:
+	// one, or two with sliding-window layers of their own base or scale.
+	ropes     []ropeParams
+	layerRope []uint8
 
 	// The encoders' input (encoder.go): learned positions (BERT), the
 	// token-type embedding of type 0, which llama.cpp adds to every token,
@@ -84,6 +92,7 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 		if err := m.loadEncoder(&b, opts); err != nil {
 			return nil, err
 		}
+		m.setRopes()
 		return m, nil
 	}
 	m.OutputNorm = b.vector("output_norm.weight", cfg.Embd)
@@ -95,30 +104,56 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 	if f.Tensor("rope_freqs.weight") != nil {
 		m.RopeFreqs = b.vector("rope_freqs.weight", cfg.RopeDims/2)
 	}
+	if f.Tensor("rope_factors_long.weight") != nil {
+		m.RopeLong = b.vector("rope_factors_long.weight", cfg.RopeDims/2)
+		m.RopeShort = b.vector("rope_factors_short.weight", cfg.RopeDims/2)
+	}
 	qDim, kvDim := cfg.Heads*cfg.HeadDim, cfg.KVHeads*cfg.HeadDim
 	m.Blocks = make([]Layer, cfg.Layers)
 	for i := range m.Blocks {
 		l := &m.Blocks[i]
 		p := fmt.Sprintf("blk.%d.", i)
 		l.AttnNorm = b.vector(p+"attn_norm.weight", cfg.Embd)
-		l.Q = b.matrix(p+"attn_q.weight", cfg.Embd, qDim)
-		l.K = b.matrix(p+"attn_k.weight", cfg.Embd, kvDim)
-		l.V = b.matrix(p+"attn_v.weight", cfg.Embd, kvDim)
-		l.O = b.matrix(p+"attn_output.weight", qDim, cfg.Embd)
-		if f.Tensor(p+"attn_q.bias") != nil {
-			l.QBias = b.vector(p+"attn_q.bias", qDim)
-			l.KBias = b.vector(p+"attn_k.bias", kvDim)
-			l.VBias = b.vector(p+"attn_v.bias", kvDim)
+		if f.Tensor(p+"attn_qkv.weight") != nil {
+			// Q, K and V in one matrix (Phi-3; any architecture may):
+			// its row ranges are the three, as llama.cpp's views are.
+			qkv := b.matrix(p+"attn_qkv.weight", cfg.Embd, qDim+2*kvDim)
+			l.Q, l.K, l.V = rowRange(qkv, 0, qDim), rowRange(qkv, qDim, qDim+kvDim), rowRange(qkv, qDim+kvDim, qDim+2*kvDim)
+			if f.Tensor(p+"attn_qkv.bias") != nil {
+				bias := b.vector(p+"attn_qkv.bias", qDim+2*kvDim)
+				l.QBias, l.KBias, l.VBias = bias[:qDim], bias[qDim:qDim+kvDim], bias[qDim+kvDim:]
+			}
+		} else {
+			l.Q = b.matrix(p+"attn_q.weight", cfg.Embd, qDim)
+			l.K = b.matrix(p+"attn_k.weight", cfg.Embd, kvDim)
+			l.V = b.matrix(p+"attn_v.weight", cfg.Embd, kvDim)
+			if f.Tensor(p+"attn_q.bias") != nil {
+				l.QBias = b.vector(p+"attn_q.bias", qDim)
+				l.KBias = b.vector(p+"attn_k.bias", kvDim)
+				l.VBias = b.vector(p+"attn_v.bias", kvDim)
+			}
 		}
+		l.O = b.matrix(p+"attn_output.weight", qDim, cfg.Embd)
 		if cfg.QKNorm {
 			l.QNorm = b.vector(p+"attn_q_norm.weight", cfg.HeadDim)
 			l.KNorm = b.vector(p+"attn_k_norm.weight", cfg.HeadDim)
 		}
 		l.FFNNorm = b.vector(p+"ffn_norm.weight", cfg.Embd)
-		l.Gate = b.matrix(p+"ffn_gate.weight", cfg.Embd, cfg.FF)
-		l.Up = b.matrix(p+"ffn_up.weight", cfg.Embd, cfg.FF)
+		if cfg.FusedGateUp {
+			// Gate and up in one matrix, gate first (Phi-3).
+			gu := b.matrix(p+"ffn_up.weight", cfg.Embd, 2*cfg.FF)
+			l.Gate, l.Up = rowRange(gu, 0, cfg.FF), rowRange(gu, cfg.FF, 2*cfg.FF)
+		} else {
+			l.Gate = b.matrix(p+"ffn_gate.weight", cfg.Embd, cfg.FF)
+			l.Up = b.matrix(p+"ffn_up.weight", cfg.Embd, cfg.FF)
+		}
 		l.Down = b.matrix(p+"ffn_down.weight", cfg.FF, cfg.Embd)
+		if cfg.PostNorms {
+			l.AttnPostNorm = b.vector(p+"post_attention_norm.weight", cfg.Embd)
+			l.FFNPostNorm = b.vector(p+"post_ffw_norm.weight", cfg.Embd)
+		}
 	}
+	m.setRopes()
 	if b.err != nil {
 		return nil, b.err
 	}
@@ -127,6 +162,40 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 		m.pack()
 	}
 	return m, nil
+}
+
+// ropeParams is one way of rotating queries and keys: a base, a scale
+// (1/the linear scaling factor), per-dimension frequency factors (with
+// LongRoPE, a short and a long set, chosen by the KV cache's context; see
+// Config.RopeCtxOrig) and a magnitude for the cosines and sines.
+type ropeParams struct {
+	base, scale, mscale float32
+	factors, long       []float32
+}
+
+// maxRopes bounds the RoPE variants of a model.
+const maxRopes = 2
+
+// setRopes lists the RoPE variants the layers use.
+func (m *Model) setRopes() {
+	g := ropeParams{base: m.RopeBase, scale: m.RopeScale, mscale: m.RopeAttnFactor, factors: m.RopeFreqs}
+	if m.RopeShort != nil {
+		g.factors, g.long = m.RopeShort, m.RopeLong
+	}
+	m.ropes = []ropeParams{g}
+	m.layerRope = make([]uint8, m.Layers)
+	if m.SWA != nil && (m.RopeBaseSWA != m.RopeBase || m.RopeScaleSWA != m.RopeScale) {
+		// llama.cpp gives the sliding-window layers no frequency factors
+		// of their own; no architecture here has both.
+		swa := g
+		swa.base, swa.scale = m.RopeBaseSWA, m.RopeScaleSWA
+		m.ropes = append(m.ropes, swa)
+		for i, swa := range m.SWA {
+			if swa {
+				m.layerRope[i] = 1
+			}
+		}
+	}
 }
 
 // pack repacks the matrices the packed kernels serve (tensor.Pack), a
@@ -146,6 +215,15 @@ func (m *Model) pack() {
 		})
 	}
 	wg.Wait()
+}
+
+// rowRange is rows [r0, r1) of m, sharing its data.
+func rowRange(m tensor.Matrix, r0, r1 int) tensor.Matrix {
+	if m.Data == nil {
+		return m // a binding that failed; the binder has the error
+	}
+	rs := m.RowSize()
+	return tensor.Matrix{Type: m.Type, Rows: r1 - r0, Cols: m.Cols, Data: m.Data[r0*rs : r1*rs]}
 }
 
 // binder looks tensors up by name, checks their shapes and types, and keeps

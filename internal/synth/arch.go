@@ -23,6 +23,85 @@ var Archs = map[string]Arch{
 	},
 	"bert":       {Metadata: encoderMetadata, Tensors: encoderTensors, Vocab: BuiltinWordPieceVocab},
 	"nomic-bert": {Metadata: encoderMetadata, Tensors: encoderTensors, Vocab: BuiltinWordPieceVocab},
+	// Gemma 2 and 3 as llama.cpp reads them; the metadata carries the
+	// features a small file should exercise: a sliding window shorter
+	// than the tests' prompts, soft-caps low enough to bend the values
+	// (Gemma 2), and for Gemma 3 sliding-window layers with their own
+	// RoPE base beside global layers with linear RoPE scaling. Spec.Metadata
+	// overrides any of them.
+	"gemma2": {
+		Metadata: func(s Spec, set func(string, gguf.Value)) {
+			set("gemma2.attention.key_length", gguf.Uint32(uint32(s.headDim())))
+			set("gemma2.attention.value_length", gguf.Uint32(uint32(s.headDim())))
+			set("gemma2.attention.sliding_window", gguf.Uint32(4))
+			set("gemma2.attn_logit_softcapping", gguf.Float32(4))
+			set("gemma2.final_logit_softcapping", gguf.Float32(8))
+		},
+		Tensors: gemmaTensors,
+	},
+	"gemma3": {
+		Metadata: func(s Spec, set func(string, gguf.Value)) {
+			set("gemma3.attention.key_length", gguf.Uint32(uint32(s.headDim())))
+			set("gemma3.attention.value_length", gguf.Uint32(uint32(s.headDim())))
+			set("gemma3.attention.sliding_window", gguf.Uint32(4))
+			set("gemma3.attention.sliding_window_pattern", gguf.Uint32(2))
+			set("gemma3.rope.freq_base_swa", gguf.Float32(10000))
+			set("gemma3.rope.scaling.type", gguf.String("linear"))
+			set("gemma3.rope.scaling.factor", gguf.Float32(8))
+		},
+		Tensors: gemmaTensors,
+	},
+	// Phi-3 with LongRoPE: partial rotation (3/4 of each head, as Phi-4-mini),
+	// factors and an attention factor, an original context shorter than
+	// the tests' 256 so that the long factors are the ones used.
+	"phi3": {
+		Metadata: func(s Spec, set func(string, gguf.Value)) {
+			set("phi3.rope.dimension_count", gguf.Uint32(uint32(phi3RopeDims(s))))
+			set("phi3.rope.scaling.attn_factor", gguf.Float32(1.1902381))
+			set("phi3.rope.scaling.original_context_length", gguf.Uint32(128))
+		},
+		Tensors: phi3Tensors,
+	},
+	// Granite 3.x's multipliers, with values of the size the real files
+	// have.
+	"granite": {
+		Metadata: func(s Spec, set func(string, gguf.Value)) {
+			set("granite.embedding_scale", gguf.Float32(12))
+			set("granite.residual_scale", gguf.Float32(0.22))
+			set("granite.attention.scale", gguf.Float32(0.2))
+			set("granite.logit_scale", gguf.Float32(8))
+		},
+		Tensors: llamaTensors,
+	},
+}
+
+// phi3RopeDims is how many dimensions of a head the synthetic Phi-3
+// rotates: three quarters, even.
+func phi3RopeDims(s Spec) int { return s.headDim() * 3 / 4 &^ 1 }
+
+// phi3Tensors is Phi-3's layout: Q, K and V in one attn_qkv matrix, gate
+// and up in one ffn_up of 2*FF rows, and LongRoPE's short and long
+// factors (long ones from 1 to 8, short ones near 1).
+func phi3Tensors(s Spec, nv int) []Tensor {
+	ts := Head(s, nv)
+	hd := s.headDim()
+	qkv := (s.Heads + 2*s.kvHeads()) * hd
+	half := phi3RopeDims(s) / 2
+	ts = append(ts,
+		Tensor{Name: "rope_factors_long.weight", Shape: []int{half}, Mean: 4, Std: 1.5},
+		Tensor{Name: "rope_factors_short.weight", Shape: []int{half}, Mean: 1.1, Std: 0.05})
+	std := s.Std()
+	for l := 0; l < s.Layers; l++ {
+		p := fmt.Sprintf("blk.%d.", l)
+		ts = append(ts,
+			Tensor{Name: p + "attn_norm.weight", Shape: []int{s.Embd}, Mean: 1, Std: 0.1},
+			Tensor{Name: p + "attn_qkv.weight", Shape: []int{s.Embd, qkv}, Std: std * 2, Matrix: true},
+			Tensor{Name: p + "attn_output.weight", Shape: []int{s.Heads * hd, s.Embd}, Std: std, Matrix: true},
+			Tensor{Name: p + "ffn_norm.weight", Shape: []int{s.Embd}, Mean: 1, Std: 0.1},
+			Tensor{Name: p + "ffn_up.weight", Shape: []int{s.Embd, 2 * s.FF}, Std: std, Matrix: true},
+			Tensor{Name: p + "ffn_down.weight", Shape: []int{s.FF, s.Embd}, Std: 1 / math.Sqrt(float64(s.FF)), Matrix: true})
+	}
+	return ts
 }
 
 // Weights are wider than a trained model's so the logits spread out and
@@ -69,6 +148,38 @@ func LlamaBlock(s Spec, l int) []Tensor {
 		{Name: p + "ffn_up.weight", Shape: []int{s.Embd, s.FF}, Std: std, Matrix: true},
 		{Name: p + "ffn_down.weight", Shape: []int{s.FF, s.Embd}, Std: 1 / math.Sqrt(float64(s.FF)), Matrix: true},
 	}
+}
+
+// gemmaTensors is Gemma 2/3's layout: Llama's with norms after the
+// attention and the feed-forward, Gemma 3's per-head Q/K norms, and for
+// Gemma 2 always the embedding as the output (llama.cpp ignores an
+// output.weight in a Gemma 2 file).
+func gemmaTensors(s Spec, nv int) []Tensor {
+	if s.Arch == "gemma2" {
+		s.Tied = true
+	}
+	ts := Head(s, nv)
+	// Gemma scales the embeddings by sqrt(Embd): draw them that much
+	// smaller, as trained ones are, so that they do not drown the layers'
+	// outputs; and keep the tied output's logits a few units wide.
+	ts[0].Std = s.Std() / 4
+	if s.Tied {
+		ts[1].Mean, ts[1].Std = 4, 0.4
+	}
+	hd := s.headDim()
+	for l := 0; l < s.Layers; l++ {
+		p := fmt.Sprintf("blk.%d.", l)
+		ts = append(ts, LlamaBlock(s, l)...)
+		ts = append(ts,
+			Tensor{Name: p + "post_attention_norm.weight", Shape: []int{s.Embd}, Mean: 1.5, Std: 0.2},
+			Tensor{Name: p + "post_ffw_norm.weight", Shape: []int{s.Embd}, Mean: 1.5, Std: 0.2})
+		if s.Arch == "gemma3" {
+			ts = append(ts,
+				Tensor{Name: p + "attn_q_norm.weight", Shape: []int{hd}, Mean: 1, Std: 0.2},
+				Tensor{Name: p + "attn_k_norm.weight", Shape: []int{hd}, Mean: 1, Std: 0.2})
+		}
+	}
+	return ts
 }
 
 // llamaTensors is Llama's layout, with Qwen2's Q/K/V biases and Qwen3's

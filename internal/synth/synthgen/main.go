@@ -1,11 +1,14 @@
 // Command synthgen writes a synthetic model (see package synth), for
-// recording golden outputs with llama.cpp: testdata/golden.mjs.
+// recording golden outputs with llama.cpp: testdata/golden.mjs and, for
+// the models of synth.Goldens, testdata/arch_golden.sh.
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/llmsql/llmsql/engine/gguf"
@@ -31,7 +34,34 @@ func main() {
 	typ := flag.String("type", "F16", "type of the weight matrices (F32, F16, Q8_0, Q4_0, Q4_K, ...)")
 	types := flag.String("types", "", "per-tensor types, SUFFIX=TYPE,... (e.g. ffn_down.weight=Q6_K,output.weight=Q6_K)")
 	named := flag.String("model", "", "write a named model instead (a key of synth.EmbeddingModels, e.g. bert-mean-f16, or bert-base-f16/bert-base-q8_0); the shape flags are ignored")
+	golden := flag.String("golden", "", "write the golden model NAME (a key of synth.Goldens, e.g. gemma2-f16) instead, and print its prompt ids and greedy count; the other flags but -o are ignored")
+	list := flag.Bool("list-goldens", false, "print the names of synth.Goldens, one a line")
 	flag.Parse()
+	if *list {
+		names := make([]string, 0, len(synth.Goldens))
+		for n := range synth.Goldens {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Println(n)
+		}
+		return
+	}
+	if *golden != "" && *out != "" {
+		g, ok := synth.Goldens[*golden]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "synthgen: no golden model %q\n", *golden)
+			os.Exit(2)
+		}
+		if err := synth.Write(*out, g.Spec); err != nil {
+			fmt.Fprintln(os.Stderr, "synthgen:", err)
+			os.Exit(1)
+		}
+		ids, _ := json.Marshal(g.Prompt)
+		fmt.Printf("%s %d\n", ids, g.Greedy)
+		return
+	}
 	if *named != "" && *out != "" {
 		spec, ok := synth.EmbeddingModels()[*named]
 		switch *named {
