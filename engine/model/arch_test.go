@@ -122,3 +122,18 @@ func TestGeluTable(t *testing.T) {
 		t.Fatalf("GELU table sha256 %s, ggml's %s", got, want)
 	}
 }
+
+// TestArchsBatchedSequencesAreIndependent decodes two prompts in one batch
+// on each architecture's small model and checks each gets, bit for bit,
+// the logits it gets alone: sliding windows, soft-caps and the experts'
+// batched products must not mix sequences or depend on the batch.
+func TestArchsBatchedSequencesAreIndependent(t *testing.T) {
+	for _, arch := range []string{"gemma2", "gemma3", "phi3", "granite", "qwen3moe"} {
+		for _, typ := range []gguf.GGMLType{gguf.TypeF32, gguf.TypeQ8_0} {
+			g := synth.Goldens[synth.GoldenName(arch, typ)]
+			t.Run(arch+"/"+typ.String(), func(t *testing.T) {
+				testBatchedSequencesAreIndependent(t, writeSynth(t, g.Spec))
+			})
+		}
+	}
+}

@@ -93,6 +93,12 @@ var archs = map[string]Arch{
 	// scores by attention.scale (instead of 1/sqrt(head size)), each
 	// sublayer's output by residual_scale, logits divided by logit_scale.
 	"granite": {Rope: RopeNorm, hparams: granite},
+	// Qwen3 MoE (Qwen3-30B-A3B, ...): Qwen3 with a mixture-of-experts
+	// feed-forward (moe.go): blk.N.ffn_gate_inp routes each token to
+	// expert_used_count of expert_count experts, whose gate, up and down
+	// matrices are ffn_gate_exps, ffn_up_exps, ffn_down_exps (one 3-D
+	// tensor each, an expert per slice).
+	"qwen3moe": {Rope: RopeNeox, QKNorm: true, hparams: moeHparams},
 	// BERT (BGE, all-MiniLM, E5, GTE; bge-reranker with a classification
 	// head): learned positions, biases, GELU.
 	"bert": {Encoder: true, NoRoPE: true, hparams: encoderHparams},
@@ -127,6 +133,23 @@ func granite(r *hparamReader, c *Config) {
 		r.fail(fmt.Errorf("model: granite.logit_scale is missing"))
 	}
 	c.LogitScale = r.float("logit_scale", 0)
+}
+
+// moeHparams reads a mixture-of-experts' sizes.
+func moeHparams(r *hparamReader, c *Config) {
+	c.Experts = r.int("expert_count", -1)
+	c.ExpertsUsed = r.int("expert_used_count", -1)
+	if r.err != nil {
+		return
+	}
+	if c.Experts == 0 || c.ExpertsUsed == 0 || c.ExpertsUsed > c.Experts || c.Experts > 512 {
+		r.fail(fmt.Errorf("model: %d experts of which %d used is not a mixture of experts", c.Experts, c.ExpertsUsed))
+		return
+	}
+	c.ExpertFF = r.int("expert_feed_forward_length", int64(c.FF/c.ExpertsUsed))
+	if r.err == nil && c.ExpertFF == 0 {
+		r.fail(fmt.Errorf("model: expert feed-forward length 0"))
+	}
 }
 
 // Activation is a feed-forward's gated activation: act(Gate·x) * Up·x.

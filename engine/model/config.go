@@ -1,6 +1,6 @@
 // Package model runs the forward pass of transformers stored in GGUF files:
 // the decoders Llama (1/2/3, TinyLlama, Mistral, SmolLM), Qwen2, Qwen3,
-// Gemma 2 and 3, Phi-3 and Granite, and the encoders BERT (BGE, MiniLM,
+// Gemma 2 and 3, Phi-3, Granite and Qwen3 MoE, and the encoders BERT (BGE, MiniLM,
 // E5, GTE, bge-reranker) and nomic-bert (nomic-embed-text), which embed
 // text rather than generate it. archs.go lists what each architecture
 // changes in the one pass they share.
@@ -103,6 +103,11 @@ type Config struct {
 	// to the residual stream; LogitScale divides the logits (Granite).
 	// 0 is none.
 	ResidualScale, LogitScale float32
+	// Experts is the number of experts of a mixture-of-experts
+	// feed-forward (expert_count; 0 for a dense one), ExpertsUsed how many
+	// each token goes through (expert_used_count), ExpertFF their width
+	// (expert_feed_forward_length).
+	Experts, ExpertsUsed, ExpertFF int
 }
 
 // sqrtf is C's sqrtf: the float32 square root (correctly rounded, as the

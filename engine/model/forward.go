@@ -90,6 +90,8 @@ type State struct {
 	keepTmp     []float32 // [n][Embd]: keepRows' scratch
 	pooled      []float32 // [len(b.Embed)][EmbedDim]
 	poolScratch []float32
+
+	moe moeScratch // a mixture of experts' routing and rows (moe.go)
 }
 
 // NewState returns scratch memory for m, using pool's threads.
@@ -124,6 +126,7 @@ func (s *State) grow(n int) {
 	s.k16 = make([]uint16, n*kvd)
 	s.v16 = make([]uint16, n*kvd)
 	s.keepTmp = make([]float32, n*c.Embd)
+	s.moe.grow(c, n)
 	s.cap = n
 }
 
@@ -251,7 +254,9 @@ func (s *State) pass(w *tensor.Worker) {
 		lo, hi = w.Range(n)
 		s.residual(xb, x, out, l.OBias, l.AttnPostNorm, l.AttnOutNorm, l.AttnOutNormB, l.FFNNorm, lo, hi)
 		w.Sync()
-		if l.Gate.Data != nil {
+		if l.Router.Data != nil {
+			s.moeFFN(w, l, xb, out, n, nd, runs)
+		} else if l.Gate.Data != nil {
 			w.MatMulRuns(xb, n, nd, runs, tensor.Product{Out: gate, M: l.Gate}, tensor.Product{Out: up, M: l.Up})
 			ch := w.Chunks(n*s.swigluChunks(), 1)
 			for lo, hi, ok := ch.Next(); ok; lo, hi, ok = ch.Next() {
@@ -263,8 +268,10 @@ func (s *State) pass(w *tensor.Worker) {
 			lo, hi = w.Range(n)
 			s.geluFFN(gate, l.UpBias, lo, hi)
 		}
-		w.Sync()
-		w.MatMulRuns(gate, n, nd, runs, tensor.Product{Out: out, M: l.Down})
+		if l.Router.Data == nil {
+			w.Sync()
+			w.MatMulRuns(gate, n, nd, runs, tensor.Product{Out: out, M: l.Down})
+		}
 		next := m.OutputNorm
 		if li < last {
 			next = m.Blocks[li+1].AttnNorm

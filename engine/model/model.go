@@ -21,6 +21,10 @@ type Layer struct {
 	Gate, Up, Down tensor.Matrix
 	// Gemma's norms of the attention and feed-forward outputs.
 	AttnPostNorm, FFNPostNorm []float32
+	// A mixture-of-experts feed-forward (moe.go): the router and each
+	// expert's matrices (Gate, Up and Down are unset).
+	Router                     tensor.Matrix
+	GateExps, UpExps, DownExps []tensor.Matrix
 
 	// The encoders' (encoder.go): an output bias, LayerNorms (weight and
 	// bias) after the attention and the feed-forward residuals, and the
@@ -139,7 +143,12 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 			l.KNorm = b.vector(p+"attn_k_norm.weight", cfg.HeadDim)
 		}
 		l.FFNNorm = b.vector(p+"ffn_norm.weight", cfg.Embd)
-		if cfg.FusedGateUp {
+		if cfg.Experts > 0 {
+			l.Router = b.matrix(p+"ffn_gate_inp.weight", cfg.Embd, cfg.Experts)
+			l.GateExps = b.experts(p+"ffn_gate_exps.weight", cfg.Embd, cfg.ExpertFF, cfg.Experts)
+			l.UpExps = b.experts(p+"ffn_up_exps.weight", cfg.Embd, cfg.ExpertFF, cfg.Experts)
+			l.DownExps = b.experts(p+"ffn_down_exps.weight", cfg.ExpertFF, cfg.Embd, cfg.Experts)
+		} else if cfg.FusedGateUp {
 			// Gate and up in one matrix, gate first (Phi-3).
 			gu := b.matrix(p+"ffn_up.weight", cfg.Embd, 2*cfg.FF)
 			l.Gate, l.Up = rowRange(gu, 0, cfg.FF), rowRange(gu, cfg.FF, 2*cfg.FF)
@@ -147,7 +156,9 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 			l.Gate = b.matrix(p+"ffn_gate.weight", cfg.Embd, cfg.FF)
 			l.Up = b.matrix(p+"ffn_up.weight", cfg.Embd, cfg.FF)
 		}
-		l.Down = b.matrix(p+"ffn_down.weight", cfg.FF, cfg.Embd)
+		if cfg.Experts == 0 {
+			l.Down = b.matrix(p+"ffn_down.weight", cfg.FF, cfg.Embd)
+		}
 		if cfg.PostNorms {
 			l.AttnPostNorm = b.vector(p+"post_attention_norm.weight", cfg.Embd)
 			l.FFNPostNorm = b.vector(p+"post_ffw_norm.weight", cfg.Embd)
@@ -209,12 +220,41 @@ func (m *Model) pack() {
 	for i := range m.Blocks {
 		l := &m.Blocks[i]
 		wg.Go(func() {
-			for _, w := range []*tensor.Matrix{&l.Q, &l.K, &l.V, &l.O, &l.Gate, &l.Up, &l.Down} {
+			for _, w := range []*tensor.Matrix{&l.Q, &l.K, &l.V, &l.O, &l.Gate, &l.Up, &l.Down, &l.Router} {
 				*w = tensor.Pack(*w)
+			}
+			for _, exps := range [][]tensor.Matrix{l.GateExps, l.UpExps, l.DownExps} {
+				for i := range exps {
+					exps[i] = tensor.Pack(exps[i])
+				}
 			}
 		})
 	}
 	wg.Wait()
+}
+
+// experts binds a 3-D weight of n experts' rows x cols matrices (ggml dims
+// [cols, rows, n]) as one Matrix per expert, sharing the file's data.
+func (b *binder) experts(name string, cols, rows, n int) []tensor.Matrix {
+	t := b.tensor(name)
+	if t == nil {
+		return nil
+	}
+	if len(t.Dims) != 3 || int(t.Dims[0]) != cols || int(t.Dims[1]) != rows || int(t.Dims[2]) != n {
+		b.err = fmt.Errorf("model: tensor %s has shape %v, want [%d, %d, %d]", name, t.Dims, cols, rows, n)
+		return nil
+	}
+	if !tensor.Supported(t.Type) {
+		b.err = fmt.Errorf("model: tensor %s has type %s, which this engine cannot compute yet", name, t.Type)
+		return nil
+	}
+	b.bytes += int64(len(t.Data))
+	all := tensor.Matrix{Type: t.Type, Rows: rows * n, Cols: cols, Data: t.Data}
+	out := make([]tensor.Matrix, n)
+	for i := range out {
+		out[i] = rowRange(all, i*rows, (i+1)*rows)
+	}
+	return out
 }
 
 // rowRange is rows [r0, r1) of m, sharing its data.

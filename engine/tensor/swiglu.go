@@ -20,6 +20,11 @@ func swiglu16Go(gate, up []float32) {
 	}
 }
 
+// VExpf is e^x as ggml_v_expf computes it in llama.cpp's AVX-512 build,
+// for ops that follow its vectorised loops elsewhere (the softmax of a
+// mixture-of-experts router).
+func VExpf(x float32) float32 { return vExpf(x) }
+
 // vExpf is ggml_v_expf for AVX-512 (after ARM's optimized routines): a
 // degree-5 polynomial on the reduced argument, scaled by 2^n.
 func vExpf(x float32) float32 {

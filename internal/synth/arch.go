@@ -21,6 +21,17 @@ var Archs = map[string]Arch{
 		},
 		Tensors: llamaTensors,
 	},
+	"qwen3moe": {
+		Metadata: func(s Spec, set func(string, gguf.Value)) {
+			e, k, ff := moeSizes(s)
+			set("qwen3moe.attention.key_length", gguf.Uint32(uint32(s.headDim())))
+			set("qwen3moe.attention.value_length", gguf.Uint32(uint32(s.headDim())))
+			set("qwen3moe.expert_count", gguf.Uint32(uint32(e)))
+			set("qwen3moe.expert_used_count", gguf.Uint32(uint32(k)))
+			set("qwen3moe.expert_feed_forward_length", gguf.Uint32(uint32(ff)))
+		},
+		Tensors: qwen3moeTensors,
+	},
 	"bert":       {Metadata: encoderMetadata, Tensors: encoderTensors, Vocab: BuiltinWordPieceVocab},
 	"nomic-bert": {Metadata: encoderMetadata, Tensors: encoderTensors, Vocab: BuiltinWordPieceVocab},
 	// Gemma 2 and 3 as llama.cpp reads them; the metadata carries the
@@ -73,6 +84,52 @@ var Archs = map[string]Arch{
 		},
 		Tensors: llamaTensors,
 	},
+}
+
+// moeSizes are a Qwen3 MoE spec's expert count, used count and width: 8
+// experts of width FF/2, 2 used per token, unless Spec.Metadata says
+// otherwise.
+func moeSizes(s Spec) (e, k, ff int) {
+	e, k, ff = 8, 2, s.FF/2
+	get := func(key string, v *int) {
+		if x, ok := s.Metadata[s.Arch+"."+key]; ok {
+			if u, ok := x.Int(); ok {
+				*v = int(u)
+			}
+		}
+	}
+	get("expert_count", &e)
+	get("expert_used_count", &k)
+	get("expert_feed_forward_length", &ff)
+	return e, k, ff
+}
+
+// qwen3moeTensors is Qwen3's layout with each feed-forward a mixture of
+// experts: the router (F32, as llama-quantize leaves it) and the experts'
+// gate, up and down matrices, one 3-D tensor each.
+func qwen3moeTensors(s Spec, nv int) []Tensor {
+	ts := Head(s, nv)
+	hd := s.headDim()
+	e, _, ff := moeSizes(s)
+	for l := 0; l < s.Layers; l++ {
+		p := fmt.Sprintf("blk.%d.", l)
+		for _, t := range LlamaBlock(s, l) {
+			switch t.Name {
+			case p + "ffn_gate.weight", p + "ffn_up.weight", p + "ffn_down.weight":
+				continue
+			}
+			ts = append(ts, t)
+		}
+		std := s.Std()
+		ts = append(ts,
+			Tensor{Name: p + "attn_q_norm.weight", Shape: []int{hd}, Mean: 1, Std: 0.2},
+			Tensor{Name: p + "attn_k_norm.weight", Shape: []int{hd}, Mean: 1, Std: 0.2},
+			Tensor{Name: p + "ffn_gate_inp.weight", Shape: []int{s.Embd, e}, Std: std * 8},
+			Tensor{Name: p + "ffn_gate_exps.weight", Shape: []int{s.Embd, ff, e}, Std: std * 2, Matrix: true},
+			Tensor{Name: p + "ffn_up_exps.weight", Shape: []int{s.Embd, ff, e}, Std: std * 2, Matrix: true},
+			Tensor{Name: p + "ffn_down_exps.weight", Shape: []int{ff, s.Embd, e}, Std: 2 / math.Sqrt(float64(ff)), Matrix: true})
+	}
+	return ts
 }
 
 // phi3RopeDims is how many dimensions of a head the synthetic Phi-3

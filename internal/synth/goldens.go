@@ -33,7 +33,8 @@ var goldenArchs = map[string]Spec{
 	// general.name says phi3; the built-in vocabulary has none.
 	"phi3": {Arch: "phi3", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FF: 128, Context: 512, Seed: 13,
 		Metadata: map[string]gguf.Value{"general.name": gguf.String("synth-p-3")}},
-	"granite": {Arch: "granite", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FF: 128, Context: 512, Seed: 14},
+	"qwen3moe": {Arch: "qwen3moe", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FF: 128, Context: 512, Seed: 15},
+	"granite":  {Arch: "granite", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FF: 128, Context: 512, Seed: 14},
 }
 
 // Goldens are the recorded models by name, ARCH-TYPE (gemma2-f16, ...).

@@ -44,8 +44,12 @@ func TestEveryArchAndTypeLoads(t *testing.T) {
 				if m.Arch != arch || m.Embd != 256 || m.Layers != 2 || m.KVHeads != 2 || m.FF != 512 || m.Vocab != 512 || m.ContextLen != 512 {
 					t.Fatalf("config %+v", m.Config)
 				}
-				if m.Blocks[1].Up.Type != typ || m.Embed.Type != typ {
-					t.Fatalf("types: up %s, embedding %s", m.Blocks[1].Up.Type, m.Embed.Type)
+				up := m.Blocks[1].Up
+				if m.Experts > 0 {
+					up = m.Blocks[1].UpExps[0]
+				}
+				if up.Type != typ || m.Embed.Type != typ {
+					t.Fatalf("types: up %s, embedding %s", up.Type, m.Embed.Type)
 				}
 				// Encoders have no output head; the decoders' output
 				// takes its override, but for Gemma 2, whose output is
