@@ -1,8 +1,8 @@
 // Package model runs the forward pass of transformers stored in GGUF files:
 // the decoders Llama (1/2/3, TinyLlama, Mistral, SmolLM), Qwen2, Qwen3,
-// Gemma 2 and 3, Phi-3, Granite and Qwen3 MoE, and the encoders BERT (BGE, MiniLM,
-// E5, GTE, bge-reranker) and nomic-bert (nomic-embed-text), which embed
-// text rather than generate it. archs.go lists what each architecture
+// Gemma 2 and 3, Phi-3, Granite and Qwen3 MoE, and the encoders BERT (BGE,
+// MiniLM, E5, GTE, bge-reranker) and nomic-bert (nomic-embed-text), which
+// embed text rather than generate it. archs.go lists what each architecture
 // changes in the one pass they share.
 //
 // The data path, top to bottom, for a batch of tokens that may belong to
