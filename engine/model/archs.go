@@ -64,8 +64,13 @@ type Arch struct {
 
 // archs lists the supported architectures by general.architecture.
 var archs = map[string]Arch{
-	// Llama 1/2/3, TinyLlama, Mistral, SmolLM: the pass as it is.
-	"llama": {Rope: RopeNorm},
+	// Llama 1/2/3, TinyLlama, Mistral, SmolLM: the pass as it is, with
+	// a sliding window on every layer when the file sets
+	// llama.attention.sliding_window (Mistral 7B v0.1 was trained with
+	// 4096). llama.cpp ignores that key in llama files, so there our
+	// attention differs from its beyond the window: the window is what
+	// the model was trained with. Converted files rarely carry it.
+	"llama": {Rope: RopeNorm, hparams: llamaHparams},
 	// Qwen2/2.5: biases on Q, K and V (loaded when the file has them).
 	"qwen2": {Rope: RopeNeox},
 	// Qwen3: per-head norms of queries and keys.
@@ -117,6 +122,12 @@ func encoderHparams(r *hparamReader, c *Config) {
 	c.NormEps = r.float("attention.layer_norm_epsilon", 0)
 	if c.NormEps < 0 {
 		r.fail(fmt.Errorf("model: bad layer norm epsilon %g", c.NormEps))
+	}
+}
+
+func llamaHparams(r *hparamReader, c *Config) {
+	if c.Window = r.int("attention.sliding_window", 0); c.Window > 0 {
+		c.SWA = r.swaLayers(c.Layers, 0) // every layer unless the file says
 	}
 }
 

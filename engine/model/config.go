@@ -299,6 +299,10 @@ func ReadConfig(f *gguf.File) (Config, error) {
 	if c.KQScale == 0 {
 		c.KQScale = 1 / sqrtf(float32(c.HeadDim))
 	}
+	if c.SWA != nil && c.RopeBaseSWA == 0 {
+		// A window changes no rotation unless the architecture says so.
+		c.RopeBaseSWA, c.RopeScaleSWA = c.RopeBase, c.RopeScale
+	}
 	if c.SWA != nil && (len(c.SWA) != c.Layers || c.Window <= 0) {
 		return Config{}, fmt.Errorf("model: sliding window of %d over %d of %d layers", c.Window, len(c.SWA), c.Layers)
 	}

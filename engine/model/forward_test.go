@@ -175,7 +175,14 @@ func (r *refModel) token(tok int32) []float64 {
 			kvh := h / (c.Heads / c.KVHeads)
 			sc := make([]float64, pos+1)
 			mx := math.Inf(-1)
-			for j := 0; j <= pos; j++ {
+			first := 0
+			if c.SWA != nil && c.SWA[l] {
+				first = max(0, pos-c.Window+1) // the keys a sliding window leaves
+			}
+			for j := range first {
+				sc[j] = math.Inf(-1)
+			}
+			for j := first; j <= pos; j++ {
 				var s float64
 				for d := 0; d < hd; d++ {
 					s += q[h*hd+d] * r.k[l][j][kvh*hd+d]
@@ -250,6 +257,10 @@ func TestForwardMatchesReference(t *testing.T) {
 	hd := base
 	hd.HeadDim = 32 // heads wider than embd/heads
 	cases = append(cases, tc{"llama/headdim32", hd, true, 1e-5})
+	// A Mistral-style sliding window shorter than the prompt.
+	win := base
+	win.Metadata = map[string]gguf.Value{"llama.attention.sliding_window": gguf.Uint32(3)}
+	cases = append(cases, tc{"llama/window3/kvf32", win, true, 1e-5}, tc{"llama/window3/kvf16", win, false, 2e-3})
 	for _, typ := range []gguf.GGMLType{gguf.TypeF16, gguf.TypeBF16, gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_1, gguf.TypeQ5_0, gguf.TypeQ5_1,
 		gguf.TypeQ2_K, gguf.TypeQ3_K, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K} {
 		s := k
