@@ -154,7 +154,7 @@ func (c *Catalog) Register(name, path string, persist bool) (engine.ModelInfo, e
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, dup := c.downloads[name]; dup {
-		return engine.ModelInfo{}, fmt.Errorf("model '%s' is already registered", name)
+		return engine.ModelInfo{}, engine.DuplicateModelError(name)
 	}
 	info, err := c.reg.Register(name, path)
 	if err != nil {

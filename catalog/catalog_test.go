@@ -132,7 +132,11 @@ func TestModelsTable(t *testing.T) {
 	h.fails(fmt.Sprintf("INSERT INTO llm.models (name, path) VALUES ('usage', '%s')", tiny), "reserved for the table llm.usage")
 	h.fails(fmt.Sprintf("INSERT INTO llm.models (name, path, vocab_size) VALUES ('x', '%s', 3)", tiny), "only name and path can be set; vocab_size")
 	h.fails("INSERT INTO llm.models (name) VALUES ('x')", "path")
-	h.fails("UPDATE llm.models SET path = 'x'", "doesn't support UPDATE")
+	// UPDATE re-registers: a bad path fails and keeps the registration.
+	h.fails("UPDATE llm.models SET path = 'x'", "no such file")
+	if got := h.exec("SELECT name FROM llm.models"); got != "[[tiny]]" {
+		t.Fatalf("after a failed UPDATE: %s", got)
+	}
 	h.fails("CREATE TABLE llm.mine (a INT)", "tables cannot be created on database llm")
 
 	// A failing row undoes the rows of its statement that succeeded.

@@ -66,11 +66,11 @@ func (c *Catalog) registerRefLocked(name, ref string, persist bool) (engine.Mode
 		return engine.ModelInfo{}, fmt.Errorf("model '%s': %w", name, err)
 	}
 	if _, dup := c.downloads[name]; dup {
-		return engine.ModelInfo{}, fmt.Errorf("model '%s' is already registered", name)
+		return engine.ModelInfo{}, engine.DuplicateModelError(name)
 	}
 	for _, m := range c.reg.Models() {
 		if m.Name == name {
-			return engine.ModelInfo{}, fmt.Errorf("model '%s' is already registered", name)
+			return engine.ModelInfo{}, engine.DuplicateModelError(name)
 		}
 	}
 	if err := engine.CheckModelName(name); err != nil {

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 
@@ -20,6 +21,7 @@ type modelsTable struct {
 var (
 	_ sql.InsertableTable = (*modelsTable)(nil)
 	_ sql.DeletableTable  = (*modelsTable)(nil)
+	_ sql.UpdatableTable  = (*modelsTable)(nil)
 )
 
 var nameType = types.MustCreateStringWithDefaults(sqltypes.VarChar, 64)
@@ -106,6 +108,7 @@ func (t *modelsTable) PartitionRows(*sql.Context, sql.Partition) (sql.RowIter, e
 
 func (t *modelsTable) Inserter(*sql.Context) sql.RowInserter { return &modelsEditor{c: t.c} }
 func (t *modelsTable) Deleter(*sql.Context) sql.RowDeleter   { return &modelsEditor{c: t.c} }
+func (t *modelsTable) Updater(*sql.Context) sql.RowUpdater   { return &modelsEditor{c: t.c} }
 
 // modelsEditor registers and unregisters as rows arrive, and undoes the
 // statement's changes if the statement fails.
@@ -166,12 +169,64 @@ func (e *modelsEditor) Insert(ctx *sql.Context, row sql.Row) error {
 	}
 	info, err := e.c.Register(name, path, true)
 	if err != nil {
-		return err
+		return duplicateEntry(err, name)
 	}
 	if msg := ContextWarning(info); msg != "" && ctx != nil && ctx.Session != nil {
 		ctx.Session.Warn(&sql.Warning{Level: "Warning", Code: mysql.ERUnknownError, Message: msg})
 	}
 	e.undo = append(e.undo, func() { _ = e.c.Unregister(name) })
+	return nil
+}
+
+// duplicateEntry gives a name that is taken MySQL's error for a duplicate
+// key (1062, SQLSTATE 23000), saying how to point the name elsewhere.
+func duplicateEntry(err error, name string) error {
+	if !errors.Is(err, engine.ErrDuplicateModel) {
+		return err
+	}
+	return mysql.NewSQLError(mysql.ERDupEntry, mysql.SSConstraintViolation,
+		"Duplicate entry '%s' for key 'models.PRIMARY': %v; to point it at another file, UPDATE %s.%s SET path = '...' WHERE name = '%s'",
+		name, err, DatabaseName, ModelsTable, name)
+}
+
+// Update re-registers a model whose name or path changes: the model is
+// read from its (new) file as INSERT would. Other columns describe the
+// file and cannot be set.
+func (e *modelsEditor) Update(ctx *sql.Context, old, row sql.Row) error {
+	if len(row) != len(modelsSchema) || len(old) != len(modelsSchema) {
+		return fmt.Errorf("%s: got %d values for %d columns", ModelsTable, len(row), len(modelsSchema))
+	}
+	for i := 2; i < len(row); i++ {
+		if fmt.Sprint(row[i]) != fmt.Sprint(old[i]) {
+			return fmt.Errorf("%s.%s: only name and path can be set; %s is read from the model file", DatabaseName, ModelsTable, modelsSchema[i].Name)
+		}
+	}
+	oldName, _ := old[0].(string)
+	oldPath, _ := old[1].(string)
+	name, ok1 := row[0].(string)
+	path, ok2 := row[1].(string)
+	if !ok1 || !ok2 || name == "" || path == "" {
+		return fmt.Errorf("%s.%s: name and path cannot be empty", DatabaseName, ModelsTable)
+	}
+	if name == oldName && path == oldPath {
+		return nil
+	}
+	persisted := e.c.Saved(oldName)
+	if err := e.c.Unregister(oldName); err != nil {
+		return err
+	}
+	info, err := e.c.Register(name, path, persisted)
+	if err != nil {
+		_, _ = e.c.Register(oldName, oldPath, persisted)
+		return duplicateEntry(err, name)
+	}
+	if msg := ContextWarning(info); msg != "" && ctx != nil && ctx.Session != nil {
+		ctx.Session.Warn(&sql.Warning{Level: "Warning", Code: mysql.ERUnknownError, Message: msg})
+	}
+	e.undo = append(e.undo, func() {
+		_ = e.c.Unregister(name)
+		_, _ = e.c.Register(oldName, oldPath, persisted)
+	})
 	return nil
 }
 

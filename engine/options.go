@@ -127,6 +127,21 @@ type ModelInfo struct {
 	ChatTemplate string
 }
 
+// ErrDuplicateModel is wrapped by errors about registering a name that is
+// taken.
+var ErrDuplicateModel = errors.New("duplicate model name")
+
+// DuplicateModelError says name is taken.
+func DuplicateModelError(name string) error { return duplicateModelError(name) }
+
+type duplicateModelError string
+
+func (e duplicateModelError) Error() string {
+	return fmt.Sprintf("model '%s' is already registered", string(e))
+}
+
+func (e duplicateModelError) Is(target error) bool { return target == ErrDuplicateModel }
+
 // ErrUnknownModel is wrapped by errors about a name no model is registered under.
 var ErrUnknownModel = errors.New("unknown model")
 

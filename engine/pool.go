@@ -180,7 +180,7 @@ func (p *Pool) Register(name, path string) (ModelInfo, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, dup := p.models[name]; dup {
-		return ModelInfo{}, fmt.Errorf("model '%s' is already registered", name)
+		return ModelInfo{}, DuplicateModelError(name)
 	}
 	p.models[name] = &entry{info: info, need: need, fileID: fileIDOf(path, st), ident: identOf(st)}
 	return info, nil
