@@ -732,6 +732,12 @@ func (p *Pool) Detokenize(ctx context.Context, model string, ids []int32) (strin
 			return "", fmt.Errorf("token id %d is outside the vocabulary of %d", id, m.Tok.VocabSize())
 		}
 	}
+	// The BOS that Tokenize puts first is its own, not text: decode what
+	// follows as llama.cpp decodes a text's tokens, so that
+	// Detokenize(Tokenize(x)) is x wherever llama.cpp's round trip is.
+	if len(ids) > 0 && m.Tok.AddBOS() && ids[0] == m.Tok.BOS() {
+		ids = ids[1:]
+	}
 	return m.Tok.Decode(ids), nil
 }
 

@@ -205,3 +205,23 @@ func TestProgressWhileGenerating(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestDetokenizeValidUTF8: ids that split a character give U+FFFD for
+// the bytes that are not valid UTF-8 (as llama.cpp's detokenizer reaches
+// clients), never invalid text; text after the JSON array is an error.
+func TestDetokenizeValidUTF8(t *testing.T) {
+	h := newHarness(t)
+	// The fake maps id b+3 to byte b: 0xC5 (200) alone is not UTF-8.
+	for q, want := range map[string]string{
+		"SELECT HEX(detokenize('m', '[100, 200]'))":           "61EFBFBD",
+		"SELECT HEX(detokenize('m', '[200, 100, 200, 200]'))": "EFBFBD61EFBFBDEFBFBD",
+		"SELECT HEX(detokenize('m', '[200, 136]'))":           "C585", // 0xC5 0x85 is U+0145
+		"SELECT detokenize('m', ' [104, 108] ')":              "ei",
+	} {
+		if got := h.one(q); fmt.Sprint(got) != want {
+			t.Errorf("%s = %v, want %s", q, got, want)
+		}
+	}
+	h.fails("SELECT detokenize('m', '[104] and more')", "with nothing after it")
+	h.fails("SELECT detokenize('m', '[104][105]')", "with nothing after it")
+}

@@ -3,8 +3,10 @@ package sqlfuncs
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
@@ -110,7 +112,33 @@ func (t *Detokenize) Eval(ctx *sql.Context, row sql.Row) (any, error) {
 	if err != nil {
 		return nil, t.errorf("ids: %v", err)
 	}
-	return t.backend.Detokenize(ctx, model, ids)
+	text, err := t.backend.Detokenize(ctx, model, ids)
+	if err != nil {
+		return nil, err
+	}
+	return validUTF8(text), nil
+}
+
+// validUTF8 replaces each byte that is not part of valid UTF-8 with U+FFFD,
+// as llama.cpp's detokenizer output reaches clients (its server's JSON,
+// node-llama-cpp's strings): token ids can split a character, and a text
+// value must not hold invalid UTF-8.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // tokenIDs reads a JSON array of integers, given as a JSON value or as text.
@@ -131,6 +159,9 @@ func tokenIDs(ctx *sql.Context, v any) ([]int32, error) {
 		dec.UseNumber()
 		if err := dec.Decode(&arr); err != nil {
 			return nil, fmt.Errorf("want a JSON array of token ids such as [1, 15043]: %v", err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return nil, fmt.Errorf("want a JSON array of token ids such as [1, 15043], with nothing after it")
 		}
 	}
 	list, ok := arr.([]any)

@@ -70,3 +70,15 @@ func TestServeRealEngineGreedy(t *testing.T) {
 		t.Fatalf("greedy generation:\ngot  %q\nwant %q...", got, want)
 	}
 }
+
+// TestServeDetokenizeStories: the ids on the real model give
+// valid UTF-8, as node-llama-cpp's detokenize does ("a\uFFFD"), and text
+// round-trips.
+func TestServeDetokenizeStories(t *testing.T) {
+	model := sharedFile(t, "models/stories260K.gguf")
+	ts := newServer(t, serveConfig{Memory: true, Models: []modelFlag{{"s", model}}}, realEngine)
+	db := ts.db()
+	expectRows(t, db, "SELECT HEX(detokenize('s', '[1,100,200]'))", "61EFBFBD")
+	expectRows(t, db, "SELECT detokenize('s', tokenize('s', 'Hello world')) = 'Hello world', detokenize('s', tokenize('s', ' emoji 😀 ok'))", "1| emoji 😀 ok")
+	expectError(t, db, "SELECT detokenize('s', '[1,100] 200')", "nothing after it")
+}
