@@ -112,7 +112,7 @@ func TestModelsTable(t *testing.T) {
 		t.Fatalf("empty catalog: %s", got)
 	}
 	h.exec(fmt.Sprintf("INSERT INTO llm.models (name, path) VALUES ('tiny', '%s')", tiny))
-	want := fmt.Sprintf("[[tiny %s llama 0 ALL_F32 128 100 %d 0 <nil> <nil> <nil> chatml fallback <nil> <nil>]]", tiny, st.Size())
+	want := fmt.Sprintf("[[tiny %s llama 0 ALL_F32 128 100 %d 0 <nil> <nil> <nil> chatml fallback <nil> <nil> <nil> none]]", tiny, st.Size())
 	if got := h.exec("SELECT * FROM llm.models"); got != want {
 		t.Fatalf("models: got %s, want %s", got, want)
 	}

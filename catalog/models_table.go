@@ -56,6 +56,11 @@ var modelsSchema = func() sql.Schema {
 		// (weights and KV cache).
 		modelsColumn("context", types.Int64, true),
 		modelsColumn("memory_bytes", types.Int64, true),
+		// What embed() returns: the length of its vectors (a reranker's
+		// number of scores) and how a text's states are pooled ('none',
+		// 'mean', 'cls', 'last', 'rank'), from the file's metadata.
+		modelsColumn("embed_dim", types.Int64, true),
+		modelsColumn("pooling", types.LongText, true),
 	}
 	s[0].PrimaryKey = true
 	return s
@@ -88,9 +93,13 @@ func (t *modelsTable) PartitionRows(*sql.Context, sql.Partition) (sql.RowIter, e
 		if m.ChatTemplate != "" {
 			tmpl = m.ChatTemplate
 		}
+		var pooling any
+		if m.Pooling != "" {
+			pooling = m.Pooling
+		}
 		rows = append(rows, sql.Row{m.Name, path, m.Architecture, m.Parameters, m.Quantization,
 			int64(m.ContextLength), int64(m.VocabSize), m.FileBytes, loaded, nil, nil, nil, tmpl,
-			nullIfZero(int64(m.Context)), nullIfZero(m.MemoryBytes)})
+			nullIfZero(int64(m.Context)), nullIfZero(m.MemoryBytes), nullIfZero(int64(m.EmbedDim)), pooling})
 	}
 	for _, d := range t.c.Downloading() {
 		var total, errText any
@@ -100,7 +109,7 @@ func (t *modelsTable) PartitionRows(*sql.Context, sql.Partition) (sql.RowIter, e
 		if d.Err != nil {
 			errText = d.Err.Error()
 		}
-		rows = append(rows, sql.Row{d.Name, d.Ref, nil, nil, nil, nil, nil, nil, int8(0), d.Done, total, errText, nil, nil, nil})
+		rows = append(rows, sql.Row{d.Name, d.Ref, nil, nil, nil, nil, nil, nil, int8(0), d.Done, total, errText, nil, nil, nil, nil, nil})
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i][0].(string) < rows[j][0].(string) })
 	return &rowsIter{rows: rows}, nil

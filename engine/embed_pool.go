@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 
+	"github.com/llmsql/llmsql/engine/gguf"
 	"github.com/llmsql/llmsql/engine/model"
 )
 
@@ -136,4 +137,49 @@ func (m *Model) checkReranker() error {
 		return &NotRerankerError{Pooling: m.Net.Pooling}
 	}
 	return nil
+}
+
+// EmbedDim is the length of the named model's embeddings (a reranker's
+// number of scores), from its file's metadata: the model need not be
+// loaded.
+func (p *Pool) EmbedDim(model string) (int, error) {
+	p.mu.Lock()
+	e, ok := p.models[model]
+	p.mu.Unlock()
+	if !ok {
+		return 0, UnknownModelError(model)
+	}
+	if e.info.EmbedDim <= 0 {
+		return 0, fmt.Errorf("model '%s': its file gives no embedding length", model)
+	}
+	return e.info.EmbedDim, nil
+}
+
+// embedShape reads a file's embedding length and pooling as the model
+// package would: {arch}.embedding_length, or for rank pooling the
+// classification head's outputs (its labels, else cls.output's rows, else
+// cls's).
+func embedShape(f *gguf.File) (int, string) {
+	arch := f.Architecture()
+	pt, err := f.IntOr(arch+".pooling_type", 0)
+	if err != nil || pt < 0 || pt > int64(model.PoolRank) {
+		return 0, ""
+	}
+	pooling := model.Pooling(pt)
+	if pooling == model.PoolRank {
+		if labels, err := f.Strings(arch + ".classifier.output_labels"); err == nil && len(labels) > 0 {
+			return len(labels), pooling.String()
+		}
+		for _, name := range []string{"cls.output.weight", "cls.weight"} {
+			if t := f.Tensor(name); t != nil && len(t.Dims) == 2 {
+				return int(t.Dims[1]), pooling.String()
+			}
+		}
+		return 0, pooling.String()
+	}
+	n, err := f.Int(arch + ".embedding_length")
+	if err != nil || n <= 0 || n > 1<<20 {
+		return 0, pooling.String()
+	}
+	return int(n), pooling.String()
 }

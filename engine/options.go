@@ -125,6 +125,11 @@ type ModelInfo struct {
 	// ChatTemplate is what chat() renders conversations with: TemplateGGUF
 	// (the file's template) or TemplateChatML (the file has none).
 	ChatTemplate string
+	// EmbedDim is the length of the vectors embed() returns (a
+	// reranker's number of scores), and Pooling how they are pooled
+	// ("none", "mean", "cls", "last", "rank"), from the file's metadata.
+	EmbedDim int
+	Pooling  string
 }
 
 // ErrDuplicateModel is wrapped by errors about registering a name that is

@@ -792,6 +792,7 @@ func describe(path string, cfg LoadConfig) (ModelInfo, os.FileInfo, *MemoryNeed,
 	if src, err := f.String("tokenizer.chat_template"); err == nil && src != "" {
 		info.ChatTemplate = TemplateGGUF
 	}
+	info.EmbedDim, info.Pooling = embedShape(f)
 	var need *MemoryNeed
 	if n, err := PlanMemory(f, cfg); err == nil {
 		need = &n

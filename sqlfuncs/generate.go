@@ -43,6 +43,9 @@ type Request struct {
 	// Policy is what the call does with a row that fails and what it
 	// returns (policy.go).
 	Policy Policy
+	// Embed, when set, asks for an embedding or a score instead of a
+	// generation: embed(), similarity(), rerank() (embed.go).
+	Embed *EmbedRequest
 }
 
 func newGenerate(ctx *sql.Context, b Backend, args []sql.Expression) sql.Expression {

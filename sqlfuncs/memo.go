@@ -72,6 +72,7 @@ type genCall struct {
 	row    int64 // the row's number in the statement, 0 if not known
 	done   chan struct{}
 	res    engine.GenResult
+	val    any // an embedding call's value (a vector or a score)
 	err    error
 	warned atomic.Bool // its warnings were added
 }
@@ -82,7 +83,11 @@ func newCall(req Request, row int64) *genCall {
 
 // run performs the call on b and releases its waiters.
 func (c *genCall) run(ctx *sql.Context, b Backend, prog *queryProgress) {
-	c.res, c.err = runCall(ctx, b, c.req, prog)
+	if c.req.Embed != nil {
+		c.val, c.err = embedAnswer(ctx, b, c.req.Model, c.req.Embed)
+	} else {
+		c.res, c.err = runCall(ctx, b, c.req, prog)
+	}
 	close(c.done)
 }
 
@@ -105,6 +110,9 @@ func (c *genCall) wait(ctx context.Context) error {
 // (req's Policy decides what is returned); the call's warnings are added by
 // the first evaluation that asks.
 func (c *genCall) answer(ctx *sql.Context, name string, req Request) (any, error) {
+	if req.Embed != nil {
+		return embedValue(ctx, name, req, c.val, c.err, c.warned.CompareAndSwap(false, true), c.row)
+	}
 	return answer(ctx, name, req, c.res, c.err, c.warned.CompareAndSwap(false, true), c.row)
 }
 

@@ -117,6 +117,10 @@ func (e *memoCall) sampled() bool {
 // Policy, which only shapes what is returned).
 func requestKey(r Request) string {
 	r.Policy = Policy{}
+	if e := r.Embed; e != nil {
+		r.Embed = nil
+		return fmt.Sprintf("%#v\x00%#v", r, *e)
+	}
 	return fmt.Sprintf("%#v", r)
 }
 

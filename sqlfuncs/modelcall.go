@@ -4,8 +4,9 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 )
 
-// modelCall is a SQL function whose answer is one model generation per row:
-// generate() and chat(). The batching machinery (read-ahead, memo,
+// modelCall is a SQL function whose answer is one model call per row:
+// generate(), chat() and judge() (a generation), embed(), similarity() and
+// rerank() (Request.Embed: a vector or a score). The batching machinery (read-ahead, memo,
 // progress) works on any of them: it binds each call to the query's memo
 // (memoCall), works out a row's requests with Arguments, and runs them on
 // the call's backend.
@@ -32,6 +33,12 @@ func asModelCall(e sql.Expression) (modelCall, bool) {
 		return x.Chat, true
 	case *Judge:
 		return x, true
+	case *Embed:
+		return x, true
+	case *Similarity:
+		return x, true
+	case *Rerank:
+		return x, true
 	case *memoCall:
 		return x.c, true
 	case sampledMemoCall:
@@ -45,6 +52,10 @@ func evalModelCall(ctx *sql.Context, c modelCall, row sql.Row) (any, error) {
 	req, ok, err := c.Arguments(ctx, row)
 	if !ok || err != nil {
 		return nil, err
+	}
+	if req.Embed != nil {
+		v, err := embedAnswer(ctx, c.callBackend(), req.Model, req.Embed)
+		return embedValue(ctx, c.FunctionName(), req, v, err, true, 0)
 	}
 	res, err := runCall(ctx, c.callBackend(), req, nil)
 	return converted(ctx, c, req)(answer(ctx, c.FunctionName(), req, res, err, true, 0))

@@ -1,13 +1,15 @@
 // Package sqlfuncs holds llmsql's SQL functions for go-mysql-server:
-// generate, chat, apply_chat_template, tokenize, detokenize and
-// count_tokens. They work in any
+// generate, chat, apply_chat_template, tokenize, detokenize,
+// count_tokens, and embed, similarity and rerank (with an EmbedBackend).
+// They work in any
 // go-mysql-server application: give them a Backend (an *engine.Pool, or
 // anything with the same three methods) and either call Register on an
 // engine or serve Functions from a sql.FunctionProvider.
 //
 // EnableBatching additionally makes a statement over many rows hand their
-// generate() and chat() calls to the backend together (@@llm_batch_size rows at a
-// time), evaluates each call once per row, and reports running queries
+// generate(), chat(), embed(), similarity() and rerank() calls to the
+// backend together (@@llm_batch_size rows at a time), evaluates each call
+// once per row, and reports running queries
 // through a Tracker.
 //
 // Arguments: every function reads its arguments through call.arg and
@@ -62,7 +64,7 @@ const (
 
 // Functions returns the SQL functions backed by b.
 func Functions(b Backend) []sql.Function {
-	return []sql.Function{
+	return append([]sql.Function{
 		sql.FunctionN{Name: GenerateName, Fn: func(ctx *sql.Context, args ...sql.Expression) (sql.Expression, error) {
 			if len(args) < 2 || len(args) > 4 {
 				return nil, sql.ErrInvalidArgumentNumber.New(GenerateName, "2, 3 or 4", len(args))
@@ -96,7 +98,7 @@ func Functions(b Backend) []sql.Function {
 		sql.Function2{Name: CountTokensName, Fn: func(ctx *sql.Context, model, text sql.Expression) sql.Expression {
 			return &CountTokens{newCallAt(CountTokensName, []sql.Expression{model, text}, b)}
 		}},
-	}
+	}, embedFunctions(b)...)
 }
 
 // Register adds the functions to eng's built-in function registry, which

@@ -296,7 +296,7 @@ func TestServeCatalog(t *testing.T) {
 		"cache", "m", "models", "other", "progress", "usage")
 	expectRows(t, db, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'llm' AND table_name = 'other' ORDER BY ordinal_position",
 		"key", "type", "value")
-	if got := queryRows(t, db, "DESCRIBE llm.models"); len(got) != 15 || !strings.HasPrefix(got[0], "name|varchar(64)|NO|PRI") || !strings.HasPrefix(got[12], "chat_template|longtext") {
+	if got := queryRows(t, db, "DESCRIBE llm.models"); len(got) != 17 || !strings.HasPrefix(got[0], "name|varchar(64)|NO|PRI") || !strings.HasPrefix(got[12], "chat_template|longtext") {
 		t.Fatalf("DESCRIBE llm.models: %q", got)
 	}
 	expectRows(t, db, "SELECT `type`, value FROM llm.other WHERE `key` = 'tokenizer.ggml.tokens'", "array[string]|[100 items]")

@@ -59,6 +59,7 @@ type Fake struct {
 	samples   atomic.Int64
 	tokenizes atomic.Int64
 	blocked   atomic.Int64 // Generate calls now waiting on BlockPrefix
+	embeds    atomic.Int64
 
 	mu       sync.Mutex
 	lastReq  engine.Request
