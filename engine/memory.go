@@ -79,7 +79,9 @@ func planMemory(f *gguf.File, mc model.Config, cfg LoadConfig) (MemoryNeed, erro
 	for _, t := range f.Tensors {
 		b := int64(len(t.Data))
 		n.Weights += b
-		if !cfg.NoPack && len(t.Dims) == 2 && t.Name != "token_embd.weight" && tensor.Packs(t.Type) {
+		// Matrices are packed, and so are a mixture of experts' 3-D
+		// tensors, an expert at a time.
+		if !cfg.NoPack && (len(t.Dims) == 2 || len(t.Dims) == 3) && t.Name != "token_embd.weight" && tensor.Packs(t.Type) {
 			n.Packed += b
 		}
 	}

@@ -36,7 +36,22 @@ func main() {
 	named := flag.String("model", "", "write a named model instead (a key of synth.EmbeddingModels, e.g. bert-mean-f16, or bert-base-f16/bert-base-q8_0); the shape flags are ignored")
 	golden := flag.String("golden", "", "write the golden model NAME (a key of synth.Goldens, e.g. gemma2-f16) instead, and print its prompt ids and greedy count; the other flags but -o are ignored")
 	list := flag.Bool("list-goldens", false, "print the names of synth.Goldens, one a line")
+	shape := flag.String("shape", "", "write the full-size model NAME (a key of synth.Shapes, e.g. gemma3-270m) with weights of -type instead; the other flags but -o and -type are ignored")
 	flag.Parse()
+	if *shape != "" && *out != "" {
+		spec, ok := synth.Shapes[*shape]
+		t, tok := gguf.ParseGGMLType(*typ)
+		if !ok || !tok {
+			fmt.Fprintf(os.Stderr, "synthgen: no shape %q or type %q\n", *shape, *typ)
+			os.Exit(2)
+		}
+		spec.Type = t
+		if err := synth.Write(*out, spec); err != nil {
+			fmt.Fprintln(os.Stderr, "synthgen:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *list {
 		names := make([]string, 0, len(synth.Goldens))
 		for n := range synth.Goldens {
