@@ -275,6 +275,9 @@ func (m *Model) Generate(ctx context.Context, req Request) (*Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := textout.New(opts.Stop, thinking)
+	if opts.Grammar != "" {
+		out.GrammarUTF8() // the text has the characters the grammar matched
+	}
 	var mu sync.Mutex
 	var ready []string
 	notify := make(chan struct{}, 1)

@@ -39,6 +39,9 @@ const (
 type Stream struct {
 	stops []string
 	utf   []byte // bytes of an incomplete character
+	// grammar: characters are delimited and decoded as the grammar
+	// engine (llama.cpp's decode_utf8) does (GrammarUTF8).
+	grammar bool
 
 	think     thinkState
 	thinkBuf  string // text the thinking filter holds
@@ -75,6 +78,18 @@ func New(stops []string, mode Thinking) *Stream {
 	return s
 }
 
+// GrammarUTF8 makes the stream read characters as a grammar does (for a
+// generation under one): a lead byte says how many bytes the character
+// has, and the low six bits of each following byte are taken as they are
+// (llama.cpp's decode_utf8, which the grammar engine follows). A grammar
+// counts and matches characters that way, so a model writing byte tokens
+// can pass it sequences that are not valid UTF-8 (an overlong encoding, a
+// surrogate, a code point past U+10FFFF) as one character each. Each is
+// released as that character, validly encoded, or as one U+FFFD when it
+// has no UTF-8 form, so the text has the characters the grammar matched
+// (a string's maxLength still holds). Call it before the first Add.
+func (s *Stream) GrammarUTF8() { s.grammar = true }
+
 // Add appends one token's bytes. It returns the text released by this
 // token and whether a stop string ended the text (further Adds are
 // ignored then).
@@ -83,8 +98,15 @@ func (s *Stream) Add(piece string) (string, bool) {
 		return "", true
 	}
 	s.utf = append(s.utf, piece...)
-	cut := completePrefix(s.utf)
-	text := validUTF8(s.utf[:cut])
+	var cut int
+	var text string
+	if s.grammar {
+		cut = grammarComplete(s.utf)
+		text = grammarText(s.utf[:cut])
+	} else {
+		cut = completePrefix(s.utf)
+		text = validUTF8(s.utf[:cut])
+	}
 	s.utf = append(s.utf[:0], s.utf[cut:]...)
 	return s.push(text, false)
 }
@@ -95,9 +117,61 @@ func (s *Stream) Finish() string {
 		return ""
 	}
 	text := validUTF8(s.utf)
+	if s.grammar {
+		text = grammarText(s.utf)
+	}
 	s.utf = s.utf[:0]
 	out, _ := s.push(text, true)
 	return out
+}
+
+// grammarLen is the bytes of a character by its lead byte's high four
+// bits, as the grammar engine reads them (0: not a lead byte).
+var grammarLen = [16]int{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, 2, 3, 4}
+
+// grammarComplete is the length of p's whole characters, as GrammarUTF8
+// delimits them.
+func grammarComplete(p []byte) int {
+	i := 0
+	for i < len(p) {
+		n := max(grammarLen[p[i]>>4], 1)
+		if i+n > len(p) {
+			break
+		}
+		i += n
+	}
+	return i
+}
+
+// grammarText decodes p's characters as GrammarUTF8 does and encodes them
+// as valid UTF-8. A byte that cannot start a character, and an incomplete
+// character at the end, become U+FFFD.
+func grammarText(p []byte) string {
+	if utf8.Valid(p) {
+		return string(p)
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); {
+		n := grammarLen[p[i]>>4]
+		if n == 0 || i+n > len(p) {
+			b.WriteRune(utf8.RuneError)
+			i++
+			if n > 0 {
+				i = len(p) // an incomplete character: its bytes are one
+			}
+			continue
+		}
+		r := rune(p[i] & (1<<(8-n) - 1)) // as the grammar engine masks it
+		for k := 1; k < n; k++ {
+			r = r<<6 | rune(p[i+k]&0x3F)
+		}
+		if !utf8.ValidRune(r) {
+			r = utf8.RuneError
+		}
+		b.WriteRune(r)
+		i += n
+	}
+	return b.String()
 }
 
 // Text is everything released so far.

@@ -92,3 +92,45 @@ func TestSplitInvariance(t *testing.T) {
 		}
 	}
 }
+
+// TestGrammarUTF8 checks characters read as the grammar engine reads
+// them: each sequence it takes as one character is one character of the
+// text, validly encoded, or U+FFFD when it has none.
+func TestGrammarUTF8(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		pieces []string
+		want   []string
+	}{
+		{"valid text as it is", []string{"caf\xc3", "\xa9 \xf0\x9f\x98\x80"}, []string{"caf", "é 😀", ""}},
+		// F4 90 80 80 is U+110000, past the last code point: one U+FFFD
+		// (the plain stream makes four).
+		{"out of range", []string{"ab\xf4\x90", "\x80\x80c"}, []string{"ab", "\uFFFDc", ""}},
+		// F8 leads four bytes too for the grammar, whose low four bits
+		// it keeps: U+200041, past the last code point.
+		{"five-byte lead", []string{"\xf8\x80\x81\x81"}, []string{"\uFFFD", ""}},
+		// ED A0 80 is a surrogate: one U+FFFD.
+		{"surrogate", []string{"\xed\xa0\x80x"}, []string{"\uFFFDx", ""}},
+		// C1 81 is an overlong A: the grammar matched A.
+		{"overlong", []string{"\xc1", "\x81!"}, []string{"", "A!", ""}},
+		// Continuation bits are taken as they are: E4 41 42 is one
+		// character (U+4042).
+		{"loose continuation", []string{"\xe4AB"}, []string{"\u4042", ""}},
+		{"incomplete at the end", []string{"a\xe4\x80"}, []string{"a", "\uFFFD"}},
+		{"stray continuation byte", []string{"\x80a"}, []string{"\uFFFDa", ""}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := New(nil, KeepThinking)
+			s.GrammarUTF8()
+			var got []string
+			for _, p := range c.pieces {
+				out, _ := s.Add(p)
+				got = append(got, out)
+			}
+			got = append(got, s.Finish())
+			if strings.Join(got, "|") != strings.Join(c.want, "|") {
+				t.Errorf("pieces %q: released %q, want %q", c.pieces, got, c.want)
+			}
+		})
+	}
+}
