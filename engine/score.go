@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/llmsql/llmsql/engine/sample"
 	"github.com/llmsql/llmsql/engine/sched"
@@ -18,6 +17,9 @@ import (
 // alike whatever else is in the batch, so the scores are the same every
 // time and whatever else the model is doing.
 func (m *Model) Score(ctx context.Context, prompt []int32, candidates [][]int32) ([]float64, error) {
+	if !m.Net.CanGenerate() {
+		return nil, fmt.Errorf("model is a %s embedding model without an output head: it cannot score text", m.Net.Arch)
+	}
 	if len(prompt) == 0 {
 		return nil, errors.New("score: empty prompt")
 	}
@@ -35,33 +37,26 @@ func (m *Model) Score(ctx context.Context, prompt []int32, candidates [][]int32)
 	if r := m.sched.Run(ctx, sched.Request{Prompt: prompt, Sampler: greedySampler()}); r.Err != nil {
 		return nil, r.Err
 	}
-	out := make([]float64, len(candidates))
-	errs := make([]error, len(candidates))
-	var wg sync.WaitGroup
+	// The candidates together, so that they join the same forward pass
+	// (as far as there are cache slots for them).
+	reqs := make([]sched.Request, len(candidates))
 	for i, c := range candidates {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ids := append(append(make([]int32, 0, len(prompt)+len(c)), prompt...), c...)
-			r := m.sched.Run(ctx, sched.Request{Prompt: ids, ScoreFrom: len(prompt), Sampler: greedySampler()})
-			if r.Err != nil {
-				errs[i] = r.Err
-				return
-			}
-			if len(r.LogProbs) != len(c) {
-				errs[i] = fmt.Errorf("score: %d log-probabilities for %d tokens", len(r.LogProbs), len(c))
-				return
-			}
-			var sum float64
-			for _, lp := range r.LogProbs {
-				sum += lp
-			}
-			out[i] = sum
-		}()
+		ids := append(append(make([]int32, 0, len(prompt)+len(c)), prompt...), c...)
+		reqs[i] = sched.Request{Prompt: ids, ScoreFrom: len(prompt), Sampler: greedySampler()}
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	out := make([]float64, len(candidates))
+	for i, r := range m.sched.RunAll(ctx, reqs) {
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		if len(r.LogProbs) != len(candidates[i]) {
+			return nil, fmt.Errorf("score: %d log-probabilities for %d tokens", len(r.LogProbs), len(candidates[i]))
+		}
+		var sum float64
+		for _, lp := range r.LogProbs {
+			sum += lp
+		}
+		out[i] = sum
 	}
 	return out, nil
 }
