@@ -295,8 +295,10 @@ func TestPanicEndsOnlyThatPass(t *testing.T) {
 // happens every step) takes a sudog from per-P caches, and the first few
 // hundred parks of a process (and the first after each collection) fill
 // those caches by allocating. In this test's 800 steps that has measured
-// up to about 0.15 a step with two threads, so the bound there is 0.25; a
-// real allocation per step is 1 or more. Alone, the bound is 0.005.
+// up to about 0.15 a step with two threads on a machine loaded eight
+// times over, so the bound there is 0.5; alone it is 0.02 (the runtime's
+// own goroutines allocate a little). A real allocation per step is 1 or
+// more, so both bounds still catch one.
 func TestDecodeAllocatesNothing(t *testing.T) {
 	for _, threads := range []int{1, 2} {
 		for _, seqs := range []int{1, 3} {
@@ -304,32 +306,45 @@ func TestDecodeAllocatesNothing(t *testing.T) {
 				f := newFixtureThreads(t, seqs, threads, 1024, Config{})
 				const warm, n = 100, 800
 				var before, after runtime.MemStats
-				var wg sync.WaitGroup
+				// RunAll starts the sequences in one step: a sequence
+				// that joined late (its caller's goroutine delayed on a
+				// busy machine) would put its prompt pass, and the buffer
+				// growth of a new batch shape, inside the measured steps.
 				counts := make([]int, seqs)
-				for i := 0; i < seqs; i++ {
-					wg.Go(func() {
-						f.s.Run(context.Background(), Request{Prompt: prompts[i], MaxTokens: warm + n, Sampler: sample.New(sample.Params{}),
-							OnToken: func(int32) (bool, error) {
-								// The scheduler calls OnToken on its own goroutine,
-								// so the counts are read there without locks.
-								counts[i]++
-								if i == 0 && counts[0] == warm {
-									runtime.ReadMemStats(&before)
+				lagged := false
+				reqs := make([]Request, seqs)
+				for i := range reqs {
+					reqs[i] = Request{Prompt: prompts[i], MaxTokens: warm + n, Sampler: sample.New(sample.Params{}),
+						OnToken: func(int32) (bool, error) {
+							// The scheduler calls OnToken on its own goroutine,
+							// so the counts are read there without locks.
+							counts[i]++
+							if i == 0 && counts[0] == warm {
+								runtime.ReadMemStats(&before)
+								for _, c := range counts[1:] {
+									lagged = lagged || c < warm-1
 								}
-								if i == 0 && counts[0] == warm+n-1 {
-									runtime.ReadMemStats(&after)
-								}
-								return false, nil
-							}})
-					})
+							}
+							if i == 0 && counts[0] == warm+n-1 {
+								runtime.ReadMemStats(&after)
+							}
+							return false, nil
+						}}
 				}
-				wg.Wait()
+				for i, r := range f.s.RunAll(context.Background(), reqs) {
+					if r.Err != nil {
+						t.Fatalf("sequence %d: %v", i, r.Err)
+					}
+				}
+				if lagged {
+					t.Fatalf("the sequences did not start together: %v tokens at the first measured step", counts)
+				}
 				if counts[0] < warm+n-1 {
 					t.Fatalf("the sequence stopped after %d tokens", counts[0])
 				}
 				per := float64(after.Mallocs-before.Mallocs) / float64(n-1)
 				t.Logf("%.4f allocations per step", per)
-				if limit := []float64{1: 0.005, 2: 0.25}[threads]; per > limit {
+				if limit := []float64{1: 0.02, 2: 0.5}[threads]; per > limit {
 					t.Errorf("%d allocations in %d decode steps", after.Mallocs-before.Mallocs, n-1)
 				}
 			})
