@@ -47,6 +47,10 @@ type serveConfig struct {
 	// negative: none). See engine.PoolConfig.
 	MemoryBudget     int64
 	ResultCacheBytes int64
+	// SecureFilePriv is the directory LOAD_FILE, LOAD DATA INFILE and
+	// INTO OUTFILE may use: "" or "auto" = DataDir/files (file access off
+	// with Memory), "none" = off.
+	SecureFilePriv string
 	// MaxConnections caps open connections (0: DefaultMaxConnections).
 	MaxConnections int
 	// MaxSequences is how many generations one model decodes at once
@@ -172,8 +176,15 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 	if err := sqlfuncs.Register(st.eng, backend); err != nil {
 		return nil, err
 	}
-	// Batching hooks the engine's executable-tree builder, after Dolt
-	// installed its own (which it chains to).
+	// The file guard and then batching hook the engine's executable-tree
+	// builder, after Dolt installed its own (each chains to the previous).
+	fileDir, err := resolveSecureFilePriv(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := installFileGuard(st.eng, fileDir); err != nil {
+		return nil, err
+	}
 	tracker := sqlfuncs.NewTracker()
 	if err := sqlfuncs.EnableBatching(st.eng, tracker); err != nil {
 		return nil, err
