@@ -68,6 +68,48 @@ type Catalog struct {
 	base      context.Context      // parent of the downloads' contexts
 	stop      context.CancelFunc   // ends base (Close)
 	running   sync.WaitGroup
+
+	// pathsIn, if set, is the only directory SQL may register files from
+	// (RestrictPaths).
+	pathsIn string
+}
+
+// RestrictPaths makes registrations through SQL (INSERT and UPDATE on
+// llm.models) accept only files inside dir (links followed) and downloads,
+// which land there: on a shared server, SQL users cannot have the server
+// open files elsewhere.
+func (c *Catalog) RestrictPaths(dir string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pathsIn = dir
+}
+
+// checkSQLPath refuses a path SQL may not register.
+func (c *Catalog) checkSQLPath(path string) error {
+	c.mu.Lock()
+	dir := c.pathsIn
+	c.mu.Unlock()
+	if dir == "" || hub.IsRef(path) {
+		return nil
+	}
+	deny := fmt.Errorf("model files must be in the models directory %s on this server (serve --allow-any-model-path=false)", dir)
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return deny
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return deny
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return deny
+	}
+	rel, err := filepath.Rel(root, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return deny
+	}
+	return nil
 }
 
 // New returns a catalog over reg. With a nil store, SQL registrations last

@@ -176,6 +176,9 @@ func (e *modelsEditor) Insert(ctx *sql.Context, row sql.Row) error {
 			return fmt.Errorf("%s.%s: only name and path can be set; %s is read from the model file", DatabaseName, ModelsTable, modelsSchema[i].Name)
 		}
 	}
+	if err := e.c.checkSQLPath(path); err != nil {
+		return err
+	}
 	info, err := e.c.Register(name, path, true)
 	if err != nil {
 		return duplicateEntry(err, name)
@@ -219,6 +222,11 @@ func (e *modelsEditor) Update(ctx *sql.Context, old, row sql.Row) error {
 	}
 	if name == oldName && path == oldPath {
 		return nil
+	}
+	if path != oldPath {
+		if err := e.c.checkSQLPath(path); err != nil {
+			return err
+		}
 	}
 	persisted := e.c.Saved(oldName)
 	if err := e.c.Unregister(oldName); err != nil {

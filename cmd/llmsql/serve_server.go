@@ -47,6 +47,10 @@ type serveConfig struct {
 	// negative: none). See engine.PoolConfig.
 	MemoryBudget     int64
 	ResultCacheBytes int64
+	// RestrictModelPaths makes SQL registrations (INSERT/UPDATE
+	// llm.models) accept only files inside the models directory (Hub.Dir)
+	// and downloads.
+	RestrictModelPaths bool
 	// SecureFilePriv is the directory LOAD_FILE, LOAD DATA INFILE and
 	// INTO OUTFILE may use: "" or "auto" = DataDir/files (file access off
 	// with Memory), "none" = off.
@@ -103,6 +107,9 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 		if cfg.User == "" && !loopback(cfg.Addr) {
 			return nil, fmt.Errorf("refusing to listen on %s without --user and --password: without them anyone who can reach the port is root", cfg.Addr)
 		}
+		if cfg.Password == "" && !loopback(cfg.Addr) {
+			return nil, fmt.Errorf("refusing to listen on %s with an empty --password: anyone who can reach the port could log in as %s", cfg.Addr, cfg.User)
+		}
 		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 			return nil, err
 		}
@@ -155,6 +162,12 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 		}
 	}()
 
+	if cfg.RestrictModelPaths {
+		if cfg.Hub.Dir == "" {
+			return nil, fmt.Errorf("--allow-any-model-path=false needs a models directory (--models-dir)")
+		}
+		cat.RestrictPaths(cfg.Hub.Dir)
+	}
 	if err := registerModels(cfg, cat, log); err != nil {
 		return nil, err
 	}
