@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/sha1"
-	"errors"
 	"net"
 
 	sqle "github.com/dolthub/go-mysql-server"
@@ -88,10 +87,10 @@ func listenerWithAccount(acct *account) server.ProtocolListenerFunc {
 }
 
 // grantAccount gives acct every privilege in go-mysql-server's account
-// tables, which it still consults for privilege checks, and makes CREATE
-// USER, GRANT and the like fail with a clear message (without a persister
-// go-mysql-server crashes on them; the change they make in memory is
-// harmless, as authentication does not read those tables).
+// tables, which it still consults for privilege checks. CREATE USER, GRANT
+// and the like are refused before they run (serve_accounts.go); the
+// persister refuses too, in case one slips past (without a persister
+// go-mysql-server crashes on them).
 func grantAccount(eng *sqle.Engine, acct *account) {
 	db := eng.Analyzer.Catalog.MySQLDb
 	db.SetPersister(refusePersister{})
@@ -109,5 +108,5 @@ type refusePersister struct{}
 var _ mysql_db.MySQLDbPersistence = refusePersister{}
 
 func (refusePersister) Persist(*sql.Context, []byte) error {
-	return errors.New("accounts are set by llmsql serve --user and --password; they cannot be changed through SQL")
+	return errAccountsFromFlags
 }

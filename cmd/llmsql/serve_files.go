@@ -90,6 +90,10 @@ func installFileGuard(eng *sqle.Engine, dir string) error {
 }
 
 func (g *fileGuard) Build(ctx *sql.Context, n sql.Node, row sql.Row) (sql.RowIter, error) {
+	// The same hook refuses account changes (serve_accounts.go).
+	if iter, err := accountStatement(n); iter != nil || err != nil {
+		return iter, err
+	}
 	if err := g.check(ctx, n); err != nil {
 		return nil, err
 	}

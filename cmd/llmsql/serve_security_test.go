@@ -71,3 +71,83 @@ func TestServeModelPathsAreNotAnOracle(t *testing.T) {
 		t.Fatalf("flag: %+v, %v", cfg.RestrictModelPaths, err)
 	}
 }
+
+// TestServeAccountChangesLeaveNoTrace: accounts come from --user and
+// --password, so CREATE USER, GRANT and the like are refused, and a
+// refused statement leaves nothing behind (CREATE USER left its row in
+// mysql.user; REVOKE took the privilege away in memory).
+func TestServeAccountChangesLeaveNoTrace(t *testing.T) {
+	for _, mode := range []string{"memory", "dolt"} {
+		t.Run(mode, func(t *testing.T) {
+			cfg := serveConfig{Memory: mode == "memory", DataDir: t.TempDir(), User: "admin", Password: "pw"}
+			ts := newServer(t, cfg, fakeEngine)
+			db := ts.db("admin", "pw")
+			users := func() string {
+				t.Helper()
+				rows, err := db.Query("SELECT User, Host, Select_priv, Insert_priv FROM mysql.user ORDER BY User, Host")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				var all []string
+				for rows.Next() {
+					var u, h, s, i string
+					if err := rows.Scan(&u, &h, &s, &i); err != nil {
+						t.Fatal(err)
+					}
+					all = append(all, u+"@"+h+":"+s+i)
+				}
+				return strings.Join(all, ",")
+			}
+			before := users()
+			if !strings.Contains(before, "admin@") {
+				t.Fatalf("mysql.user: %s", before)
+			}
+			mustExec(t, db, "CREATE TABLE t (a INT)")
+			for _, stmt := range []string{
+				"CREATE USER bob IDENTIFIED BY 'x'",
+				"CREATE USER IF NOT EXISTS bob",
+				"CREATE ROLE reader",
+				"GRANT SELECT ON *.* TO bob",
+				"GRANT ALL ON *.* TO admin",
+				"REVOKE INSERT ON *.* FROM admin",
+				"REVOKE ALL PRIVILEGES, GRANT OPTION FROM admin",
+				"ALTER USER admin IDENTIFIED BY 'other'",
+				"RENAME USER admin TO eve",
+				"DROP USER admin",
+				"DROP ROLE IF EXISTS reader",
+			} {
+				expectError(t, db, stmt, "cannot be changed through SQL")
+				if after := users(); after != before {
+					t.Fatalf("%s changed mysql.user:\n%s\nto\n%s", stmt, before, after)
+				}
+			}
+			for _, stmt := range []string{
+				"INSERT INTO mysql.user (Host, User) VALUES ('%', 'bob')",
+				"UPDATE mysql.user SET Insert_priv = 'N'",
+				"DELETE FROM mysql.user",
+				"REPLACE INTO mysql.user (Host, User) VALUES ('%', 'bob')",
+				"TRUNCATE TABLE mysql.user",
+				"DROP TABLE mysql.user",
+				"ALTER TABLE mysql.user ADD COLUMN x INT",
+			} {
+				if _, err := db.Exec(stmt); err == nil {
+					t.Errorf("%s: no error", stmt)
+				}
+			}
+			if after := users(); after != before {
+				t.Fatalf("writing to mysql.user changed it:\n%s\nto\n%s", before, after)
+			}
+			mustExec(t, db, "FLUSH PRIVILEGES")
+			// Reading the account tables into another table is fine.
+			mustExec(t, db, "INSERT INTO t SELECT COUNT(*) FROM mysql.user")
+			expectRows(t, db, "SELECT COUNT(*) FROM t", "1")
+			if err := ts.db("bob", "x").Ping(); err == nil {
+				t.Fatal("bob could connect")
+			}
+			if err := ts.db("admin", "other").Ping(); err == nil {
+				t.Fatal("admin's password changed")
+			}
+		})
+	}
+}
