@@ -84,6 +84,17 @@ func TestArchsMatchLlamaCpp(t *testing.T) {
 				r := openModel(t, path, 2, 1)
 				got := r.prompt(t, 0, ref.PromptIDs)
 				d, at := maxAbsDiff(got, ref.Logits)
+				if tensor.KernelLevel() == "avx2" && g.Spec.Type == gguf.TypeF32 {
+					// F32 weights' products sum in the AVX-512 build's order
+					// at every level (tensor's dotF32), the other steps at
+					// avx2 in the AVX2 build's: a mix of the two builds, which
+					// can round a key or value to F16 for the cache one step
+					// apart and then differ by the builds' own spread
+					// (5.7e-4 on mistral-f32). Compare with the nearer build.
+					if d2, at2 := maxAbsDiff(got, gold.AVX512.Logits); d2 < d {
+						ref, d, at = gold.AVX512, d2, at2
+					}
+				}
 				t.Logf("max |logit - llama.cpp's| = %.2g (token %d)", d, at)
 				if d > tol || math.IsNaN(d) {
 					t.Fatalf("logit %d differs by %.3g (ours %g, llama.cpp %g; tolerance %g)", at, d, got[at], ref.Logits[at], tol)

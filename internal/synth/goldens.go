@@ -35,6 +35,10 @@ var goldenArchs = map[string]Spec{
 		Metadata: map[string]gguf.Value{"general.name": gguf.String("synth-p-3")}},
 	"qwen3moe": {Arch: "qwen3moe", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FF: 128, Context: 512, Seed: 15},
 	"granite":  {Arch: "granite", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FF: 128, Context: 512, Seed: 14},
+	// Mistral Nemo and Ministral are published as llama files whose heads
+	// are not Embd/Heads wide (Nemo: 32 heads of 128 in 5120), so they
+	// carry llama.attention.key_length; this one has heads of 32 in 64.
+	"mistral": {Arch: "llama", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 32, FF: 128, Context: 512, Seed: 16},
 }
 
 // Goldens are the recorded models by name, ARCH-TYPE (gemma2-f16, ...).
