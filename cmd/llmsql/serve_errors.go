@@ -74,6 +74,7 @@ func (g *connGuard) ComQuery(ctx context.Context, c *mysql.Conn, query string, c
 	sent := false
 	err := g.Handler.ComQuery(ctx, c, query, func(r *sqltypes.Result, more bool) error {
 		sent = true
+		fixOKInfo(r)
 		return cb(r, more)
 	})
 	return endStream(c, err, sent)
@@ -83,6 +84,7 @@ func (g *connGuard) ComMultiQuery(ctx context.Context, c *mysql.Conn, query stri
 	sent := false
 	rest, err := g.Handler.ComMultiQuery(ctx, c, query, func(r *sqltypes.Result, more bool) error {
 		sent = true
+		fixOKInfo(r)
 		return cb(r, more)
 	})
 	return rest, endStream(c, err, sent)
