@@ -46,6 +46,14 @@ type Request struct {
 	// Embed, when set, asks for an embedding or a score instead of a
 	// generation: embed(), similarity(), rerank() (embed.go).
 	Embed *EmbedRequest
+	// Score, when set, asks for scores instead of a generation: the
+	// log-probability of each of its replies as the assistant's answer to
+	// Messages (through a ScoreBackend), made into the answer's text as
+	// Score says (classify(), choice.go).
+	Score *Choice
+	// Schema, when set, is a JSON Schema the reply must validate against
+	// (extract(), jsoncheck.go): one that does not fails the row.
+	Schema string
 }
 
 func newGenerate(ctx *sql.Context, b Backend, args []sql.Expression) sql.Expression {

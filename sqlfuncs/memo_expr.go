@@ -117,11 +117,18 @@ func (e *memoCall) sampled() bool {
 // Policy, which only shapes what is returned).
 func requestKey(r Request) string {
 	r.Policy = Policy{}
-	if e := r.Embed; e != nil {
-		r.Embed = nil
-		return fmt.Sprintf("%#v\x00%#v", r, *e)
+	score := r.Score
+	r.Score = nil // its address tells nothing: print what it holds
+	embed := r.Embed
+	r.Embed = nil
+	k := fmt.Sprintf("%#v", r)
+	if embed != nil {
+		k += fmt.Sprintf("\x00%#v", *embed)
 	}
-	return fmt.Sprintf("%#v", r)
+	if score != nil {
+		k += fmt.Sprintf("\x00score %#v", *score)
+	}
+	return k
 }
 
 // sampledMemoCall keeps the planner's view of a sampling call.

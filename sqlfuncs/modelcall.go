@@ -5,8 +5,9 @@ import (
 )
 
 // modelCall is a SQL function whose answer is one model call per row:
-// generate(), chat() and judge() (a generation), embed(), similarity() and
-// rerank() (Request.Embed: a vector or a score). The batching machinery (read-ahead, memo,
+// generate(), chat(), judge() and extract() (a generation), classify()
+// (a scoring request, Request.Score), embed(), similarity() and rerank()
+// (Request.Embed: a vector or a score). The batching machinery (read-ahead, memo,
 // progress) works on any of them: it binds each call to the query's memo
 // (memoCall), works out a row's requests with Arguments, and runs them on
 // the call's backend.
@@ -39,6 +40,14 @@ func asModelCall(e sql.Expression) (modelCall, bool) {
 		return x, true
 	case *Rerank:
 		return x, true
+	case sampledJudge:
+		return x.Judge, true
+	case *Classify:
+		return x, true
+	case *Extract:
+		return x, true
+	case sampledExtract:
+		return x.Extract, true
 	case *memoCall:
 		return x.c, true
 	case sampledMemoCall:

@@ -111,6 +111,9 @@ func runCall(ctx *sql.Context, b Backend, req Request, prog *queryProgress) (eng
 		live.Add(1)
 		prog.addTokens(1)
 	})
+	if err == nil && req.Schema != "" && !res.Incomplete {
+		res.Text, err = checkReply(req.Schema, res.Text)
+	}
 	// Backends that do not report tokens as they come report them now.
 	if n := int64(res.GeneratedTokens) - live.Load(); n > 0 {
 		prog.addTokens(n)

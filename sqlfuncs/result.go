@@ -35,10 +35,23 @@ type ChatBackend interface {
 // errNoChat is returned by the chat functions on a backend without chat.
 var errNoChat = errors.New("this server's model backend does not run chat templates")
 
+// ScoreBackend is a Backend that scores candidate replies to a
+// conversation instead of generating one: classify() needs it.
+// *engine.Pool implements it.
+type ScoreBackend interface {
+	Score(ctx context.Context, model string, req engine.ScoreRequest) (engine.ScoreResult, error)
+}
+
+// errNoScore is returned by classify() on a backend without scoring.
+var errNoScore = errors.New("this server's model backend does not score replies")
+
 // generateResult runs one request on b, with token counts when b has them.
 // onToken (may be nil) is called as each token is generated, when b can
 // tell (a ChatBackend).
 func generateResult(ctx context.Context, b Backend, req Request, onToken func()) (engine.GenResult, error) {
+	if req.Score != nil {
+		return scoreResult(ctx, b, req)
+	}
 	if cb, ok := b.(ChatBackend); ok {
 		er, err := engineRequest(cb, req)
 		if err != nil {
@@ -90,4 +103,31 @@ func withSystem(msgs []chattmpl.Message, system string) []chattmpl.Message {
 		return msgs
 	}
 	return append([]chattmpl.Message{{Role: "system", Content: system}}, msgs...)
+}
+
+// scoreResult runs a scoring request (Request.Score) on b: the replies'
+// log-probabilities, made into the answer's text by the request's Choice.
+// Its tokens count as prompt tokens (nothing is generated).
+func scoreResult(ctx context.Context, b Backend, req Request) (engine.GenResult, error) {
+	sb, ok := b.(ScoreBackend)
+	if !ok {
+		return engine.GenResult{}, errNoScore
+	}
+	res, err := sb.Score(ctx, req.Model, engine.ScoreRequest{Messages: req.Messages, Template: req.Template, Replies: req.Score.Labels})
+	if err != nil {
+		return engine.GenResult{}, err
+	}
+	if len(res.LogProbs) != len(req.Score.Labels) {
+		return engine.GenResult{}, fmt.Errorf("the backend scored %d of %d replies", len(res.LogProbs), len(req.Score.Labels))
+	}
+	text, err := req.Score.answer(res.LogProbs)
+	if err != nil {
+		return engine.GenResult{}, &RowError{err}
+	}
+	out := engine.GenResult{Text: text, Cached: res.Cached,
+		AnswerPromptTokens: res.PromptTokens + res.ReplyTokens}
+	if !res.Cached {
+		out.PromptTokens = res.PromptTokens + res.ReplyTokens
+	}
+	return out, nil
 }

@@ -1,16 +1,17 @@
 // Package sqlfuncs holds llmsql's SQL functions for go-mysql-server:
 // generate, chat, apply_chat_template, tokenize, detokenize,
-// count_tokens, and embed, similarity and rerank (with an EmbedBackend).
+// count_tokens, embed, similarity and rerank (with an EmbedBackend), and
+// the structured ones: judge, classify and extract (also extract_json).
 // They work in any
 // go-mysql-server application: give them a Backend (an *engine.Pool, or
 // anything with the same three methods) and either call Register on an
 // engine or serve Functions from a sql.FunctionProvider.
 //
 // EnableBatching additionally makes a statement over many rows hand their
-// generate(), chat(), embed(), similarity() and rerank() calls to the
-// backend together (@@llm_batch_size rows at a time), evaluates each call
-// once per row, and reports running queries
-// through a Tracker.
+// model calls (generate(), chat(), judge(), classify(), extract(),
+// embed(), similarity(), rerank()) to the backend together
+// (@@llm_batch_size rows at a time), evaluates each call once per row, and
+// reports running queries through a Tracker.
 //
 // Arguments: every function reads its arguments through call.arg and
 // call.text (args.go), which accept each form go-mysql-server and Dolt hand
@@ -83,6 +84,19 @@ func Functions(b Backend) []sql.Function {
 			}
 			return newJudge(ctx, b, args), nil
 		}},
+		sql.FunctionN{Name: ClassifyName, Fn: func(ctx *sql.Context, args ...sql.Expression) (sql.Expression, error) {
+			if len(args) < 3 || len(args) > 4 {
+				return nil, sql.ErrInvalidArgumentNumber.New(ClassifyName, "3 or 4", len(args))
+			}
+			return newClassify(ctx, b, args), nil
+		}},
+		extractFunction(b),
+		sql.FunctionN{Name: ExtractJSONName, Fn: func(ctx *sql.Context, args ...sql.Expression) (sql.Expression, error) {
+			if len(args) < 3 || len(args) > 4 {
+				return nil, sql.ErrInvalidArgumentNumber.New(ExtractJSONName, "3 or 4", len(args))
+			}
+			return newExtract(ctx, b, ExtractJSONName, args), nil
+		}},
 		sql.FunctionN{Name: ApplyChatTemplateName, Fn: func(ctx *sql.Context, args ...sql.Expression) (sql.Expression, error) {
 			if len(args) < 2 || len(args) > 3 {
 				return nil, sql.ErrInvalidArgumentNumber.New(ApplyChatTemplateName, "2 or 3", len(args))
@@ -103,17 +117,27 @@ func Functions(b Backend) []sql.Function {
 
 // Register adds the functions to eng's built-in function registry, which
 // both the in-memory and the Dolt database providers consult. It fails,
-// registering nothing, if one of the names is already taken.
+// registering nothing, if one of the names is already taken. extract takes
+// the place of go-mysql-server's own, which it calls for two arguments.
 func Register(eng *sqle.Engine, b Backend) error {
 	RegisterVariables()
 	ctx := sql.NewEmptyContext()
 	cat := eng.Analyzer.Catalog
-	fns := Functions(b)
-	for _, f := range fns {
+	var fns []sql.Function
+	var extract sql.Function
+	for _, f := range Functions(b) {
+		if f.FunctionName() == ExtractName {
+			extract = f
+			continue
+		}
 		// RegisterFunction panics on a duplicate name; report it instead.
 		if _, exists := cat.Function(ctx, "", f.FunctionName()); exists {
 			return fmt.Errorf("sqlfuncs: a function named %s is already registered", f.FunctionName())
 		}
+		fns = append(fns, f)
+	}
+	if err := replaceBuiltin(cat, extract); err != nil {
+		return err
 	}
 	cat.RegisterFunction(ctx, fns...)
 	return nil

@@ -1,6 +1,7 @@
 package sqlfuncs
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -18,27 +19,56 @@ type valueConverter interface {
 	convertValue(ctx *sql.Context, text string) (any, error)
 }
 
-// structuredOptions reads an optional options argument over base; the
-// grammar options are refused (the function sets the grammar).
-func structuredOptions(ctx *sql.Context, c *call, row sql.Row, i int, base engine.GenerateOptions) (engine.GenerateOptions, error) {
+// structuredOptions reads a structured call's optional options argument
+// (argument i) over base: generate()'s options, of the prompt options only
+// on_error, details and think, and with instruction the "instruction" key
+// (returned). The grammar options are refused: the function sets the
+// grammar.
+func structuredOptions(ctx *sql.Context, c *call, row sql.Row, i int, base engine.GenerateOptions, instruction string) (engine.GenerateOptions, promptOptions, string, error) {
+	var p promptOptions
 	if len(c.args) <= i {
-		return base, nil
+		return base, p, "", nil
 	}
 	text, ok, err := c.text(ctx, row, i, "options")
 	if err != nil || !ok {
-		return base, err
+		return base, p, "", err
+	}
+	instr := ""
+	if instruction != "" {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(text), &obj); err == nil {
+			if raw, ok := obj[instruction]; ok {
+				delete(obj, instruction)
+				var s *string
+				if err := json.Unmarshal(raw, &s); err != nil || (s != nil && strings.TrimSpace(*s) == "") {
+					return base, p, "", c.errorf("option %s must be a non-empty string", instruction)
+				}
+				if s != nil {
+					instr = *s
+				}
+				rest, err := json.Marshal(obj)
+				if err != nil {
+					return base, p, "", c.errorf("%v", err)
+				}
+				text = string(rest)
+			}
+		}
 	}
 	o, p, err := parseOptions(text, base)
 	if err != nil {
-		return base, c.errorf("%w", err)
+		return base, p, "", c.errorf("%w", err)
 	}
-	if len(p.set) > 0 {
-		return base, c.errorf("option %s does not apply to %s()", p.set[0], c.name)
+	for _, k := range p.set {
+		switch k {
+		case "on_error", "details", "think":
+		default:
+			return base, p, "", c.errorf("option %s does not apply to %s()", k, c.name)
+		}
 	}
 	if o.Grammar != base.Grammar {
-		return base, c.errorf("%s() sets the grammar itself: options grammar, json_schema and json do not apply", c.name)
+		return base, p, "", c.errorf("%s() sets the grammar itself: options grammar, json_schema and json do not apply", c.name)
 	}
-	return o, nil
+	return o, p, instr, nil
 }
 
 // Judge is judge(model, question, text [, options_json]): whether the
@@ -48,9 +78,22 @@ type Judge struct {
 	call
 }
 
-func newJudge(_ *sql.Context, b Backend, args []sql.Expression) sql.Expression {
-	return &Judge{newCallAt(JudgeName, args, b)}
+func newJudge(ctx *sql.Context, b Backend, args []sql.Expression) sql.Expression {
+	j := &Judge{newCallAt(JudgeName, args, b)}
+	if structuredGreedy(ctx, &j.call, 3) {
+		return j
+	}
+	return sampledJudge{j}
 }
+
+// sampledJudge is a judge() call that samples (its options set a
+// temperature above 0, or are not a constant).
+type sampledJudge struct {
+	*Judge
+}
+
+// IsNonDeterministic implements sql.NonDeterministicExpression.
+func (sampledJudge) IsNonDeterministic() bool { return true }
 
 // Type is BOOLEAN.
 func (j *Judge) Type(*sql.Context) sql.Type { return types.Boolean }
@@ -66,7 +109,7 @@ func (j *Judge) WithChildren(ctx *sql.Context, children ...sql.Expression) (sql.
 	if err != nil {
 		return nil, err
 	}
-	return &Judge{n}, nil
+	return newJudge(ctx, n.backend, n.args), nil
 }
 
 // judgeGrammar is the answers judge() allows.
@@ -88,13 +131,16 @@ func (j *Judge) Arguments(ctx *sql.Context, row sql.Row) (Request, bool, error) 
 	}
 	base := engine.DefaultGenerateOptions()
 	base.Temperature, base.MaxTokens = 0, 4
-	opts, err := structuredOptions(ctx, &j.call, row, 3, base)
+	opts, p, _, err := structuredOptions(ctx, &j.call, row, 3, base, "")
 	if err != nil {
 		return Request{}, false, err
 	}
+	if p.policy.Details {
+		return Request{}, false, j.errorf("option details does not apply to judge(), whose value is a BOOLEAN")
+	}
 	opts.Grammar = judgeGrammar
 	prompt := question + "\n\nText:\n" + input + "\n\nAnswer yes or no."
-	return Request{Model: model, Prompt: prompt, Options: opts}, true, nil
+	return Request{Model: model, Prompt: prompt, Template: noThinking(p), Options: opts, Policy: p.policy}, true, nil
 }
 
 // Eval implements sql.Expression.

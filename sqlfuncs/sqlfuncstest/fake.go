@@ -60,13 +60,15 @@ type Fake struct {
 	tokenizes atomic.Int64
 	blocked   atomic.Int64 // Generate calls now waiting on BlockPrefix
 	embeds    atomic.Int64
+	scores    atomic.Int64
 
-	mu       sync.Mutex
-	lastReq  engine.Request
-	last     engine.GenerateOptions
-	lastCtx  context.Context
-	inFlight int
-	maxPar   int
+	mu        sync.Mutex
+	lastReq   engine.Request
+	lastScore engine.ScoreRequest
+	last      engine.GenerateOptions
+	lastCtx   context.Context
+	inFlight  int
+	maxPar    int
 }
 
 func (f *Fake) check(model string) error {
@@ -292,4 +294,52 @@ func (f *Fake) MaxParallel() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.maxPar
+}
+
+// Score implements sqlfuncs.ScoreBackend with scores a test can predict:
+// a reply scores 5 if the last line of the conversation's last message
+// contains it (in any case), less a tenth of its length in bytes. It counts the conversation's
+// bytes as prompt tokens and the replies' as reply tokens.
+func (f *Fake) Score(ctx context.Context, model string, req engine.ScoreRequest) (engine.ScoreResult, error) {
+	f.scores.Add(1)
+	if err := f.check(model); err != nil {
+		return engine.ScoreResult{}, err
+	}
+	f.mu.Lock()
+	f.lastScore = req
+	f.mu.Unlock()
+	prompt, err := f.ApplyChatTemplate(model, req.Messages, req.Template)
+	if err != nil {
+		return engine.ScoreResult{}, err
+	}
+	if f.Context > 0 && len(prompt)+1 >= f.Context {
+		return engine.ScoreResult{}, &engine.PromptTooLongError{Tokens: len(prompt) + 1, Context: f.Context}
+	}
+	if err := ctx.Err(); err != nil {
+		return engine.ScoreResult{}, err
+	}
+	last := strings.ToLower(req.Messages[len(req.Messages)-1].Text())
+	if i := strings.LastIndexByte(last, '\n'); i >= 0 {
+		last = last[i+1:]
+	}
+	res := engine.ScoreResult{PromptTokens: len(prompt) + 1}
+	for _, r := range req.Replies {
+		lp := -float64(len(r)) / 10
+		if strings.Contains(last, strings.ToLower(r)) {
+			lp += 5
+		}
+		res.LogProbs = append(res.LogProbs, lp)
+		res.ReplyTokens += len(r)
+	}
+	return res, nil
+}
+
+// Scores is the number of Score calls so far.
+func (f *Fake) Scores() int64 { return f.scores.Load() }
+
+// LastScore returns the latest request Score received.
+func (f *Fake) LastScore() engine.ScoreRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastScore
 }
