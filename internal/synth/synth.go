@@ -140,7 +140,10 @@ func Write(path string, s Spec) error {
 
 // Build returns the model as a gguf.Writer, for callers that want the
 // bytes (w.WriteTo) rather than a file.
-func Build(s Spec) (*gguf.Writer, error) {
+func Build(s Spec) (*gguf.Writer, error) { return buildSpec(s, true) }
+
+// buildSpec is Build, without the tensors unless withTensors.
+func buildSpec(s Spec, withTensors bool) (*gguf.Writer, error) {
 	if s.Arch == "" {
 		s.Arch = "llama"
 	}
@@ -200,6 +203,9 @@ func Build(s Spec) (*gguf.Writer, error) {
 		w.Set(k, s.Metadata[k])
 	}
 
+	if !withTensors {
+		return w, nil
+	}
 	rng := rand.New(rand.NewPCG(s.Seed, 0x5eed))
 	for _, t := range arch.Tensors(s, nv) {
 		if err := addTensor(w, rng, s, t); err != nil {
