@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/llmsql/llmsql/engine"
+	"github.com/llmsql/llmsql/httpapi"
 )
 
 func init() {
@@ -21,7 +22,7 @@ func init() {
 		summary: "run the MySQL-protocol SQL server with generate() and the llm catalog",
 		usage: "[--addr 127.0.0.1:3306] [--data-dir DIR | --memory] [--model NAME=PATH]... [--models-dir DIR] " +
 			"[--user U --password P] [--secure-file-priv DIR|none] [--allow-any-model-path=false] [--max-connections N] [--threads N] [--max-sequences N] [--context N] " +
-			"[--memory-budget SIZE|auto|none] [--result-cache-bytes SIZE]",
+			"[--memory-budget SIZE|auto|none] [--result-cache-bytes SIZE] [--http ADDR [--api-key KEY] [--http-queue N]]",
 		run: runServe,
 	})
 }
@@ -84,6 +85,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.Var(budget, "memory-budget", "`SIZE` (such as 16G) loaded models may take, weights and KV caches; idle models are unloaded, least recently used first, to make room, and a model that cannot fit is refused, naming the bytes. auto = 3/4 of the machine's memory; none = no budget")
 	cacheBytes := &sizeFlag{text: "64M"}
 	fs.Var(cacheBytes, "result-cache-bytes", "`SIZE` of the cache of deterministic generate() answers (0 = no cache)")
+	fs.StringVar(&cfg.HTTPAddr, "http", "", "serve OpenAI's HTTP API (/v1/chat/completions, /v1/completions, /v1/models, /health) on `ADDR` (host:port; a bare port or :port listens on 127.0.0.1); off by default")
+	fs.StringVar(&cfg.APIKey, "api-key", "", "bearer `KEY` the HTTP API requires (Authorization: Bearer KEY); without it, --password is required as the token when --user is set")
+	fs.IntVar(&cfg.HTTPQueue, "http-queue", 0, fmt.Sprintf("HTTP generation requests admitted at once, running or waiting for a slot; one more gets 429 (0 = %d)", httpapi.DefaultMaxQueue))
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return serveConfig{}, err
@@ -132,6 +136,17 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return serveConfig{}, usagef("--max-sequences must be 0 to 1024")
 	}
 	cfg.RestrictModelPaths = !*anyPath
+	if set["api-key"] && !set["http"] {
+		return serveConfig{}, usagef("--api-key needs --http")
+	}
+	if set["http"] {
+		if cfg.HTTPAddr, err = httpAddr(cfg.HTTPAddr); err != nil {
+			return serveConfig{}, err
+		}
+	}
+	if cfg.HTTPQueue < 0 {
+		return serveConfig{}, usagef("--http-queue must be 0 or more")
+	}
 	for _, m := range models {
 		cfg.Models = append(cfg.Models, m)
 	}
@@ -158,6 +173,9 @@ func serveUntil(ctx context.Context, cfg serveConfig, stdout io.Writer, onStop f
 	srv, err := startServer(cfg)
 	if err != nil {
 		return err
+	}
+	if a := srv.HTTPAddr(); a != "" {
+		fmt.Fprintf(stdout, "llmsql http on %s\n", a)
 	}
 	// The one line scripts wait for.
 	fmt.Fprintf(stdout, "llmsql ready on %s\n", srv.Addr())

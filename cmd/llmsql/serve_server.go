@@ -67,6 +67,13 @@ type serveConfig struct {
 	// HF_TOKEN, HF_ENDPOINT. An empty Dir disables them.
 	Hub    hub.Options
 	Logger *slog.Logger
+	// HTTPAddr, when set, serves OpenAI's HTTP API there (HTTPListener,
+	// if set, instead: tests); APIKey is its bearer token and HTTPQueue
+	// the requests it admits at once (0: httpapi's default).
+	HTTPAddr     string
+	HTTPListener net.Listener
+	APIKey       string
+	HTTPQueue    int
 	// Backend chooses what the SQL functions run on; nil means the pool
 	// itself. Tests pass a fake that still consults the pool's registry.
 	Backend func(*engine.Pool) sqlfuncs.Backend
@@ -90,6 +97,7 @@ type llmServer struct {
 	ln         *guardedListener
 	guard      *connGuard
 	addr       net.Addr
+	http       *httpServer // nil without --http
 	acceptDone chan error // receives when the listener stops accepting
 	stopIdle   chan struct{}
 	idleDone   chan struct{}
@@ -233,6 +241,11 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 	}
 	s := &llmServer{log: log, pool: pool, cat: cat, st: st, srv: srv, ln: gl, guard: guard, addr: ln.Addr(),
 		acceptDone: make(chan error, 1), stopIdle: make(chan struct{}), idleDone: make(chan struct{})}
+	if cfg.HTTPAddr != "" || cfg.HTTPListener != nil {
+		if s.http, err = startHTTP(cfg, pool, cat, s); err != nil {
+			return nil, err
+		}
+	}
 	go func() {
 		srv.Start()
 		s.acceptDone <- gl.stopped()
@@ -247,6 +260,14 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 }
 
 func (s *llmServer) Addr() string { return s.addr.String() }
+
+// HTTPAddr is the address of the HTTP API, "" without one.
+func (s *llmServer) HTTPAddr() string {
+	if s.http == nil {
+		return ""
+	}
+	return s.http.addr.String()
+}
 
 // closeIdleLoop closes idle connections (wait_timeout) once a second until
 // the server closes.
@@ -267,6 +288,9 @@ func (s *llmServer) closeIdleLoop() {
 // Close stops accepting connections, cancels running queries, closes the
 // connections and then flushes and closes the databases.
 func (s *llmServer) Close() error {
+	if s.http != nil {
+		s.http.close()
+	}
 	s.srv.Close()
 	close(s.stopIdle)
 	<-s.idleDone

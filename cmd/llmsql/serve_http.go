@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/llmsql/llmsql/catalog"
+	"github.com/llmsql/llmsql/engine"
+	"github.com/llmsql/llmsql/httpapi"
+)
+
+// httpAddr completes serve --http's address: a bare port or ":port"
+// listens on loopback, so the API is reachable from elsewhere only when
+// asked for by host.
+func httpAddr(v string) (string, error) {
+	if _, err := strconv.Atoi(v); err == nil {
+		v = ":" + v
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil || port == "" {
+		return "", usagef("--http %q: want HOST:PORT, :PORT or PORT", v)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// httpServer is the OpenAI-compatible HTTP API of a running server.
+type httpServer struct {
+	srv  *http.Server
+	addr net.Addr
+	done chan error
+}
+
+// startHTTP listens on cfg.HTTPAddr (or uses cfg.HTTPListener) and serves
+// the API over pool. The bearer token is --api-key, else the account's
+// password; without either the API listens on loopback only.
+func startHTTP(cfg serveConfig, pool *engine.Pool, cat *catalog.Catalog, s *llmServer) (*httpServer, error) {
+	token := cfg.APIKey
+	if token == "" && cfg.User != "" {
+		token = cfg.Password
+	}
+	ln := cfg.HTTPListener
+	if ln == nil {
+		if token == "" && !loopback(cfg.HTTPAddr) {
+			return nil, fmt.Errorf("refusing to serve HTTP on %s without --api-key (or --user and --password): anyone who can reach the port could use the models", cfg.HTTPAddr)
+		}
+		var err error
+		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return nil, fmt.Errorf("--http: %w", err)
+		}
+	}
+	pending := func(name string) bool {
+		for _, d := range cat.Downloading() {
+			if d.Name == name && d.Err == nil {
+				return true
+			}
+		}
+		return false
+	}
+	api := httpapi.New(pool, httpapi.Config{APIKey: token, MaxQueue: cfg.HTTPQueue, Pending: pending, Log: s.log})
+	h := &httpServer{addr: ln.Addr(), done: make(chan error, 1),
+		srv: &http.Server{Handler: api, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 5 * time.Minute}}
+	go func() {
+		err := h.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		h.done <- err
+	}()
+	s.log.Info("http api ready", "addr", ln.Addr().String(), "auth", token != "")
+	return h, nil
+}
+
+// close stops accepting and ends the requests in flight: their contexts
+// are cancelled, which stops their generations within a step.
+func (h *httpServer) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := h.srv.Shutdown(ctx); err != nil {
+		h.srv.Close()
+	}
+	<-h.done
+}

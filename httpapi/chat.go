@@ -1,0 +1,183 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/llmsql/llmsql/engine"
+	"github.com/llmsql/llmsql/engine/chattmpl"
+)
+
+type chatRequest struct {
+	sampling
+	Messages json.RawMessage `json:"messages"`
+	// ChatTemplateKwargs are template variables (enable_thinking, ...), as
+	// vLLM and llama.cpp's server take them.
+	ChatTemplateKwargs map[string]json.RawMessage `json:"chat_template_kwargs"`
+	ResponseFormat     *responseFormat            `json:"response_format"`
+	Tools              json.RawMessage            `json:"tools"`
+}
+
+type responseFormat struct {
+	Type       string          `json:"type"`
+	JSONSchema json.RawMessage `json:"json_schema"`
+}
+
+type chatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+type chatChoice struct {
+	Index        int         `json:"index"`
+	Message      chatMessage `json:"message"`
+	FinishReason string      `json:"finish_reason"`
+	Logprobs     any         `json:"logprobs"`
+}
+
+type chatCompletion struct {
+	ID      string       `json:"id"`
+	Object  string       `json:"object"`
+	Created int64        `json:"created"`
+	Model   string       `json:"model"`
+	Choices []chatChoice `json:"choices"`
+	Usage   usage        `json:"usage"`
+}
+
+type chunkDelta struct {
+	Role    string  `json:"role,omitempty"`
+	Content *string `json:"content,omitempty"`
+}
+
+type chunkChoice struct {
+	Index        int        `json:"index"`
+	Delta        chunkDelta `json:"delta"`
+	FinishReason *string    `json:"finish_reason"`
+	Logprobs     any        `json:"logprobs"`
+}
+
+type chatChunk struct {
+	ID      string        `json:"id"`
+	Object  string        `json:"object"`
+	Created int64         `json:"created"`
+	Model   string        `json:"model"`
+	Choices []chunkChoice `json:"choices"`
+	Usage   *usage        `json:"usage,omitempty"`
+}
+
+// chatRequest turns the body into an engine request.
+func (req *chatRequest) engineRequest() (engine.Request, *apiError) {
+	opts, aerr := req.options()
+	if aerr != nil {
+		return engine.Request{}, aerr
+	}
+	if t := bytes.TrimSpace(req.Tools); len(t) > 0 && !bytes.Equal(t, []byte("null")) && !bytes.Equal(t, []byte("[]")) {
+		return engine.Request{}, badRequest("tools", "tools are not supported by this server")
+	}
+	if rf := req.ResponseFormat; rf != nil && rf.Type != "" && rf.Type != "text" {
+		return engine.Request{}, badRequest("response_format", "response_format %q is not supported by this server", rf.Type)
+	}
+	if len(bytes.TrimSpace(req.Messages)) == 0 {
+		return engine.Request{}, badRequest("messages", "messages is required")
+	}
+	msgs, err := chattmpl.ParseMessages(req.Messages)
+	if err != nil {
+		return engine.Request{}, badRequest("messages", "%v", err)
+	}
+	er := engine.Request{Messages: msgs, Options: opts}
+	for k, v := range req.ChatTemplateKwargs {
+		if er.Template.Vars == nil {
+			er.Template.Vars = map[string]any{}
+		}
+		er.Template.Vars[k] = v
+	}
+	return er, nil
+}
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	var req chatRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	er, aerr := req.engineRequest()
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if aerr := s.known(req.Model); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	id, created := s.newID("chatcmpl"), time.Now().Unix()
+	if !req.Stream {
+		res, err := s.b.Run(r.Context(), req.Model, er)
+		if err != nil {
+			writeError(w, s.classify(req.Model, err))
+			return
+		}
+		writeJSON(w, http.StatusOK, chatCompletion{ID: id, Object: "chat.completion", Created: created, Model: req.Model,
+			Choices: []chatChoice{{Message: chatMessage{Role: "assistant", Content: res.Text}, FinishReason: finishReason(res, er.Options)}},
+			Usage:   usageOf(res)})
+		return
+	}
+	chunk := func(d chunkDelta, finish *string) chatChunk {
+		return chatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model,
+			Choices: []chunkChoice{{Delta: d, FinishReason: finish}}}
+	}
+	st := newStream(w)
+	opening := func() error {
+		if st.started {
+			return nil
+		}
+		st.start()
+		empty := ""
+		return st.send(chunk(chunkDelta{Role: "assistant", Content: &empty}, nil))
+	}
+	er.OnText = func(text string) error {
+		if err := opening(); err != nil {
+			return err
+		}
+		return st.send(chunk(chunkDelta{Content: &text}, nil))
+	}
+	res, err := s.b.Run(r.Context(), req.Model, er)
+	if err != nil {
+		if !st.started {
+			writeError(w, s.classify(req.Model, err))
+			return
+		}
+		st.fail(s.classify(req.Model, err))
+		return
+	}
+	if opening() != nil {
+		return
+	}
+	fr := finishReason(res, er.Options)
+	if st.send(chunk(chunkDelta{}, &fr)) != nil {
+		return
+	}
+	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+		u := usageOf(res)
+		c := chatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model, Choices: []chunkChoice{}, Usage: &u}
+		if st.send(c) != nil {
+			return
+		}
+	}
+	st.done()
+}
+
+// known checks the model before anything runs, so a streamed request for
+// an unknown model gets its 404 before the stream starts.
+func (s *Server) known(model string) *apiError {
+	for _, m := range s.b.Models() {
+		if m.Name == model {
+			return nil
+		}
+	}
+	if p := s.pending(model); p != nil {
+		return p
+	}
+	return unknownModel(model)
+}
