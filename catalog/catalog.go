@@ -41,7 +41,8 @@ type Registry interface {
 // Registration is a model registered through SQL, as a Store keeps it.
 type Registration struct {
 	Name string `json:"name"`
-	Path string `json:"path"`
+	Path string `json:"path,omitempty"` // empty for a remote model
+	RemoteFields
 }
 
 // Store keeps the registrations made through SQL across restarts.
@@ -59,6 +60,10 @@ type Catalog struct {
 
 	mu       sync.Mutex
 	saved    map[string]string // name -> path, as the store holds them
+	// Remote models (remote.go): the saved registrations and the factory
+	// of their clients (nil: none can be registered).
+	savedRemote map[string]Registration
+	remotes     Remotes
 	progress ProgressSource    // what llm.progress shows; nil shows nothing
 
 	// Registrations by reference (downloads.go).
@@ -115,7 +120,7 @@ func (c *Catalog) checkSQLPath(path string) error {
 // New returns a catalog over reg. With a nil store, SQL registrations last
 // for the run only.
 func New(reg Registry, store Store) *Catalog {
-	return &Catalog{reg: reg, store: store, saved: map[string]string{}}
+	return &Catalog{reg: reg, store: store, saved: map[string]string{}, savedRemote: map[string]Registration{}}
 }
 
 // RestoreError is a saved registration that could not be registered again
@@ -153,6 +158,21 @@ func (c *Catalog) Restore() (restored []engine.ModelInfo, failed []error, err er
 		present[m.Name] = true
 	}
 	for _, r := range regs {
+		if r.Endpoint != "" {
+			c.savedRemote[r.Name] = r
+			if present[r.Name] {
+				continue
+			}
+			c.mu.Unlock()
+			info, err := c.RegisterRemote(r, false)
+			c.mu.Lock()
+			if err != nil {
+				failed = append(failed, &RestoreError{r, err})
+				continue
+			}
+			restored = append(restored, info)
+			continue
+		}
 		c.saved[r.Name] = r.Path
 		if present[r.Name] {
 			continue
@@ -229,12 +249,19 @@ func (c *Catalog) Unregister(name string) error {
 		delete(c.origin, name)
 	}
 	path, had := c.saved[name]
-	if !had {
+	rem, hadRemote := c.savedRemote[name]
+	if !had && !hadRemote {
 		return err
 	}
 	delete(c.saved, name)
+	delete(c.savedRemote, name)
 	if serr := c.saveLocked(); serr != nil {
-		c.saved[name] = path
+		if had {
+			c.saved[name] = path
+		}
+		if hadRemote {
+			c.savedRemote[name] = rem
+		}
 		return errors.Join(err, serr)
 	}
 	// A saved model that failed to restore is not in the registry; forgetting
@@ -250,7 +277,8 @@ func (c *Catalog) Saved(name string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	_, ok := c.saved[name]
-	return ok
+	_, remote := c.savedRemote[name]
+	return ok || remote
 }
 
 func (c *Catalog) saveLocked() error {
@@ -259,7 +287,10 @@ func (c *Catalog) saveLocked() error {
 	}
 	regs := make([]Registration, 0, len(c.saved))
 	for n, p := range c.saved {
-		regs = append(regs, Registration{n, p})
+		regs = append(regs, Registration{Name: n, Path: p})
+	}
+	for _, r := range c.savedRemote {
+		regs = append(regs, r)
 	}
 	sort.Slice(regs, func(i, j int) bool { return regs[i].Name < regs[j].Name })
 	if err := c.store.Save(regs); err != nil {
@@ -271,7 +302,7 @@ func (c *Catalog) saveLocked() error {
 // reserved reports whether name is one of the catalog's own tables.
 func reserved(name string) bool {
 	switch strings.ToLower(name) {
-	case ModelsTable, UsageTable, CacheTable, ProgressTable:
+	case ModelsTable, UsageTable, CacheTable, ProgressTable, EndpointsTable:
 		return true
 	}
 	return false

@@ -239,7 +239,7 @@ func TestFileStore(t *testing.T) {
 	if regs, err := s.Load(); err != nil || regs != nil {
 		t.Fatalf("missing file: %v %v", regs, err)
 	}
-	want := []catalog.Registration{{"a", "/x/a.gguf"}, {"b", "/y/b.gguf"}}
+	want := []catalog.Registration{{Name: "a", Path: "/x/a.gguf"}, {Name: "b", Path: "/y/b.gguf"}, {Name: "r", RemoteFields: catalog.RemoteFields{Endpoint: "http://h:1/v1", RemoteModel: "m", MaxConcurrency: 4}}}
 	if err := s.Save(want); err != nil {
 		t.Fatal(err)
 	}

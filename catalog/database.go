@@ -32,7 +32,7 @@ func (d *database) GetTableInsensitive(_ *sql.Context, name string) (sql.Table, 
 }
 
 func (d *database) GetTableNames(*sql.Context) ([]string, error) {
-	names := []string{ModelsTable, UsageTable, CacheTable, ProgressTable}
+	names := []string{ModelsTable, UsageTable, CacheTable, ProgressTable, EndpointsTable}
 	for _, m := range d.c.reg.Models() {
 		names = append(names, m.Name)
 	}

@@ -33,7 +33,8 @@ func modelsColumn(name string, typ sql.Type, nullable bool) *sql.Column {
 var modelsSchema = func() sql.Schema {
 	s := sql.Schema{
 		modelsColumn("name", nameType, false),
-		modelsColumn("path", types.LongText, false),
+		// NULL for a remote model.
+		modelsColumn("path", types.LongText, true),
 		modelsColumn("architecture", types.LongText, true),
 		modelsColumn("parameters", types.Uint64, true),
 		modelsColumn("quantization", types.LongText, true),
@@ -61,6 +62,18 @@ var modelsSchema = func() sql.Schema {
 		// 'mean', 'cls', 'last', 'rank'), from the file's metadata.
 		modelsColumn("embed_dim", types.Int64, true),
 		modelsColumn("pooling", types.LongText, true),
+		// A remote model (remote.go): its servers' base URLs (several
+		// separated by commas), its name there, the environment variable
+		// holding the API key (never the key), the requests at once per
+		// endpoint, the pacing limits (NULL: none) and the timeout of a
+		// request in seconds. chat_template is 'server' or 'none' for it.
+		modelsColumn("endpoint", types.LongText, true),
+		modelsColumn("remote_model", types.LongText, true),
+		modelsColumn("api_key_env", types.LongText, true),
+		modelsColumn("max_concurrency", types.Int64, true),
+		modelsColumn("requests_per_minute", types.Int64, true),
+		modelsColumn("tokens_per_minute", types.Int64, true),
+		modelsColumn("timeout_seconds", types.Int64, true),
 	}
 	s[0].PrimaryKey = true
 	return s
@@ -71,7 +84,7 @@ func (t *modelsTable) String() string                 { return DatabaseName + ".
 func (t *modelsTable) Schema(*sql.Context) sql.Schema { return modelsSchema }
 func (t *modelsTable) Collation() sql.CollationID     { return sql.Collation_Default }
 func (t *modelsTable) Comment() string {
-	return "registered models: INSERT (name, path) registers (a path hf://USER/REPO:QUANT downloads first), DELETE unregisters"
+	return "registered models: INSERT (name, path) registers (a path hf://USER/REPO:QUANT downloads first), INSERT (name, endpoint, remote_model, ...) a remote model, DELETE unregisters"
 }
 
 func (t *modelsTable) Partitions(*sql.Context) (sql.PartitionIter, error) { return partitions(), nil }
@@ -85,7 +98,7 @@ func (t *modelsTable) PartitionRows(*sql.Context, sql.Partition) (sql.RowIter, e
 		if m.Loaded {
 			loaded = 1
 		}
-		path := m.Path
+		var path any = m.Path
 		if ref, ok := origin[m.Name]; ok {
 			path = ref // as registered; the file is in the models directory
 		}
@@ -97,9 +110,14 @@ func (t *modelsTable) PartitionRows(*sql.Context, sql.Partition) (sql.RowIter, e
 		if m.Pooling != "" {
 			pooling = m.Pooling
 		}
-		rows = append(rows, sql.Row{m.Name, path, m.Architecture, m.Parameters, m.Quantization,
+		row := sql.Row{m.Name, path, m.Architecture, m.Parameters, m.Quantization,
 			int64(m.ContextLength), int64(m.VocabSize), m.FileBytes, loaded, nil, nil, nil, tmpl,
-			nullIfZero(int64(m.Context)), nullIfZero(m.MemoryBytes), nullIfZero(int64(m.EmbedDim)), pooling})
+			nullIfZero(int64(m.Context)), nullIfZero(m.MemoryBytes), nullIfZero(int64(m.EmbedDim)), pooling}
+		if m.Remote != nil {
+			// No file: no path and none of the file's columns.
+			row = sql.Row{m.Name, nil, nil, nil, nil, nil, nil, nil, loaded, nil, nil, nil, tmpl, nil, nil, nil, nil}
+		}
+		rows = append(rows, append(row, remoteColumns(m)...))
 	}
 	for _, d := range t.c.Downloading() {
 		var total, errText any
@@ -109,7 +127,8 @@ func (t *modelsTable) PartitionRows(*sql.Context, sql.Partition) (sql.RowIter, e
 		if d.Err != nil {
 			errText = d.Err.Error()
 		}
-		rows = append(rows, sql.Row{d.Name, d.Ref, nil, nil, nil, nil, nil, nil, int8(0), d.Done, total, errText, nil, nil, nil, nil, nil})
+		row := sql.Row{d.Name, d.Ref, nil, nil, nil, nil, nil, nil, int8(0), d.Done, total, errText, nil, nil, nil, nil, nil}
+		rows = append(rows, append(row, remoteColumns(engine.ModelInfo{})...))
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i][0].(string) < rows[j][0].(string) })
 	return &rowsIter{rows: rows}, nil
@@ -168,12 +187,15 @@ func (e *modelsEditor) Insert(ctx *sql.Context, row sql.Row) error {
 	}
 	name, ok1 := row[0].(string)
 	path, ok2 := row[1].(string)
+	if ok1 && row[1] == nil && row[remoteColumn] != nil {
+		return e.insertRemote(ctx, name, row)
+	}
 	if !ok1 || !ok2 {
-		return fmt.Errorf("INSERT INTO %s.%s needs a name and a path, e.g. (name, path) VALUES ('llama', '/models/llama.gguf')", DatabaseName, ModelsTable)
+		return fmt.Errorf("INSERT INTO %s.%s needs a name and a path, e.g. (name, path) VALUES ('llama', '/models/llama.gguf'), or a name and an endpoint for a remote model", DatabaseName, ModelsTable)
 	}
 	for i := 2; i < len(row); i++ {
 		if row[i] != nil {
-			return fmt.Errorf("%s.%s: only name and path can be set; %s is read from the model file", DatabaseName, ModelsTable, modelsSchema[i].Name)
+			return fmt.Errorf("%s.%s: only name and path can be set for a model file; %s is read from the file", DatabaseName, ModelsTable, modelsSchema[i].Name)
 		}
 	}
 	if err := e.c.checkSQLPath(path); err != nil {
@@ -251,8 +273,13 @@ func (e *modelsEditor) Delete(_ *sql.Context, row sql.Row) error {
 	name, _ := row[0].(string)
 	path, _ := row[1].(string)
 	persisted := e.c.Saved(name)
+	reg, remote := e.c.remoteRegistration(name)
 	if err := e.c.Unregister(name); err != nil {
 		return err
+	}
+	if remote {
+		e.undo = append(e.undo, func() { _, _ = e.c.RegisterRemote(reg, persisted) })
+		return nil
 	}
 	e.undo = append(e.undo, func() { _, _ = e.c.Register(name, path, persisted) })
 	return nil

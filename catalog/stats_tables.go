@@ -121,6 +121,8 @@ func (c *Catalog) reportTable(lower string) (*reportTable, bool) {
 		return &reportTable{CacheTable, "the result cache of deterministic generate() calls; SET GLOBAL llm_result_cache = ON|OFF", cacheSchema, c.cacheRows}, true
 	case ProgressTable:
 		return &reportTable{ProgressTable, "running queries that call generate()", progressSchema, c.progressRows}, true
+	case EndpointsTable:
+		return &reportTable{EndpointsTable, "the endpoints of remote models: requests in flight, sent, failed and retried; rested_until when resting after failures", endpointsSchema, c.endpointRows}, true
 	}
 	return nil, false
 }

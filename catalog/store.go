@@ -32,8 +32,8 @@ func (s FileStore) Load() ([]Registration, error) {
 		return nil, fmt.Errorf("%s: %v", s.Path, err)
 	}
 	for i, r := range f.Models {
-		if r.Name == "" || r.Path == "" {
-			return nil, fmt.Errorf("%s: entry %d has no name or no path", s.Path, i)
+		if r.Name == "" || (r.Path == "" && r.Endpoint == "") {
+			return nil, fmt.Errorf("%s: entry %d has no name or no path (or endpoint)", s.Path, i)
 		}
 	}
 	return f.Models, nil

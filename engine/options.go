@@ -123,13 +123,17 @@ type ModelInfo struct {
 	Context     int
 	MemoryBytes int64
 	// ChatTemplate is what chat() renders conversations with: TemplateGGUF
-	// (the file's template) or TemplateChatML (the file has none).
+	// (the file's template) or TemplateChatML (the file has none); for a
+	// remote model TemplateServer or TemplateNone.
 	ChatTemplate string
 	// EmbedDim is the length of the vectors embed() returns (a
 	// reranker's number of scores), and Pooling how they are pooled
 	// ("none", "mean", "cls", "last", "rank"), from the file's metadata.
 	EmbedDim int
 	Pooling  string
+	// Remote is set for a model served by other machines (no file: Path
+	// and the file's columns are empty).
+	Remote *RemoteSpec
 }
 
 // ErrDuplicateModel is wrapped by errors about registering a name that is

@@ -69,6 +69,7 @@ type entry struct {
 	lastUse int64       // clock at the last use
 	gone    bool        // unregistered
 	chat    *ChatFormat // read from the file on first use (Pool.ChatFormat)
+	remote  RemoteModel // set for a remote model, which has no file (remote.go)
 }
 
 // loaded is one load of a model file. When the file changes, or the model
@@ -275,6 +276,9 @@ func identOf(st os.FileInfo) fileIdent {
 // used now is an error for this use; the registration stays and recovers
 // when the file does.
 func (p *Pool) refresh(e *entry) error {
+	if e.remote != nil {
+		return nil
+	}
 	p.mu.Lock()
 	path, name, old := e.info.Path, e.info.Name, e.ident
 	p.mu.Unlock()
@@ -331,6 +335,9 @@ func (p *Pool) Unregister(name string) error {
 	if closeNow != nil {
 		closeNow.Close()
 	}
+	if e.remote != nil {
+		e.remote.Close()
+	}
 	return nil
 }
 
@@ -350,7 +357,7 @@ func (p *Pool) Models() []ModelInfo {
 	out := make([]ModelInfo, 0, len(entries))
 	for _, e := range entries {
 		info := e.info
-		info.Loaded = e.cur != nil
+		info.Loaded = e.cur != nil || e.remote != nil
 		out = append(out, info)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -364,6 +371,9 @@ func (p *Pool) Metadata(name string) ([]gguf.KV, error) {
 	p.mu.Unlock()
 	if !ok {
 		return nil, UnknownModelError(name)
+	}
+	if e.remote != nil {
+		return nil, nil // no file: an empty metadata table
 	}
 	f, err := gguf.Open(e.info.Path)
 	if err != nil {
@@ -381,6 +391,9 @@ func (p *Pool) Acquire(ctx context.Context, name string) (*Model, func(), error)
 	p.mu.Unlock()
 	if !ok {
 		return nil, nil, UnknownModelError(name)
+	}
+	if e.remote != nil {
+		return nil, nil, remoteOnly(e, "this")
 	}
 	if err := p.refresh(e); err != nil {
 		return nil, nil, err
@@ -551,7 +564,7 @@ func (p *Pool) Run(ctx context.Context, model string, req Request) (GenResult, e
 	if err := opts.Validate(); err != nil {
 		return GenResult{}, err
 	}
-	if req.Messages != nil && req.PromptIDs == nil {
+	if req.Messages != nil && req.PromptIDs == nil && !p.isRemote(model) {
 		prompt, err := p.ApplyChatTemplate(model, req.Messages, req.Template)
 		if err != nil {
 			return GenResult{}, err
@@ -576,6 +589,9 @@ func (p *Pool) Run(ctx context.Context, model string, req Request) (GenResult, e
 	var out GenResult
 	gen := func() (cachedResult, error) {
 		ran = true
+		if e.remote != nil {
+			return p.runRemote(ctx, e, req, &out)
+		}
 		m, release, err := p.Acquire(ctx, model)
 		if err != nil {
 			return cachedResult{}, err
@@ -599,7 +615,11 @@ func (p *Pool) Run(ctx context.Context, model string, req Request) (GenResult, e
 	var cr cachedResult
 	var err error
 	if useCache {
-		cr, err = cache.do(ctx, makeKey(fileID, promptKey(req), opts), gen)
+		key := promptKey(req)
+		if e.remote != nil {
+			key = remoteKey(req)
+		}
+		cr, err = cache.do(ctx, makeKey(fileID, key, opts), gen)
 	} else {
 		cr, err = gen()
 	}
@@ -636,6 +656,9 @@ func (p *Pool) ChatFormat(name string) (*ChatFormat, error) {
 	e, ok := p.models[name]
 	p.mu.Unlock()
 	if ok {
+		if e.remote != nil {
+			return nil, remoteOnly(e, "rendering its chat template")
+		}
 		if err := p.refresh(e); err != nil {
 			return nil, err
 		}
@@ -749,6 +772,9 @@ func (p *Pool) Close() {
 		if e.cur != nil {
 			e.cur.m.Close()
 			e.cur = nil
+		}
+		if e.remote != nil {
+			e.remote.Close()
 		}
 	}
 }

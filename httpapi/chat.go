@@ -8,6 +8,7 @@ import (
 
 	"github.com/llmsql/llmsql/engine"
 	"github.com/llmsql/llmsql/engine/chattmpl"
+	"github.com/llmsql/llmsql/engine/jsonschema"
 )
 
 type chatRequest struct {
@@ -76,8 +77,13 @@ func (req *chatRequest) engineRequest() (engine.Request, *apiError) {
 	if t := bytes.TrimSpace(req.Tools); len(t) > 0 && !bytes.Equal(t, []byte("null")) && !bytes.Equal(t, []byte("[]")) {
 		return engine.Request{}, badRequest("tools", "tools are not supported by this server")
 	}
-	if rf := req.ResponseFormat; rf != nil && rf.Type != "" && rf.Type != "text" {
-		return engine.Request{}, badRequest("response_format", "response_format %q is not supported by this server", rf.Type)
+	if g, aerr := req.ResponseFormat.grammar(); aerr != nil {
+		return engine.Request{}, aerr
+	} else if g != "" {
+		if opts.Grammar != "" {
+			return engine.Request{}, badRequest("response_format", "give response_format or grammar, not both")
+		}
+		opts.Grammar = g
 	}
 	if len(bytes.TrimSpace(req.Messages)) == 0 {
 		return engine.Request{}, badRequest("messages", "messages is required")
@@ -180,4 +186,36 @@ func (s *Server) known(model string) *apiError {
 		return p
 	}
 	return unknownModel(model)
+}
+
+// grammar turns response_format into the GBNF grammar the reply must
+// follow: "json_object" any JSON object, "json_schema" the schema's
+// {"json_schema": {"name", "schema", "strict"}}; "text" none.
+func (rf *responseFormat) grammar() (string, *apiError) {
+	if rf == nil {
+		return "", nil
+	}
+	switch rf.Type {
+	case "", "text":
+		return "", nil
+	case "json_object":
+		g, err := jsonschema.ToGrammar([]byte(`{"type":"object"}`))
+		if err != nil {
+			return "", badRequest("response_format", "%v", err)
+		}
+		return g, nil
+	case "json_schema":
+		var js struct {
+			Schema json.RawMessage `json:"schema"`
+		}
+		if err := json.Unmarshal(rf.JSONSchema, &js); err != nil || len(bytes.TrimSpace(js.Schema)) == 0 {
+			return "", badRequest("response_format", "response_format json_schema needs {\"json_schema\": {\"name\": ..., \"schema\": {...}}}")
+		}
+		g, err := jsonschema.ToGrammar(js.Schema)
+		if err != nil {
+			return "", badRequest("response_format", "response_format json_schema: %v", err)
+		}
+		return g, nil
+	}
+	return "", badRequest("response_format", "response_format type %q is not supported: use text, json_object or json_schema", rf.Type)
 }

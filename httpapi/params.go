@@ -33,6 +33,9 @@ type sampling struct {
 	RepetitionPenalty *float64        `json:"repetition_penalty"`
 	RepeatLastN       *int64          `json:"repeat_last_n"`
 	IgnoreEOS         bool            `json:"ignore_eos"`
+	// Grammar is a GBNF grammar the reply must follow, as llama.cpp's
+	// server takes it.
+	Grammar string `json:"grammar"`
 }
 
 // unlimited is max_tokens when a request gives none: generation ends at
@@ -91,6 +94,7 @@ func (p *sampling) options() (engine.GenerateOptions, *apiError) {
 		o.RepeatLastN = clampInt(*p.RepeatLastN)
 	}
 	o.IgnoreEOS = p.IgnoreEOS
+	o.Grammar = p.Grammar
 	stop, err := stopStrings(p.Stop)
 	if err != nil {
 		return o, err
@@ -149,15 +153,21 @@ type usage struct {
 	TotalTokens      int `json:"total_tokens"`
 }
 
+// usageOf reports the tokens the answer is made of (also when it came
+// from the result cache).
 func usageOf(r engine.GenResult) usage {
-	p, c := r.PromptTokens, r.GeneratedTokens
+	p, c := r.AnswerPromptTokens, r.AnswerGeneratedTokens
+	if p == 0 && c == 0 {
+		p, c = r.PromptTokens, r.GeneratedTokens
+	}
 	return usage{PromptTokens: p, CompletionTokens: c, TotalTokens: p + c}
 }
 
 // finishReason is OpenAI's finish_reason of a result: "length" when the
 // reply was cut (max_tokens or the context), else "stop".
-func finishReason(r engine.GenResult, opts engine.GenerateOptions) string {
-	if r.GeneratedTokens >= opts.MaxTokens {
+func finishReason(r engine.GenResult, _ engine.GenerateOptions) string {
+	switch r.FinishReason {
+	case engine.FinishLength, engine.FinishContext:
 		return "length"
 	}
 	return "stop"

@@ -29,8 +29,10 @@ import (
 //     warning names the row and the cause (SHOW WARNINGS; the OK packet
 //     counts them). With 'error' the statement fails, as it did before.
 //     Only failures of the row's own generation count (a prompt longer than
-//     the context, the token budget, a RowError); errors in the call itself
-//     (an unknown model, bad options, cancellation) fail the statement.
+//     the context, the token budget, a RowError, a remote model's request
+//     that still failed after its retries); errors in the call itself (an
+//     unknown model, bad options, cancellation, a remote server refusing
+//     the key or the model) fail the statement.
 //   - "truncate": "start" | "end" fits a prompt longer than the context
 //     instead (a warning says how many tokens were dropped); a generation
 //     cut off by the context also warns.
@@ -96,7 +98,9 @@ func (e *RowError) Unwrap() error { return e.Err }
 func rowLevel(err error) bool {
 	var pt *engine.PromptTooLongError
 	var re *RowError
-	return errors.As(err, &pt) || errors.Is(err, ErrTokenBudget) || errors.As(err, &re)
+	var remote *engine.RemoteError // a remote request that failed for good
+	return errors.As(err, &pt) || errors.Is(err, ErrTokenBudget) || errors.As(err, &re) ||
+		(errors.As(err, &remote) && remote.RowLevel())
 }
 
 // runCall runs one request under the policy: the token budgets are

@@ -28,7 +28,8 @@ type ChatBackend interface {
 	// ApplyChatTemplate renders a conversation with the model's template.
 	ApplyChatTemplate(model string, msgs []chattmpl.Message, opts engine.TemplateOptions) (string, error)
 	// ChatTemplate says what the model renders conversations with:
-	// engine.TemplateGGUF or engine.TemplateChatML.
+	// engine.TemplateGGUF or engine.TemplateChatML (for a remote model
+	// engine.TemplateServer or engine.TemplateNone).
 	ChatTemplate(model string) (string, error)
 }
 
@@ -85,7 +86,8 @@ func engineRequest(cb ChatBackend, req Request) (engine.Request, error) {
 		if err != nil {
 			return er, err
 		}
-		if src == engine.TemplateGGUF {
+		// A remote model's server applies its template (TemplateServer).
+		if src == engine.TemplateGGUF || src == engine.TemplateServer {
 			er.Messages = withSystem([]chattmpl.Message{{Role: "user", Content: req.Prompt}}, req.System)
 			break
 		}

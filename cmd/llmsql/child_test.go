@@ -42,6 +42,7 @@ type child struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	addr   string
+	http   string // the HTTP API's address, when started with --http
 	stderr *syncBuffer
 	exited chan struct{}
 	err    error // the process's exit, once exited is closed
@@ -80,9 +81,13 @@ func startChild(t *testing.T, opt childOptions, args ...string) *child {
 		t.Fatal(err)
 	}
 	ready := make(chan string, 1)
+	httpReady := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "llmsql http on "); ok {
+				httpReady <- a
+			}
 			if a, ok := strings.CutPrefix(sc.Text(), "llmsql ready on "); ok {
 				ready <- a
 			}
@@ -101,6 +106,10 @@ func startChild(t *testing.T, opt childOptions, args ...string) *child {
 	})
 	select {
 	case c.addr = <-ready:
+		select {
+		case c.http = <-httpReady:
+		default:
+		}
 	case <-c.exited:
 		t.Fatalf("the server exited before it was ready (%v):\n%s", c.err, c.stderr)
 	case <-time.After(60 * time.Second):

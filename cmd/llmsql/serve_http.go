@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
 	"github.com/llmsql/llmsql/catalog"
 	"github.com/llmsql/llmsql/engine"
 	"github.com/llmsql/llmsql/httpapi"
+	"github.com/llmsql/llmsql/remote"
 )
 
 // httpAddr completes serve --http's address: a bare port or ":port"
@@ -87,4 +89,20 @@ func (h *httpServer) close() {
 		h.srv.Close()
 	}
 	<-h.done
+}
+
+// remoteModels makes the clients of remote models (INSERT INTO llm.models
+// (name, endpoint, ...)): the API key is read here, from the environment
+// variable the registration names, and goes no further than the client.
+func remoteModels(name string, spec engine.RemoteSpec) (engine.RemoteModel, error) {
+	var key string
+	if spec.APIKeyEnv != "" {
+		var ok bool
+		if key, ok = os.LookupEnv(spec.APIKeyEnv); !ok {
+			return nil, fmt.Errorf("api_key_env names %s, which is not set in the server's environment", spec.APIKeyEnv)
+		}
+	}
+	return remote.New(remote.Config{Name: name, Endpoints: spec.Endpoints, Model: spec.Model, APIKey: key,
+		MaxConcurrency: spec.MaxConcurrency, RequestsPerMinute: spec.RequestsPerMinute, TokensPerMinute: spec.TokensPerMinute,
+		Timeout: spec.Timeout})
 }

@@ -150,6 +150,7 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 	if cfg.Hub.Dir != "" {
 		cat.SetDownloads(downloader(cfg.Hub, log))
 	}
+	cat.SetRemotes(remoteModels)
 	defer func() {
 		if err != nil {
 			cat.Close()

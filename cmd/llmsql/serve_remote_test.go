@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/llmsql/llmsql/internal/testutil"
+)
+
+// End to end: a second llmsql process serves stories260K over HTTP, and
+// this server registers it as a remote model. Greedy generate() and chat()
+// over a table give what the same model gives locally; llm.usage counts
+// the tokens the remote reported and llm.endpoints its requests.
+func TestServeRemoteModel(t *testing.T) {
+	stories := testutil.Shared(t, "models/stories260K.gguf")
+	worker := startChild(t, childOptions{}, "--memory", "--model", "stories="+stories, "--http", "127.0.0.1:0", "--threads", "1")
+	if worker.http == "" {
+		t.Fatal("the worker printed no http address")
+	}
+	ts := newServer(t, serveConfig{Memory: true, Models: []modelFlag{{"local", stories}}, ResultCacheBytes: -1}, realEngine)
+	db := ts.db()
+	mustExec(t, db, fmt.Sprintf(`INSERT INTO llm.models (name, endpoint, remote_model, max_concurrency, chat_template)
+		VALUES ('far', 'http://%s/v1', 'stories', 4, 'none')`, worker.http))
+	expectRows(t, db, "SELECT name, path, endpoint, remote_model, api_key_env, max_concurrency, chat_template, loaded FROM llm.models WHERE name = 'far'",
+		fmt.Sprintf("far|NULL|http://%s/v1|stories|NULL|4|none|1", worker.http))
+
+	mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, p TEXT)")
+	var vals []string
+	for i, p := range []string{"Once upon a time", "The little dog", "Lily and Ben", "One day, a girl", "Tom had a red ball", "The sun was"} {
+		vals = append(vals, fmt.Sprintf("(%d, '%s')", i, p))
+	}
+	mustExec(t, db, "INSERT INTO t VALUES "+strings.Join(vals, ", "))
+	local := queryRows(t, db, "SELECT id, generate('local', p, 0, 24) FROM t ORDER BY id")
+	far := queryRows(t, db, "SELECT id, generate('far', p, 0, 24) FROM t ORDER BY id")
+	for _, r := range far {
+		if strings.HasSuffix(r, "|NULL") || strings.HasSuffix(r, "|") {
+			t.Fatalf("remote generate() gave no text: %q", far)
+		}
+	}
+	if strings.Join(local, "\n") != strings.Join(far, "\n") {
+		t.Errorf("generate():\nlocal  %q\nremote %q", local, far)
+	}
+	chat := `chat('%s', JSON_ARRAY(JSON_OBJECT('role', 'user', 'content', p)), '{"temperature": 0, "max_tokens": 16, "stop": ["."]}')`
+	local = queryRows(t, db, "SELECT id, "+fmt.Sprintf(chat, "local")+" FROM t ORDER BY id")
+	far = queryRows(t, db, "SELECT id, "+fmt.Sprintf(chat, "far")+" FROM t ORDER BY id")
+	if strings.Join(local, "\n") != strings.Join(far, "\n") {
+		t.Errorf("chat():\nlocal  %q\nremote %q", local, far)
+	}
+	// Tokens as the remote counted them, equal to the local counts.
+	expectRows(t, db, "SELECT a.prompt_tokens = b.prompt_tokens, a.generated_tokens = b.generated_tokens, b.calls FROM llm.usage a JOIN llm.usage b WHERE a.model = 'local' AND b.model = 'far'",
+		"1|1|12")
+	expectRows(t, db, "SELECT model, requests, failures, retries, outstanding FROM llm.endpoints", "far|12|0|0|0")
+	// The result cache answers a repeated greedy call without a request.
+	mustExec(t, db, "SET GLOBAL llm_result_cache = ON")
+	queryRows(t, db, "SELECT generate('far', p, 0, 24) FROM t WHERE id = 0")
+
+	// What needs the model's file is refused with a message that says so.
+	expectError(t, db, "SELECT tokenize('far', 'hi')", "served remotely")
+	expectError(t, db, `SELECT apply_chat_template('far', '[{"role":"user","content":"hi"}]')`, "served remotely")
+	// Deleted and registered again: the registration round-trips.
+	mustExec(t, db, "DELETE FROM llm.models WHERE name = 'far'")
+	expectRows(t, db, "SELECT COUNT(*) FROM llm.models WHERE name = 'far'", "0")
+}
+
+// Faults of a remote server do not fail the statement: each failing row
+// is NULL with a warning (on_error 'null') or fails it under 'error'; the
+// retries are counted; nothing hangs.
+func TestServeRemoteFaults(t *testing.T) {
+	var n atomic.Int64
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k := n.Add(1)
+		if k%3 == 1 { // every third request: a 500, then retried
+			http.Error(w, `{"error":{"message":"overloaded"}}`, 500)
+			return
+		}
+		body := make([]byte, 1<<16)
+		m, _ := r.Body.Read(body)
+		if strings.Contains(string(body[:m]), "poison") {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"id":"x","choices":[{"index":0,"text":"trunc`) // malformed, always
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"id":"x","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"ok","finish_reason":"stop"}],"usage":{"prompt_tokens":2,"completion_tokens":1,"total_tokens":3}}`)
+	}))
+	defer fake.Close()
+	ts := newServer(t, serveConfig{Memory: true, ResultCacheBytes: -1}, realEngine)
+	db := ts.db()
+	mustExec(t, db, fmt.Sprintf(`INSERT INTO llm.models (name, endpoint, remote_model, chat_template, timeout_seconds)
+		VALUES ('f', '%s/v1', 'm', 'none', 5)`, fake.URL))
+	mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, p TEXT)")
+	mustExec(t, db, "INSERT INTO t VALUES (1, 'a'), (2, 'poison'), (3, 'b'), (4, 'c')")
+	start := time.Now()
+	expectRows(t, db, "SELECT id, generate('f', p, 0, 8) FROM t ORDER BY id", "1|ok", "2|NULL", "3|ok", "4|ok")
+	if el := time.Since(start); el > 30*time.Second {
+		t.Errorf("the statement took %v", el)
+	}
+	rows := queryRows(t, db, "SELECT requests > 4, failures >= 5, retries >= 5, last_error IS NOT NULL FROM llm.endpoints")
+	if len(rows) != 1 || rows[0] != "1|1|1|1" {
+		t.Errorf("llm.endpoints: %q", rows)
+	}
+	expectError(t, db, `SELECT generate('f', p, '{"temperature": 0, "on_error": "error"}') FROM t WHERE id = 2`, "remote model 'f'")
+}
