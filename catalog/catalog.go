@@ -58,13 +58,13 @@ type Catalog struct {
 	reg   Registry
 	store Store // nil: nothing persists
 
-	mu       sync.Mutex
-	saved    map[string]string // name -> path, as the store holds them
+	mu    sync.Mutex
+	saved map[string]string // name -> path, as the store holds them
 	// Remote models (remote.go): the saved registrations and the factory
 	// of their clients (nil: none can be registered).
 	savedRemote map[string]Registration
 	remotes     Remotes
-	progress ProgressSource    // what llm.progress shows; nil shows nothing
+	progress    ProgressSource // what llm.progress shows; nil shows nothing
 
 	// Registrations by reference (downloads.go).
 	fetch     Downloads

@@ -73,7 +73,7 @@ func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
 	if strings.HasSuffix(r.URL.Path, "/chat/completions") {
 		json.NewEncoder(w).Encode(map[string]any{"id": "x", "object": "chat.completion", "created": 1, "model": body["model"],
 			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop", "message": map[string]any{"role": "assistant", "content": reply}}},
-			"usage": usage})
+			"usage":   usage})
 		return
 	}
 	json.NewEncoder(w).Encode(map[string]any{"id": "x", "object": "text_completion", "created": 1, "model": body["model"],

@@ -98,7 +98,7 @@ type llmServer struct {
 	guard      *connGuard
 	addr       net.Addr
 	http       *httpServer // nil without --http
-	acceptDone chan error // receives when the listener stops accepting
+	acceptDone chan error  // receives when the listener stops accepting
 	stopIdle   chan struct{}
 	idleDone   chan struct{}
 }
