@@ -112,14 +112,14 @@ func TestModelsTable(t *testing.T) {
 		t.Fatalf("empty catalog: %s", got)
 	}
 	h.exec(fmt.Sprintf("INSERT INTO llm.models (name, path) VALUES ('tiny', '%s')", tiny))
-	want := fmt.Sprintf("[[tiny %s llama 0 ALL_F32 128 100 %d 0 <nil> <nil> <nil> chatml fallback <nil> <nil> <nil> none]]", tiny, st.Size())
+	want := fmt.Sprintf("[[tiny %s llama 0 ALL_F32 128 100 %d 0 <nil> <nil> <nil> chatml fallback <nil> <nil> <nil> none <nil> <nil> <nil> <nil> <nil> <nil> <nil>]]", tiny, st.Size())
 	if got := h.exec("SELECT * FROM llm.models"); got != want {
 		t.Fatalf("models: got %s, want %s", got, want)
 	}
 	if got := h.savedNames(); got != "tiny" {
 		t.Fatalf("saved: %q", got)
 	}
-	if got := h.exec("SHOW TABLES FROM llm"); got != "[[cache] [models] [progress] [tiny] [usage]]" {
+	if got := h.exec("SHOW TABLES FROM llm"); got != "[[cache] [endpoints] [models] [progress] [tiny] [usage]]" {
 		t.Fatalf("SHOW TABLES: %s", got)
 	}
 	if got := h.exec("SELECT name FROM llm.models WHERE vocab_size > 50"); got != "[[tiny]]" {

@@ -195,7 +195,7 @@ func (e *modelsEditor) Insert(ctx *sql.Context, row sql.Row) error {
 	}
 	for i := 2; i < len(row); i++ {
 		if row[i] != nil {
-			return fmt.Errorf("%s.%s: only name and path can be set for a model file; %s is read from the file", DatabaseName, ModelsTable, modelsSchema[i].Name)
+			return fmt.Errorf("%s.%s: only name and path can be set; %s is read from the model file", DatabaseName, ModelsTable, modelsSchema[i].Name)
 		}
 	}
 	if err := e.c.checkSQLPath(path); err != nil {

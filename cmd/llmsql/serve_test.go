@@ -291,12 +291,13 @@ func TestServeCatalog(t *testing.T) {
 	expectRows(t, db, "SELECT name, architecture, context_length, vocab_size, loaded FROM llm.models", "m|llama|256|32|0")
 	mustExec(t, db, fmt.Sprintf("INSERT INTO llm.models (name, path) VALUES ('other', '%s')", other))
 	expectRows(t, db, "SELECT name FROM llm.models ORDER BY name", "m", "other")
-	expectRows(t, db, "SHOW TABLES FROM llm", "cache", "m", "models", "other", "progress", "usage")
+	expectRows(t, db, "SHOW TABLES FROM llm", "cache", "endpoints", "m", "models", "other", "progress", "usage")
 	expectRows(t, db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'llm' ORDER BY 1",
-		"cache", "m", "models", "other", "progress", "usage")
+		"cache", "endpoints", "m", "models", "other", "progress", "usage")
 	expectRows(t, db, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'llm' AND table_name = 'other' ORDER BY ordinal_position",
 		"key", "type", "value")
-	if got := queryRows(t, db, "DESCRIBE llm.models"); len(got) != 17 || !strings.HasPrefix(got[0], "name|varchar(64)|NO|PRI") || !strings.HasPrefix(got[12], "chat_template|longtext") {
+	if got := queryRows(t, db, "DESCRIBE llm.models"); len(got) != 24 || !strings.HasPrefix(got[0], "name|varchar(64)|NO|PRI") || !strings.HasPrefix(got[12], "chat_template|longtext") ||
+		!strings.HasPrefix(got[17], "endpoint|longtext") {
 		t.Fatalf("DESCRIBE llm.models: %q", got)
 	}
 	expectRows(t, db, "SELECT `type`, value FROM llm.other WHERE `key` = 'tokenizer.ggml.tokens'", "array[string]|[100 items]")
