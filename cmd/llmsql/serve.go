@@ -70,7 +70,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	var models modelFlags
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:3306", "`address` to listen on (host:port)")
 	fs.StringVar(&cfg.DataDir, "data-dir", "llmsql-data", "`directory` of the Dolt databases and saved model registrations")
-	fs.BoolVar(&cfg.Memory, "memory", false, "keep everything in memory and lose it at exit")
+	fs.BoolVar(&cfg.Memory, "memory", false, "keep everything in memory and lose it at exit; without Dolt there are no dolt_ procedures (CALL dolt_commit), system tables or AS OF, and no file access")
 	fs.Var(&models, "model", "register a model for this run as `NAME=PATH`; PATH may be hf://USER/REPO:QUANT (downloaded in the background) (repeatable)")
 	fs.StringVar(&cfg.ModelsDir, "models-dir", "", "register every *.gguf in `DIR` for this run, named after the file; downloads go to DIR/USER/REPO/ (default: models/ beside the data directory)")
 	fs.StringVar(&cfg.User, "user", "", "the only account that may connect (with --password)")

@@ -40,6 +40,18 @@ type memoryProvider struct {
 	*memory.DbProvider
 }
 
+// ExternalStoredProcedure makes CALL dolt_commit(...) and Dolt's other
+// procedures say why they are missing: they belong to the Dolt storage,
+// which --memory leaves out (go-mysql-server said only "stored procedure
+// does not exist").
+func (p *memoryProvider) ExternalStoredProcedure(ctx *sql.Context, name string, numOfParams int) (*sql.ExternalStoredProcedureDetails, error) {
+	if strings.HasPrefix(strings.ToLower(name), "dolt_") {
+		return nil, mysql.NewSQLError(mysql.ERSPDoesNotExist, mysql.SSClientError,
+			"PROCEDURE %s does not exist: Dolt's procedures (dolt_commit, dolt_branch, dolt_merge, ...), its system tables and AS OF need the Dolt storage, and this server runs with --memory; start llmsql serve with --data-dir DIR instead", name)
+	}
+	return p.DbProvider.ExternalStoredProcedure(ctx, name, numOfParams)
+}
+
 func (p *memoryProvider) DropDatabase(ctx *sql.Context, name string) error {
 	if strings.EqualFold(name, catalog.DatabaseName) {
 		return fmt.Errorf("the %s database is built in and cannot be dropped", catalog.DatabaseName)

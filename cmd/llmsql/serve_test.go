@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -589,5 +590,29 @@ func TestServeFlagsAndModels(t *testing.T) {
 	expectRows(t, ts.db(), "SELECT name, vocab_size FROM llm.models ORDER BY name", "alpha|8", "beta|9")
 	if !strings.Contains(ts.logs.String(), "broken.gguf") {
 		t.Errorf("no warning about broken.gguf in the log:\n%s", ts.logs)
+	}
+}
+
+// TestServeMemoryHasNoDolt: with --memory, CALL dolt_commit(...) says that
+// Dolt's procedures need the Dolt storage (it said only that the procedure
+// does not exist), with MySQL's error 1305; other procedures are unchanged.
+func TestServeMemoryHasNoDolt(t *testing.T) {
+	ts := newServer(t, serveConfig{Memory: true}, fakeEngine)
+	db := ts.db()
+	for _, call := range []string{"CALL dolt_commit('-Am', 'x')", "CALL DOLT_BRANCH('b')", "CALL llmsql.dolt_checkout('main')"} {
+		_, err := db.Exec(call)
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) || me.Number != 1305 || !strings.Contains(me.Message, "need the Dolt storage, and this server runs with --memory") {
+			t.Errorf("%s: %v", call, err)
+		}
+	}
+	expectError(t, db, "CALL nothing_here()", "does not exist")
+	mustExec(t, db, "CREATE PROCEDURE p() SELECT 7")
+	expectRows(t, db, "CALL p()", "7")
+	// The help says so.
+	var stderr strings.Builder
+	run([]string{"serve", "-h"}, io.Discard, &stderr)
+	if !strings.Contains(stderr.String(), "no dolt_ procedures (CALL dolt_commit), system tables or AS OF") {
+		t.Errorf("serve -h does not say what --memory lacks:\n%s", stderr.String())
 	}
 }
