@@ -1,8 +1,11 @@
 package main
 
 import (
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -179,13 +182,18 @@ func writeTensor(dst io.Writer, p quant.TensorPlan, buf *[]byte, threads int, pr
 
 // writeAtomically writes the file under a temporary name beside path and
 // renames it into place, so a failure never leaves a truncated model (and
-// OUT may even be IN, which stays mapped until the end).
+// OUT may even be IN, which stays mapped until the end). The file gets the
+// permissions a newly created file gets (0666 less the umask, as
+// llama-quantize's), or those of the file it replaces.
 func writeAtomically(path string, w *gguf.Writer) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	tmp, err := createBeside(path)
 	if err != nil {
 		return err
 	}
 	_, err = w.WriteTo(tmp)
+	if st, serr := os.Stat(path); err == nil && serr == nil && st.Mode().IsRegular() {
+		err = tmp.Chmod(st.Mode().Perm())
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -197,6 +205,22 @@ func writeAtomically(path string, w *gguf.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// createBeside creates a new file with an unused temporary name in path's
+// directory, mode 0666 less the umask (os.CreateTemp's are 0600).
+func createBeside(path string) (*os.File, error) {
+	for {
+		var b [6]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, err
+		}
+		name := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.%x.tmp", filepath.Base(path), b))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
 }
 
 // quantStep describes tensor i of n for the progress line, e.g.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/llmsql/llmsql/engine/gguf"
@@ -446,5 +447,44 @@ func TestQuantizeRejectsNonFinite(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("output written despite the error")
+	}
+}
+
+// TestQuantizeOutputPermissions: the output file gets a new file's
+// permissions, 0666 less the umask, as llama-quantize's does (it was
+// always 0600), or keeps those of the file it replaces.
+func TestQuantizeOutputPermissions(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "m.gguf")
+	if err := writeMixModel(in, mixModels[0]); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Umask(syscall.Umask(0o022))
+	for _, c := range []struct {
+		umask int
+		want  os.FileMode
+	}{{0o022, 0o644}, {0o027, 0o640}, {0o002, 0o664}} {
+		syscall.Umask(c.umask)
+		out := filepath.Join(dir, fmt.Sprintf("out-%o.gguf", c.umask))
+		if _, _, err := quantizeCmd(t, in, out, "Q8_0"); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Stat(out); err != nil || st.Mode().Perm() != c.want {
+			t.Errorf("umask %#o: %v, mode %v, want %v", c.umask, err, st.Mode().Perm(), c.want)
+		}
+	}
+	syscall.Umask(0o022)
+	out := filepath.Join(dir, "kept.gguf")
+	if err := os.WriteFile(out, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(out, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := quantizeCmd(t, in, out, "Q8_0"); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(out); err != nil || st.Mode().Perm() != 0o640 || st.Size() == 0 {
+		t.Errorf("replacing a 0640 file: %v, %v", err, st.Mode())
 	}
 }
