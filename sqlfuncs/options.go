@@ -26,14 +26,20 @@ var optionSetters = map[string]func(o *engine.GenerateOptions, v any) error{
 	"top_k":             intOption(func(o *engine.GenerateOptions, n int) { o.TopK = n }),
 	"repeat_last_n":     intOption(func(o *engine.GenerateOptions, n int) { o.RepeatLastN = n }),
 	"max_tokens":        intOption(func(o *engine.GenerateOptions, n int) { o.MaxTokens = n }),
+	// "seed": -1 is a random seed, as --seed -1 is on the command line
+	// (and in llama.cpp): the call is sampled afresh each time.
 	"seed": func(o *engine.GenerateOptions, v any) error {
 		n, ok := v.(json.Number)
 		if !ok {
-			return fmt.Errorf("must be a non-negative integer")
+			return fmt.Errorf("must be an integer (-1 = random)")
+		}
+		if n.String() == "-1" {
+			o.Seed, o.HasSeed = 0, false
+			return nil
 		}
 		s, err := strconv.ParseUint(n.String(), 10, 64)
 		if err != nil {
-			return fmt.Errorf("must be an integer from 0 to %d", uint64(math.MaxUint64))
+			return fmt.Errorf("must be -1 (random) or an integer from 0 to %d", uint64(math.MaxUint64))
 		}
 		o.Seed, o.HasSeed = s, true
 		return nil

@@ -23,6 +23,14 @@ func TestParseOptions(t *testing.T) {
 		t.Fatalf("options not applied: %+v", o)
 	}
 
+	// -1 is a random seed, as on the command line, also over a seed set
+	// before.
+	seeded := def
+	seeded.Seed, seeded.HasSeed = 5, true
+	if o, err := ParseOptions(`{"seed": -1}`, seeded); err != nil || o.HasSeed {
+		t.Fatalf("seed -1: %+v, %v", o, err)
+	}
+
 	o, err = ParseOptions(` { "stop": "x", "temperature": null } `, def)
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +49,9 @@ func TestParseOptionsErrors(t *testing.T) {
 		{in: `{"temprature": 0}`, want: `unknown option "temprature"`},
 		{in: `{"temperature": "hot"}`, want: "option temperature must be a number"},
 		{in: `{"top_k": 1.5}`, want: "option top_k must be an integer"},
-		{in: `{"seed": -1}`, want: "option seed must be an integer from 0"},
+		{in: `{"seed": -2}`, want: "option seed must be -1 (random) or an integer from 0"},
+		{in: `{"seed": 1.5}`, want: "option seed must be -1 (random) or an integer from 0"},
+		{in: `{"seed": "7"}`, want: "option seed must be an integer (-1 = random)"},
 		{in: `{"stop": [1]}`, want: "option stop must be a string or an array"},
 		{in: `{"ignore_eos": 1}`, want: "option ignore_eos must be true or false"},
 		{in: `[1, 2]`, want: "options must be a JSON object"},

@@ -126,6 +126,11 @@ func TestGenerateOptionsReachBackend(t *testing.T) {
 	if _, ok := ctx.(*sql.Context); !ok {
 		t.Fatalf("backend got a %T, want the query's *sql.Context", ctx)
 	}
+	// "seed": -1 is random, as --seed -1 is in the CLI (it was an error).
+	h.exec(`SELECT generate('m', 'x', '{"seed": -1, "temperature": 0.9}')`)
+	if o, _ := h.fake.Last(); o.HasSeed || o.Temperature != 0.9 {
+		t.Fatalf("seed -1: backend got %+v", o)
+	}
 	h.exec("SELECT generate('m', 'x')")
 	def := engine.DefaultGenerateOptions()
 	if o, _ := h.fake.Last(); o.Temperature != def.Temperature || o.TopK != def.TopK || o.TopP != def.TopP ||
