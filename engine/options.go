@@ -111,7 +111,7 @@ type ModelInfo struct {
 	Path          string
 	Architecture  string
 	Parameters    uint64
-	Quantization  string // general.file_type's name, e.g. "MOSTLY_Q4_0"
+	Quantization  string // general.file_type's name, e.g. "MOSTLY_Q4_0" (guessed as llama.cpp does where the file lacks it)
 	ContextLength int
 	VocabSize     int
 	FileBytes     int64

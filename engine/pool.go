@@ -805,8 +805,8 @@ func describe(path string, cfg LoadConfig) (ModelInfo, os.FileInfo, *MemoryNeed,
 		Parameters:   f.ParameterCount(),
 		FileBytes:    st.Size(),
 	}
-	if ft, err := f.Int("general.file_type"); err == nil {
-		info.Quantization = gguf.FileType(ft).String()
+	if ft, _, err := f.FileType(); err == nil {
+		info.Quantization = ft.String()
 	}
 	if n, err := f.Int(arch + ".context_length"); err == nil {
 		info.ContextLength = int(n)

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/llmsql/llmsql/internal/testutil"
 )
 
 // TestServeModelsDuplicateAndUpdate: registering a name twice is MySQL's
@@ -52,4 +54,13 @@ func TestServeModelsDuplicateAndUpdate(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, registrationsFile)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestServeModelsQuantizationOfF32File: llm.models.quantization is filled
+// for a file without general.file_type (stories260K, F32, converted from
+// llama2.c), with the type llama.cpp guesses; it was NULL.
+func TestServeModelsQuantizationOfF32File(t *testing.T) {
+	cfg := serveConfig{Memory: true, Models: []modelFlag{{"s", testutil.Shared(t, "models/stories260K.gguf")}}}
+	ts := newServer(t, cfg, fakeEngine)
+	expectRows(t, ts.db(), "SELECT quantization FROM llm.models WHERE name = 's'", "ALL_F32")
 }

@@ -182,7 +182,8 @@ var fileTypeNames = map[FileType]string{
 	26: "MOSTLY_IQ3_S", 27: "MOSTLY_IQ3_M", 28: "MOSTLY_IQ2_S",
 	29: "MOSTLY_IQ2_M", 30: "MOSTLY_IQ4_XS", 31: "MOSTLY_IQ1_M",
 	32: "MOSTLY_BF16", 36: "MOSTLY_TQ1_0", 37: "MOSTLY_TQ2_0",
-	38: "MOSTLY_MXFP4_MOE",
+	38: "MOSTLY_MXFP4_MOE", 39: "MOSTLY_NVFP4", 40: "MOSTLY_Q1_0",
+	41: "MOSTLY_Q2_0",
 }
 
 func (f FileType) String() string {
