@@ -16,6 +16,10 @@ type nullRemote struct{ closed *int }
 func (n nullRemote) Generate(context.Context, engine.Request) (engine.RemoteResult, error) {
 	return engine.RemoteResult{}, nil
 }
+func (n nullRemote) Embed(context.Context, string) ([]float32, int, error) { return nil, 0, nil }
+func (n nullRemote) Rerank(context.Context, string, string) (float32, int, error) {
+	return 0, 0, nil
+}
 func (n nullRemote) Endpoints() []engine.EndpointStats {
 	return []engine.EndpointStats{{Model: "big", Endpoint: "http://a:1/v1", Requests: 3, Retries: 1}}
 }

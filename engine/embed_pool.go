@@ -26,6 +26,8 @@ func (p *Pool) Embed(ctx context.Context, model, text string, opts EmbedOptions)
 		}
 		v, err := m.EmbedIDs(ctx, ids)
 		return v, len(ids), err
+	}, func(r RemoteModel) ([]float32, int, error) {
+		return r.Embed(ctx, text)
 	})
 	if err != nil {
 		return nil, err
@@ -53,6 +55,9 @@ func (p *Pool) Rerank(ctx context.Context, model, query, document string, trunca
 		}
 		v, err := m.EmbedIDs(ctx, ids)
 		return v, len(ids), err
+	}, func(r RemoteModel) ([]float32, int, error) {
+		s, n, err := r.Rerank(ctx, query, document)
+		return []float32{s}, n, err
 	})
 	if err != nil {
 		return 0, err
@@ -60,9 +65,11 @@ func (p *Pool) Rerank(ctx context.Context, model, query, document string, trunca
 	return v[0], nil
 }
 
-// embedCall runs run on the loaded model through the result cache, keyed
-// on the model file, kind and text, and accounts for it in Usage.
-func (p *Pool) embedCall(ctx context.Context, model, kind, text string, run func(*Model) ([]float32, int, error)) ([]float32, error) {
+// embedCall runs run on the loaded model (or remote on a remote model)
+// through the result cache, keyed on the model file, kind and text, and
+// accounts for it in Usage.
+func (p *Pool) embedCall(ctx context.Context, model, kind, text string, run func(*Model) ([]float32, int, error),
+	remote func(RemoteModel) ([]float32, int, error)) ([]float32, error) {
 	p.mu.Lock()
 	e, ok := p.models[model]
 	p.mu.Unlock()
@@ -78,6 +85,14 @@ func (p *Pool) embedCall(ctx context.Context, model, kind, text string, run func
 	ran := false
 	compute := func() (string, error) {
 		ran = true
+		if e.remote != nil {
+			v, n, err := remote(e.remote)
+			if err != nil {
+				return "", err
+			}
+			p.account(model, func(u *Usage) { u.PromptTokens += int64(n) })
+			return string(EncodeVector(v)), nil
+		}
 		m, release, err := p.Acquire(ctx, model)
 		if err != nil {
 			return "", err

@@ -47,6 +47,11 @@ type RemoteModel interface {
 	// PromptIDs (a completion), with Options; OnText, when set, receives
 	// the reply as it streams.
 	Generate(ctx context.Context, req Request) (RemoteResult, error)
+	// Embed returns text's embedding and the tokens the server counted.
+	Embed(ctx context.Context, text string) ([]float32, int, error)
+	// Rerank returns a reranker's relevance score of document for query
+	// and the tokens counted.
+	Rerank(ctx context.Context, query, document string) (float32, int, error)
 	// Endpoints reports each endpoint's counters.
 	Endpoints() []EndpointStats
 	// Close ends the model's idle connections.

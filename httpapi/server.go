@@ -71,6 +71,7 @@ func New(b Backend, cfg Config) *Server {
 	s.mux.Handle("GET /v1/models/{id...}", s.authed(s.model))
 	s.mux.Handle("POST /v1/chat/completions", s.authed(s.admitted(s.chat)))
 	s.mux.Handle("POST /v1/completions", s.authed(s.admitted(s.completions)))
+	s.mux.Handle("POST /v1/embeddings", s.authed(s.admitted(s.embeddings)))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusNotFound, typ: "invalid_request_error",
 			msg: fmt.Sprintf("no such endpoint: %s %s (see /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings, /health)", r.Method, r.URL.Path)})
@@ -229,6 +230,7 @@ func (s *Server) classify(model string, err error) *apiError {
 	var long *engine.PromptTooLongError
 	var tmpl *chattmpl.Error
 	var mem *engine.MemoryError
+	var tooLong *engine.TextTooLongError
 	switch {
 	case errors.As(err, &ae):
 		return ae
@@ -243,6 +245,8 @@ func (s *Server) classify(model string, err error) *apiError {
 		return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", param: "messages", code: "context_length_exceeded", msg: err.Error()}
 	case errors.As(err, &tmpl):
 		return badRequest("messages", "%v", err)
+	case errors.As(err, &tooLong):
+		return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", param: "input", code: "context_length_exceeded", msg: err.Error()}
 	case errors.As(err, &mem):
 		return &apiError{status: http.StatusServiceUnavailable, typ: "unavailable_error", retryAfter: 5, msg: err.Error()}
 	case errors.Is(err, context.DeadlineExceeded):

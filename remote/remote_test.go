@@ -70,6 +70,23 @@ func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
 	reply := "re: " + prompt
 	usage := map[string]int{"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
 	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case strings.HasSuffix(r.URL.Path, "/embeddings"):
+		// The vector is the input's length and 1.
+		in, _ := body["input"].(string)
+		json.NewEncoder(w).Encode(map[string]any{"object": "list", "model": body["model"],
+			"data":  []any{map[string]any{"object": "embedding", "index": 0, "embedding": []float64{float64(len(in)), 1}}},
+			"usage": map[string]int{"prompt_tokens": 4, "total_tokens": 4}})
+		return
+	case strings.HasSuffix(r.URL.Path, "/rerank"):
+		// The score is the query's length less the document's.
+		q, _ := body["query"].(string)
+		docs, _ := body["documents"].([]any)
+		d, _ := docs[0].(string)
+		json.NewEncoder(w).Encode(map[string]any{"results": []any{map[string]any{"index": 0, "relevance_score": float64(len(q) - len(d))}},
+			"usage": map[string]int{"prompt_tokens": 6, "total_tokens": 6}})
+		return
+	}
 	if strings.HasSuffix(r.URL.Path, "/chat/completions") {
 		json.NewEncoder(w).Encode(map[string]any{"id": "x", "object": "chat.completion", "created": 1, "model": body["model"],
 			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop", "message": map[string]any{"role": "assistant", "content": reply}}},
@@ -404,5 +421,45 @@ func TestStripThinking(t *testing.T) {
 		if got := stripThinking(in); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Embed and Rerank send /v1/embeddings and /v1/rerank and return what the
+// server answered with its token counts; retried as generations are.
+func TestEmbedRerank(t *testing.T) {
+	f := newFake(t, func(n int64, w http.ResponseWriter, r *http.Request) bool {
+		if n == 1 || n == 3 {
+			http.Error(w, "busy", 503)
+			return true
+		}
+		return false
+	})
+	m := newModel(t, Config{Endpoints: []string{f.url()}, Model: "e", RestAfter: 10})
+	v, n, err := m.Embed(context.Background(), "hello")
+	if err != nil || len(v) != 2 || v[0] != 5 || v[1] != 1 || n != 4 {
+		t.Fatalf("embed: %v %d %v", v, n, err)
+	}
+	f.mu.Lock()
+	if f.last["model"] != "e" || f.last["input"] != "hello" {
+		t.Errorf("embeddings request %v", f.last)
+	}
+	f.mu.Unlock()
+	s, n, err := m.Rerank(context.Background(), "a query", "doc")
+	if err != nil || s != 4 || n != 6 {
+		t.Fatalf("rerank: %v %d %v", s, n, err)
+	}
+	if req, fail, retries := totals(m); req != 4 || fail != 2 || retries != 2 {
+		t.Errorf("requests %d failures %d retries %d, want 4 2 2", req, fail, retries)
+	}
+	// An answer without the vector is a failure, not an empty vector.
+	bad := newFake(t, func(n int64, w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"object":"list","data":[]}`)
+		return true
+	})
+	m = newModel(t, Config{Endpoints: []string{bad.url()}, MaxRetries: 1})
+	var re *engine.RemoteError
+	if _, _, err := m.Embed(context.Background(), "x"); !errors.As(err, &re) || re.Attempts != 2 || !re.RowLevel() {
+		t.Errorf("embed with no vector: %v", err)
 	}
 }
