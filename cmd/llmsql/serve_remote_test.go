@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,4 +107,96 @@ func TestServeRemoteFaults(t *testing.T) {
 		t.Errorf("llm.endpoints: %q", rows)
 	}
 	expectError(t, db, `SELECT generate('f', p, '{"temperature": 0, "on_error": "error"}') FROM t WHERE id = 2`, "remote model 'f'")
+}
+
+// Every kind of fault a remote server has, one row each, in one statement
+// (generate() and embed()): a 429 with Retry-After and a dropped
+// connection that mend on retry give the row its value; a row whose
+// server always answers late (past timeout_seconds), always drops the
+// connection, or always sends a malformed body is NULL with a warning
+// naming the row and the cause; no row is silently wrong, the retries are
+// counted, and nothing hangs.
+func TestServeRemoteFaultKinds(t *testing.T) {
+	var n atomic.Int64
+	var mu sync.Mutex
+	seen := map[string]int{} // attempts per row text
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		var body struct {
+			Prompt string `json:"prompt"`
+			Input  string `json:"input"`
+		}
+		json.NewDecoder(r.Body).Decode(&body)
+		text := body.Prompt + body.Input
+		mu.Lock()
+		seen[text]++
+		k := seen[text]
+		mu.Unlock()
+		drop := func() {
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close()
+			}
+		}
+		switch {
+		case text == "rate" && k == 1:
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, `{"error":{"message":"slow down","type":"rate_limit_exceeded"}}`, 429)
+			return
+		case text == "flaky" && k <= 2:
+			drop()
+			return
+		case text == "drop":
+			drop()
+			return
+		case text == "slow":
+			select {
+			case <-r.Context().Done():
+			case <-time.After(30 * time.Second):
+			}
+			return
+		case text == "garbage":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"id":"x","object":"text_completion","choices":[{"index":0,"text":`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/embeddings") {
+			fmt.Fprint(w, `{"object":"list","model":"m","data":[{"object":"embedding","index":0,"embedding":[0.6,0.8]}],"usage":{"prompt_tokens":2,"total_tokens":2}}`)
+			return
+		}
+		fmt.Fprintf(w, `{"id":"x","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"re: %s","finish_reason":"stop"}],"usage":{"prompt_tokens":2,"completion_tokens":1,"total_tokens":3}}`, text)
+	}))
+	defer fake.Close()
+	ts := newServer(t, serveConfig{Memory: true, ResultCacheBytes: -1}, realEngine)
+	db := ts.db()
+	db.SetMaxOpenConns(1) // SHOW WARNINGS on the statement's connection
+	mustExec(t, db, fmt.Sprintf(`INSERT INTO llm.models (name, endpoint, remote_model, chat_template, timeout_seconds)
+		VALUES ('f', '%s/v1', 'm', 'none', 1)`, fake.URL))
+	mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, p TEXT)")
+	mustExec(t, db, "INSERT INTO t VALUES (1, 'ok'), (2, 'rate'), (3, 'flaky'), (4, 'drop'), (5, 'slow'), (6, 'garbage'), (7, 'fine')")
+	start := time.Now()
+	expectRows(t, db, "SELECT id, generate('f', p, 0, 8) FROM t ORDER BY id",
+		"1|re: ok", "2|re: rate", "3|re: flaky", "4|NULL", "5|NULL", "6|NULL", "7|re: fine")
+	w := strings.Join(queryRows(t, db, "SHOW WARNINGS"), "\n")
+	for _, want := range []string{"after 5 attempts", "no answer within 1s", "row 4", "row 5", "row 6"} {
+		if !strings.Contains(w, want) {
+			t.Errorf("warnings lack %q:\n%s", want, w)
+		}
+	}
+	if c := strings.Count(w, "\n") + 1; c != 3 {
+		t.Errorf("%d warnings, want 3:\n%s", c, w)
+	}
+	expectRows(t, db, "SELECT id, LENGTH(embed('f', p)) FROM t WHERE id IN (1, 4) ORDER BY id", "1|8", "4|NULL")
+	if w := queryRows(t, db, "SHOW WARNINGS"); len(w) != 1 || !strings.Contains(w[0], "row 2") {
+		t.Errorf("embed() warnings %q", w)
+	}
+	if el := time.Since(start); el > 2*time.Minute {
+		t.Errorf("the statements took %v", el)
+	}
+	mu.Lock()
+	if seen["rate"] != 2 || seen["flaky"] != 3 || seen["drop"] < 5 || seen["slow"] != 5 || seen["garbage"] != 5 || seen["ok"] != 2 {
+		t.Errorf("attempts per row: %v", seen)
+	}
+	mu.Unlock()
+	expectRows(t, db, "SELECT retries >= 1 + 2 + 4 + 4 + 4 + 4, outstanding FROM llm.endpoints", "1|0")
 }
