@@ -109,6 +109,9 @@ var (
 		&sql.Column{Name: "tokens_generated", Type: types.Int64},
 		&sql.Column{Name: "tokens_per_s", Type: types.Float64},
 		&sql.Column{Name: "started", Type: types.DatetimeMaxPrecision},
+		&sql.Column{Name: "chunks_submitted", Type: types.Int64},
+		&sql.Column{Name: "chunks_done", Type: types.Int64},
+		&sql.Column{Name: "levels", Type: types.Int64},
 	)
 )
 
@@ -160,7 +163,8 @@ func (c *Catalog) progressRows() []sql.Row {
 	var rows []sql.Row
 	for _, q := range src.Running() {
 		rows = append(rows, sql.Row{q.ConnectionID, q.QueryID, q.Query, q.RowsSubmitted, q.RowsDone,
-			q.TokensGenerated, q.TokensPerSecond, q.Started.UTC().Truncate(time.Microsecond)})
+			q.TokensGenerated, q.TokensPerSecond, q.Started.UTC().Truncate(time.Microsecond),
+			q.ChunksSubmitted, q.ChunksDone, q.Levels})
 	}
 	return rows
 }

@@ -38,7 +38,7 @@ func TestReportTables(t *testing.T) {
 	cat := catalog.New(pool, catalog.FileStore{Path: filepath.Join(dir, "models.json")})
 	started := time.Date(2026, 5, 4, 3, 2, 1, 123456789, time.UTC)
 	cat.SetProgress(fixedProgress{{ConnectionID: 7, QueryID: 99, Query: "UPDATE t SET a = generate('a', p)", Started: started,
-		RowsSubmitted: 64, RowsDone: 12, TokensGenerated: 300, TokensPerSecond: 42.5}})
+		RowsSubmitted: 64, RowsDone: 12, TokensGenerated: 300, TokensPerSecond: 42.5, ChunksSubmitted: 9, ChunksDone: 4, Levels: 2}})
 	if err := cat.RegisterVariables(); err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +61,7 @@ func TestReportTables(t *testing.T) {
 		"SELECT hits, misses, entries, bytes, enabled FROM llm.cache":                        "[[0 0 0 0 1]]",
 		"SELECT connection_id, query_id, query, rows_submitted, rows_done FROM llm.progress": "[[7 99 UPDATE t SET a = generate('a', p) 64 12]]",
 		"SELECT tokens_generated, tokens_per_s, started FROM llm.progress":                   "[[300 42.5 2026-05-04 03:02:01.123456 +0000 UTC]]",
+		"SELECT chunks_submitted, chunks_done, levels FROM llm.progress":                     "[[9 4 2]]",
 		"SELECT @@llm_result_cache":                                                          "[[1]]",
 	} {
 		got, err := query(q)

@@ -67,6 +67,22 @@ func (b *batchBuilder) Build(ctx *sql.Context, n sql.Node, row sql.Row) (sql.Row
 			}
 		}
 	}
+	if gb, ok := n.(*plan.GroupBy); ok {
+		bound, batch, err := bindAggregates(ctx, gb, b.tracker)
+		if err != nil {
+			return nil, err
+		}
+		if bound != nil {
+			// Build the bound node through the full builder; this hook
+			// sees it again, its aggregates bound, and carries on.
+			iter, err := b.base.Build(ctx, bound, row)
+			if err != nil {
+				batch.close()
+				return nil, err
+			}
+			return &aggIter{RowIter: iter, batch: batch}, nil
+		}
+	}
 	rewritten, bn, err := b.rewrite(ctx, n)
 	if err != nil {
 		return nil, err

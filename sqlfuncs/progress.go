@@ -26,6 +26,12 @@ type QueryProgress struct {
 	RowsDone        int64 // rows whose calls have finished
 	TokensGenerated int64
 	TokensPerSecond float64 // since Started
+	// The prompts of summarize_agg() and reduce_agg() (whose groups count
+	// as rows): started and finished, and the deepest map-reduce level
+	// started (1 = the rows' texts, 2 = combining their answers, ...).
+	ChunksSubmitted int64
+	ChunksDone      int64
+	Levels          int64
 }
 
 // Tracker follows the queries that are running generate() calls through
@@ -115,7 +121,8 @@ type queryProgress struct {
 	started time.Time
 	refs    int // guarded by t.mu
 
-	submitted, done, tokens atomic.Int64
+	submitted, done, tokens    atomic.Int64
+	chunks, chunksDone, levels atomic.Int64
 
 	// The query's line in SHOW PROCESSLIST shows the counts in its State
 	// column (Info holds the query text and go-mysql-server offers no way
@@ -140,6 +147,29 @@ func (q *queryProgress) rowDone() {
 	}
 }
 
+// chunkSubmitted counts a prompt of an aggregate at level (0 = the rows'
+// texts).
+func (q *queryProgress) chunkSubmitted(level int) {
+	if q == nil {
+		return
+	}
+	q.chunks.Add(1)
+	for {
+		l := q.levels.Load()
+		if int64(level+1) <= l || q.levels.CompareAndSwap(l, int64(level+1)) {
+			break
+		}
+	}
+	q.publish()
+}
+
+func (q *queryProgress) chunkDone() {
+	if q != nil {
+		q.chunksDone.Add(1)
+		q.publish()
+	}
+}
+
 func (q *queryProgress) addTokens(n int64) {
 	if q != nil && n != 0 {
 		q.tokens.Add(n)
@@ -150,6 +180,7 @@ func (q *queryProgress) snapshot() QueryProgress {
 	s := QueryProgress{
 		ConnectionID: q.key.conn, QueryID: q.key.pid, Query: q.query, Started: q.started,
 		RowsSubmitted: q.submitted.Load(), RowsDone: q.done.Load(), TokensGenerated: q.tokens.Load(),
+		ChunksSubmitted: q.chunks.Load(), ChunksDone: q.chunksDone.Load(), Levels: q.levels.Load(),
 	}
 	if secs := time.Since(q.started).Seconds(); secs > 0 {
 		s.TokensPerSecond = float64(s.TokensGenerated) / secs
@@ -167,6 +198,9 @@ func (q *queryProgress) publish() {
 	s := q.snapshot()
 	state := fmt.Sprintf(progressStatePrefix+"%d of %d rows done, %d tokens",
 		s.RowsDone, s.RowsSubmitted, s.TokensGenerated)
+	if s.ChunksSubmitted > 0 {
+		state += fmt.Sprintf(", %d of %d prompts done, level %d", s.ChunksDone, s.ChunksSubmitted, s.Levels)
+	}
 	q.stateMu.Lock()
 	defer q.stateMu.Unlock()
 	if q.ended {

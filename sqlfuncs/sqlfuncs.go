@@ -13,6 +13,13 @@
 // (@@llm_batch_size rows at a time), evaluates each call once per row, and
 // reports running queries through a Tracker.
 //
+// Aggregates: summarize_agg and reduce_agg answer for a group of rows by
+// map-reduce beyond the context window (agg.go explains how; agg_pack.go
+// packs texts into prompts, agg_batch.go runs all groups of a statement
+// together). They need a Backend that also measures prompts
+// (PromptBackend); importing the package adds their names to
+// go-mysql-server's list of aggregate functions.
+//
 // Arguments: every function reads its arguments through call.arg and
 // call.text (args.go), which accept each form go-mysql-server and Dolt hand
 // a value in: strings, byte slices, Dolt's out-of-line TEXT and BLOB
@@ -112,7 +119,7 @@ func Functions(b Backend) []sql.Function {
 		sql.Function2{Name: CountTokensName, Fn: func(ctx *sql.Context, model, text sql.Expression) sql.Expression {
 			return &CountTokens{newCallAt(CountTokensName, []sql.Expression{model, text}, b)}
 		}},
-	}, embedFunctions(b)...)
+	}, append(embedFunctions(b), aggregateFunctions(b)...)...)
 }
 
 // Register adds the functions to eng's built-in function registry, which

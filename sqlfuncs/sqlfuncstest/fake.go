@@ -54,6 +54,9 @@ type Fake struct {
 	// *engine.PromptTooLongError (or is cut, with options.Truncate), and
 	// an answer stops where the sequence fills it.
 	Context int
+	// Reply, if set, answers a chat conversation in place of the upper
+	// case: it receives the conversation's last message.
+	Reply func(message string) string
 
 	generates atomic.Int64
 	samples   atomic.Int64
@@ -65,6 +68,7 @@ type Fake struct {
 	mu        sync.Mutex
 	lastReq   engine.Request
 	lastScore engine.ScoreRequest
+	runs      []engine.Request
 	last      engine.GenerateOptions
 	lastCtx   context.Context
 	inFlight  int
@@ -87,12 +91,12 @@ func (f *Fake) Generate(ctx context.Context, model, prompt string, opts engine.G
 // generate answers prompt; control is the text searched for BlockPrefix,
 // MeetPrefix and SlowPrefix (a chat's last message).
 func (f *Fake) generate(ctx context.Context, model, prompt, control string, opts engine.GenerateOptions, onToken func()) (engine.GenResult, error) {
-	text, res, err := f.answer(ctx, model, prompt, control, opts, onToken)
+	text, res, err := f.answer(ctx, model, prompt, control, opts, onToken, false)
 	res.Text = text
 	return res, err
 }
 
-func (f *Fake) answer(ctx context.Context, model, prompt, control string, opts engine.GenerateOptions, onToken func()) (string, engine.GenResult, error) {
+func (f *Fake) answer(ctx context.Context, model, prompt, control string, opts engine.GenerateOptions, onToken func(), chat bool) (string, engine.GenResult, error) {
 	var res engine.GenResult
 	f.generates.Add(1)
 	if err := f.check(model); err != nil {
@@ -147,6 +151,9 @@ func (f *Fake) answer(ctx context.Context, model, prompt, control string, opts e
 		}
 	}
 	out := strings.ToUpper(prompt)
+	if f.Reply != nil && chat {
+		out = f.Reply(control)
+	}
 	if f.VarySampled && opts.Temperature > 0 && !opts.HasSeed {
 		out += fmt.Sprintf("#%d", f.samples.Add(1))
 	}
@@ -219,6 +226,7 @@ func (f *Fake) ApplyChatTemplate(model string, msgs []chattmpl.Message, opts eng
 func (f *Fake) Run(ctx context.Context, model string, req engine.Request) (engine.GenResult, error) {
 	f.mu.Lock()
 	f.lastReq = req
+	f.runs = append(f.runs, req)
 	f.mu.Unlock()
 	prompt, control := req.Prompt, req.Prompt
 	if req.Messages != nil {
@@ -231,7 +239,16 @@ func (f *Fake) Run(ctx context.Context, model string, req engine.Request) (engin
 		}
 		prompt, control = p, req.Messages[len(req.Messages)-1].Text()
 	}
-	return f.generate(ctx, model, prompt, control, req.Options, req.OnToken)
+	text, res, err := f.answer(ctx, model, prompt, control, req.Options, req.OnToken, req.Messages != nil)
+	res.Text = text
+	return res, err
+}
+
+// Runs returns the requests Run has received, in order.
+func (f *Fake) Runs() []engine.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]engine.Request(nil), f.runs...)
 }
 
 // LastRequest returns the latest request Run received.
@@ -342,4 +359,33 @@ func (f *Fake) LastScore() engine.ScoreRequest {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.lastScore
+}
+
+// PromptTokens implements sqlfuncs.PromptBackend: one token per byte of
+// the prompt (a conversation rendered first) and BOS, as Run counts.
+func (f *Fake) PromptTokens(ctx context.Context, model string, req engine.Request) (int, error) {
+	if err := f.check(model); err != nil {
+		return 0, err
+	}
+	prompt := req.Prompt
+	if req.Messages != nil {
+		p, err := f.ApplyChatTemplate(model, req.Messages, req.Template)
+		if err != nil {
+			return 0, err
+		}
+		prompt = p
+	}
+	return len(prompt) + 1, nil
+}
+
+// ContextSize implements sqlfuncs.PromptBackend: Context, or without one
+// a size nothing reaches.
+func (f *Fake) ContextSize(ctx context.Context, model string) (int, error) {
+	if err := f.check(model); err != nil {
+		return 0, err
+	}
+	if f.Context > 0 {
+		return f.Context, nil
+	}
+	return 1 << 30, nil
 }

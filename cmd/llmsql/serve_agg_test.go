@@ -1,0 +1,294 @@
+package main
+
+// End-to-end tests of summarize_agg() and reduce_agg() on the real
+// engine: a tiny synthetic model (always) and stories260K (where ../shared
+// is present), counting the scheduler's forward passes.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmsql/llmsql/internal/testutil"
+)
+
+// aggDetails is what "details": true returns for a group.
+type aggDetails struct {
+	Text    *string
+	Rows    int
+	Prompts int
+	Levels  int
+	Error   *string
+}
+
+func parseDetails(t *testing.T, s string) aggDetails {
+	t.Helper()
+	var d aggDetails
+	if err := json.Unmarshal([]byte(s), &d); err != nil {
+		t.Fatalf("details %q: %v", s, err)
+	}
+	return d
+}
+
+// aggTable makes r(id, g, body): groups 1..10 of 3 rows (group 1 with a
+// NULL body), group 100 of large rows enough for several map-reduce
+// levels in 256 positions, and group 200 of NULL bodies only.
+func aggTable(t *testing.T, db sqlRunner, large int) {
+	t.Helper()
+	mustExec(t, db, "CREATE TABLE r (id INT PRIMARY KEY, g INT, body TEXT)")
+	var vals []string
+	id := 0
+	row := func(g int, body string) {
+		id++
+		vals = append(vals, fmt.Sprintf("(%d, %d, %s)", id, g, body))
+	}
+	for g := 1; g <= 10; g++ {
+		for i := range 3 {
+			if g == 1 && i == 1 {
+				row(g, "NULL")
+				continue
+			}
+			row(g, "'"+storyPrompt(g*10+i)+"'")
+		}
+	}
+	for i := range large {
+		row(100, "'"+storyPrompt(1000+i)+"'")
+	}
+	row(200, "NULL")
+	row(200, "NULL")
+	mustExec(t, db, "INSERT INTO r VALUES "+strings.Join(vals, ", "))
+}
+
+// TestServeAggregates runs the aggregates over GROUP BY on the tiny model
+// with 256 positions: small groups in one prompt, a large group over
+// several levels, NULLs, a group of NULLs; batched and one group at a time
+// give the same answers, batched in far fewer forward passes.
+func TestServeAggregates(t *testing.T) {
+	for _, storage := range []string{"memory", "dolt"} {
+		t.Run(storage, func(t *testing.T) {
+			if storage == "dolt" && testing.Short() {
+				t.Skip("starts Dolt")
+			}
+			cfg := serveConfig{Memory: true, Models: []modelFlag{{"m", tinyModelFile(t)}}, MaxSequences: 16}
+			if storage == "dolt" {
+				cfg.Memory, cfg.DataDir = false, t.TempDir()
+			}
+			ts := newServer(t, cfg, realEngine)
+			db := ts.db()
+			db.SetMaxOpenConns(1)
+			mustExec(t, db, "SET GLOBAL llm_result_cache = OFF")
+			aggTable(t, db, 100)
+			expectRowCount(t, db, "SELECT generate('m', 'x', 0, 1)", 1) // load the model
+
+			q := `SELECT g, summarize_agg('m', body, '{"temperature": 0, "max_tokens": 12, "details": true}') FROM r GROUP BY g ORDER BY g`
+			passes := func(size int) ([]string, int64, int64) {
+				mustExec(t, db, fmt.Sprintf("SET @@llm_batch_size = %d", size))
+				calls := usageCalls(t, db)
+				st, _ := ts.srv.pool.SchedStats("m")
+				rows := expectRowCount(t, db, q, 12)
+				after, _ := ts.srv.pool.SchedStats("m")
+				return rows, after.Passes - st.Passes, usageCalls(t, db) - calls
+			}
+			seq, seqPasses, seqCalls := passes(0)
+			batched, batchedPasses, batchedCalls := passes(64)
+			if strings.Join(seq, "\n") != strings.Join(batched, "\n") {
+				t.Fatalf("batched and one group at a time differ:\n%q\n%q", batched, seq)
+			}
+			t.Logf("%d groups: %d forward passes batched, %d one group at a time", len(batched), batchedPasses, seqPasses)
+			if batchedPasses*2 > seqPasses {
+				t.Errorf("batched took %d passes, one group at a time %d", batchedPasses, seqPasses)
+			}
+			prompts := 0
+			for _, r := range batched {
+				g, js, _ := strings.Cut(r, "|")
+				if g == "200" {
+					if js != "NULL" {
+						t.Fatalf("a group of NULL texts: %s", js)
+					}
+					continue
+				}
+				d := parseDetails(t, js)
+				prompts += d.Prompts
+				switch {
+				case d.Text == nil || *d.Text == "" && d.Rows == 0:
+					t.Fatalf("group %s: %s", g, js)
+				case g == "1" && (d.Rows != 2 || d.Prompts != 1 || d.Levels != 1):
+					t.Fatalf("group 1 (a NULL skipped): %s", js)
+				case g != "1" && g != "100" && (d.Rows != 3 || d.Prompts != 1 || d.Levels != 1):
+					t.Fatalf("small group %s: %s", g, js)
+				case g == "100" && (d.Rows != 100 || d.Levels < 3):
+					t.Fatalf("large group: %s, want several levels", js)
+				}
+			}
+			// Every prompt is one call of the model (llm.usage).
+			if int64(prompts) != batchedCalls || batchedCalls != seqCalls {
+				t.Fatalf("%d prompts, llm.usage counted %d calls batched and %d one group at a time", prompts, batchedCalls, seqCalls)
+			}
+
+			// Without GROUP BY; over nothing; over NULLs only.
+			if got := queryRows(t, db, `SELECT summarize_agg('m', body, '{"temperature": 0, "max_tokens": 8}') IS NOT NULL FROM r WHERE g <= 3`); got[0] != "1" {
+				t.Fatalf("no GROUP BY: %q", got)
+			}
+			expectRows(t, db, "SELECT summarize_agg('m', body) FROM r WHERE id < 0", "NULL")
+			expectRows(t, db, "SELECT summarize_agg('m', body) FROM r WHERE g = 200", "NULL")
+			expectRows(t, db, "SELECT g, summarize_agg('m', body) FROM r WHERE id < 0 GROUP BY g")
+		})
+	}
+}
+
+func usageCalls(t *testing.T, db sqlRunner) int64 {
+	t.Helper()
+	var n int64
+	rows := queryRows(t, db, "SELECT COALESCE(SUM(calls), 0) FROM llm.usage")
+	fmt.Sscan(rows[0], &n)
+	return n
+}
+
+// TestServeAggregateJSON: reduce_agg() with a JSON schema returns JSON the
+// schema allows, at every level.
+func TestServeAggregateJSON(t *testing.T) {
+	// A grammar's JSON may take many tokens on a random model (spaces are
+	// allowed): room for max_tokens 128 and two answers a prompt.
+	cfg := serveConfig{Memory: true, Models: []modelFlag{{"m", tinyModelFile(t)}}, MaxSequences: 16, Context: 1024}
+	ts := newServer(t, cfg, realEngine)
+	db := ts.db()
+	db.SetMaxOpenConns(1)
+	aggTable(t, db, 100)
+	schema := `{"type": "object", "properties": {"sentiment": {"enum": ["good", "bad", "mixed"]}}, "required": ["sentiment"], "additionalProperties": false}`
+	q := `SELECT g, reduce_agg('m', body, 'Is the mood good, bad or mixed?', '{"temperature": 0, "max_tokens": 128, "details": true, "json_schema": ` + schema + `}') FROM r WHERE g <> 200 GROUP BY g ORDER BY g`
+	rows := expectRowCount(t, db, q, 11)
+	for _, r := range rows {
+		g, js, _ := strings.Cut(r, "|")
+		d := parseDetails(t, js)
+		if d.Text == nil {
+			t.Fatalf("group %s: no answer: %s", g, js)
+		}
+		var v struct{ Sentiment string }
+		dec := json.NewDecoder(strings.NewReader(*d.Text))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&v); err != nil || (v.Sentiment != "good" && v.Sentiment != "bad" && v.Sentiment != "mixed") {
+			t.Fatalf("group %s: %q is not what the schema allows (%v)", g, *d.Text, err)
+		}
+		if g == "100" && d.Levels < 2 {
+			t.Fatalf("the large group took %d levels", d.Levels)
+		}
+	}
+}
+
+// TestServeAggregateKill: KILL QUERY stops an aggregate statement: every
+// group's prompts stop within a few forward passes, llm.progress forgets
+// it, and the connection goes on.
+func TestServeAggregateKill(t *testing.T) {
+	cfg := serveConfig{Memory: true, Models: []modelFlag{{"m", tinyModelFile(t)}}, MaxSequences: 8, Context: 2048}
+	ts := newServer(t, cfg, realEngine)
+	db := ts.db()
+	ctx := context.Background()
+	aggTable(t, db, 0)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var id int64
+	if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		// Ten groups of 1500 tokens each: minutes if it ran to the end.
+		_, err := conn.ExecContext(ctx, `SELECT g, summarize_agg('m', body, '{"temperature": 0, "max_tokens": 1500, "ignore_eos": true}') FROM r WHERE g <= 10 GROUP BY g`)
+		done <- err
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var chunks, tokens int64
+		err := db.QueryRowContext(ctx, "SELECT chunks_submitted, tokens_generated FROM llm.progress WHERE connection_id = ?", id).Scan(&chunks, &tokens)
+		if err == nil && chunks == 10 && tokens > 0 {
+			expectRows(t, db, fmt.Sprintf("SELECT rows_submitted, levels FROM llm.progress WHERE connection_id = %d", id), "10|1")
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the statement never had its 10 prompts running (%d, %d, %v)", chunks, tokens, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mustExec(t, db, fmt.Sprintf("KILL QUERY %d", id))
+	killed := time.Now()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("the killed statement succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the killed statement did not end")
+	}
+	if d := time.Since(killed); d > 3*time.Second {
+		t.Fatalf("the killed statement took %v to end", d)
+	}
+	// The scheduler goes idle at once: the step running at the kill may
+	// finish, no more.
+	st, _ := ts.srv.pool.SchedStats("m")
+	time.Sleep(300 * time.Millisecond)
+	if after, _ := ts.srv.pool.SchedStats("m"); after.Passes-st.Passes > 1 {
+		t.Fatalf("%d forward passes after the kill", after.Passes-st.Passes)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for len(queryRows(t, db, "SELECT * FROM llm.progress")) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("llm.progress after the kill: %q", queryRows(t, db, "SELECT * FROM llm.progress"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	expectRows(t, conn, "SELECT COUNT(*) FROM r WHERE g = 1", "3")
+}
+
+// TestServeAggregateStories is the closing figure on stories260K: a
+// statement over 100 groups, batched and one group at a time, the same
+// answers and the forward passes of each.
+func TestServeAggregateStories(t *testing.T) {
+	model := testutil.Shared(t, "models/stories260K.gguf")
+	cfg := serveConfig{Memory: true, Models: []modelFlag{{storiesModel, model}}, MaxSequences: 64}
+	ts := newServer(t, cfg, realEngine)
+	db := ts.db()
+	db.SetMaxOpenConns(1)
+	mustExec(t, db, "SET GLOBAL llm_result_cache = OFF")
+	mustExec(t, db, "CREATE TABLE r (id INT PRIMARY KEY, g INT, body TEXT)")
+	var vals []string
+	for i := 1; i <= 400; i++ {
+		vals = append(vals, fmt.Sprintf("(%d, %d, '%s')", i, (i-1)%100+1, storyPrompt(i)))
+	}
+	mustExec(t, db, "INSERT INTO r VALUES "+strings.Join(vals, ", "))
+	expectRowCount(t, db, "SELECT generate('stories', 'Once', 0, 1)", 1)
+
+	q := `SELECT g, summarize_agg('stories', body, '{"temperature": 0, "max_tokens": 16}') FROM r GROUP BY g ORDER BY g`
+	mustExec(t, db, "SET @@llm_batch_size = 0")
+	seqPasses := ts.countPassesOf(db, q)
+	seq := queryRows(t, db, q)
+	mustExec(t, db, "SET @@llm_batch_size = 64")
+	batchedPasses := ts.countPassesOf(db, q)
+	batched := queryRows(t, db, q)
+	if len(batched) != 100 || strings.Join(seq, "\n") != strings.Join(batched, "\n") {
+		t.Fatalf("batched and one group at a time differ:\n%q\n%q", batched, seq)
+	}
+	t.Logf("100 groups of 4 rows, max_tokens 16: %d forward passes batched (@@llm_batch_size = 64, 64 sequences), %d one group at a time (@@llm_batch_size = 0)",
+		batchedPasses, seqPasses)
+	if batchedPasses*5 > seqPasses {
+		t.Errorf("batched took %d passes, one group at a time %d", batchedPasses, seqPasses)
+	}
+	// All 400 rows in one group: several levels within 512 positions.
+	got := queryRows(t, db, `SELECT summarize_agg('stories', body, '{"temperature": 0, "max_tokens": 48, "details": true}') FROM r`)
+	if d := parseDetails(t, got[0]); d.Text == nil || d.Rows != 400 || d.Levels < 2 {
+		t.Fatalf("one group of 400 rows: %s", got[0])
+	}
+}
+
+// countPassesOf runs q (reading its rows) and returns the forward passes.
+func (ts *testServer) countPassesOf(db sqlRunner, q string) int64 {
+	ts.t.Helper()
+	before := ts.passes()
+	queryRows(ts.t, db, q)
+	return ts.passes() - before
+}
