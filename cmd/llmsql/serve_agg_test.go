@@ -267,11 +267,9 @@ func TestServeAggregateStories(t *testing.T) {
 
 	q := `SELECT g, summarize_agg('stories', body, '{"temperature": 0, "max_tokens": 16}') FROM r GROUP BY g ORDER BY g`
 	mustExec(t, db, "SET @@llm_batch_size = 0")
-	seqPasses := ts.countPassesOf(db, q)
-	seq := queryRows(t, db, q)
+	seq, seqPasses := ts.rowsAndPasses(db, q)
 	mustExec(t, db, "SET @@llm_batch_size = 64")
-	batchedPasses := ts.countPassesOf(db, q)
-	batched := queryRows(t, db, q)
+	batched, batchedPasses := ts.rowsAndPasses(db, q)
 	if len(batched) != 100 || strings.Join(seq, "\n") != strings.Join(batched, "\n") {
 		t.Fatalf("batched and one group at a time differ:\n%q\n%q", batched, seq)
 	}
@@ -287,10 +285,10 @@ func TestServeAggregateStories(t *testing.T) {
 	}
 }
 
-// countPassesOf runs q (reading its rows) and returns the forward passes.
-func (ts *testServer) countPassesOf(db sqlRunner, q string) int64 {
+// rowsAndPasses runs q and returns its rows and the forward passes it took.
+func (ts *testServer) rowsAndPasses(db sqlRunner, q string) ([]string, int64) {
 	ts.t.Helper()
 	before := ts.passes()
-	queryRows(ts.t, db, q)
-	return ts.passes() - before
+	rows := queryRows(ts.t, db, q)
+	return rows, ts.passes() - before
 }
