@@ -262,6 +262,7 @@ func TestAggregateErrors(t *testing.T) {
 		"SELECT summarize_agg('m') FROM r":                                                "summarize_agg",
 		"SELECT reduce_agg('m', body) FROM r":                                             "reduce_agg",
 		"SELECT id, summarize_agg('m', body) OVER (PARTITION BY g) FROM r":                "syntax error",
+		"SELECT summarize_agg('m', body ORDER BY id) FROM r":                              "syntax error",
 	} {
 		h.fails(q, want)
 	}
@@ -341,13 +342,13 @@ func TestAggregateCancel(t *testing.T) {
 		t.Fatal("the cancelled query did not return")
 	}
 	for h.fake.Blocked() > 0 {
-		if time.Since(start) > 2*time.Second {
+		if time.Since(start) > 10*time.Second {
 			t.Fatalf("%d prompts still running after cancellation", h.fake.Blocked())
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
 	for len(tracker.Running()) > 0 {
-		if time.Since(start) > 2*time.Second {
+		if time.Since(start) > 10*time.Second {
 			t.Fatalf("progress after the query: %+v", tracker.Running())
 		}
 		time.Sleep(2 * time.Millisecond)
