@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/llmsql/llmsql/engine/model"
 	"github.com/llmsql/llmsql/engine/sched"
@@ -71,9 +72,13 @@ func (m *Model) EmbedTokens(text string, truncate bool) ([]int32, error) {
 
 // RerankTokens joins a query and a document as llama.cpp's rerankers read
 // them: [CLS] query [SEP] document [SEP] for WordPiece (the vocabulary's
-// affixes around, its pair separator between). With truncate, a pair too
-// long is cut at the end of the document.
+// affixes around, its pair separator between), or, where the file has a
+// rerank prompt (Qwen3-Reranker), that prompt around them. With truncate,
+// a pair too long is cut at the end of the document.
 func (m *Model) RerankTokens(query, document string, truncate bool) ([]int32, error) {
+	if tmpl, err := m.File.String("tokenizer.chat_template.rerank"); err == nil && tmpl != "" {
+		return m.rerankTemplateTokens(tmpl, query, document, truncate)
+	}
 	pre, suf := m.Tok.Affixes()
 	sep := m.Tok.PairSeparator()
 	q := m.Tok.Encode(query, false, false)
@@ -91,6 +96,44 @@ func (m *Model) RerankTokens(query, document string, truncate bool) ([]int32, er
 		ids = append(ids, part...)
 	}
 	return ids, nil
+}
+
+// rerankTemplateTokens is RerankTokens for a file with a rerank prompt
+// (tokenizer.chat_template.rerank, as Qwen3-Reranker's): {query} and
+// {document} replaced by the texts, tokenized with the vocabulary's
+// special tokens added and special-token text parsed, as llama.cpp's
+// embedding tool does. With truncate, a prompt too long keeps its start
+// and the tokens of what follows {document}, so the document's end is
+// what is cut.
+func (m *Model) rerankTemplateTokens(tmpl, query, document string, truncate bool) ([]int32, error) {
+	prompt := strings.ReplaceAll(strings.ReplaceAll(tmpl, "{query}", query), "{document}", document)
+	ids := m.Tok.Encode(prompt, true, true)
+	limit := m.EmbedLimit()
+	if len(ids) <= limit {
+		return ids, nil
+	}
+	var tail []int32
+	if _, after, ok := strings.Cut(tmpl, "{document}"); ok {
+		after = strings.ReplaceAll(after, "{query}", query)
+		_, suf := m.Tok.Affixes()
+		tail = append(m.Tok.Encode(after, false, true), suf...)
+	}
+	if !truncate || len(tail) >= limit || !hasSuffix(ids, tail) {
+		return nil, &TextTooLongError{Tokens: len(ids), Limit: limit}
+	}
+	return append(ids[:limit-len(tail):limit-len(tail)], tail...), nil
+}
+
+func hasSuffix(ids, tail []int32) bool {
+	if len(tail) > len(ids) {
+		return false
+	}
+	for i, t := range tail {
+		if ids[len(ids)-len(tail)+i] != t {
+			return false
+		}
+	}
+	return true
 }
 
 // EmbedIDs returns the pooled vector of ids (the special tokens included),

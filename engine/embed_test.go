@@ -80,7 +80,7 @@ func cos64(a []float32, b []float64) float64 {
 // length pointing the same way, reranker scores to 1e-3.
 func TestPoolEmbedMatchesLlamaCpp(t *testing.T) {
 	ctx := context.Background()
-	names := []string{"bert-mean-f16", "bert-cls-f32", "nomic-bert-f16", "qwen3-last-f16", "bert-rank-f16"}
+	names := []string{"bert-mean-f16", "bert-cls-f32", "nomic-bert-f16", "qwen3-last-f16", "bert-rank-f16", "qwen3-rank-f16"}
 	p := embedPool(t, PoolConfig{}, names...)
 	for _, name := range names {
 		for _, c := range goldenCases(t, name) {
@@ -267,5 +267,37 @@ func TestEmbedErrors(t *testing.T) {
 	}
 	if _, err := p.Embed(ctx, "nope", "x", EmbedOptions{}); !errors.Is(err, ErrUnknownModel) {
 		t.Errorf("unknown model: %v", err)
+	}
+}
+
+// TestRerankPromptTruncate: a Qwen3-Reranker pair too long for the model
+// is an error naming its length, or with truncate is cut in the document,
+// keeping the prompt's start and everything after {document}.
+func TestRerankPromptTruncate(t *testing.T) {
+	ctx := context.Background()
+	p := embedPool(t, PoolConfig{ResultCacheBytes: -1}, "qwen3-rank-f32")
+	m, release, err := p.Acquire(ctx, "qwen3-rank-f32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	long := strings.Repeat("the dog ", m.EmbedLimit())
+	var tl *TextTooLongError
+	if _, err := m.RerankTokens("query", long, false); !errors.As(err, &tl) || tl.Limit != m.EmbedLimit() || tl.Tokens <= tl.Limit {
+		t.Fatalf("long pair: %v", err)
+	}
+	ids, err := m.RerankTokens("query", long, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := m.Tok.Encode(strings.ReplaceAll(strings.ReplaceAll(synth.Qwen3RerankPrompt, "{query}", "query"), "{document}", long), true, true)
+	_, after, _ := strings.Cut(synth.Qwen3RerankPrompt, "{document}")
+	tail := m.Tok.Encode(after, false, true)
+	if len(ids) != m.EmbedLimit() || !equalIDs(ids[:len(ids)-len(tail)], full[:len(ids)-len(tail)]) || !equalIDs(ids[len(ids)-len(tail):], tail) {
+		t.Fatalf("truncated pair: %d ids, want %d: the prompt's start and its %d tail tokens", len(ids), m.EmbedLimit(), len(tail))
+	}
+	s, err := p.Rerank(ctx, "qwen3-rank-f32", "query", long, true)
+	if err != nil || s <= 0 || s >= 1 {
+		t.Fatalf("truncated rerank: %v, %v; want a probability", s, err)
 	}
 }

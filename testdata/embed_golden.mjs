@@ -13,7 +13,8 @@
 // are llama.cpp's tokenization with the special tokens its embedding tools
 // add: [CLS] ... [SEP] for WordPiece, BOS first for SentencePiece (and EOS
 // last where the vocabulary asks); for a reranker [CLS] query [SEP]
-// document [SEP].
+// document [SEP], or the file's rerank prompt around the pair
+// (tokenizer.chat_template.rerank, Qwen3-Reranker's).
 import {getLlama, LlamaVocabularyType} from "node-llama-cpp";
 import {execFileSync} from "node:child_process";
 import {mkdtempSync, openSync, closeSync, readFileSync} from "node:fs";
@@ -52,8 +53,20 @@ for (const spec of specs) {
         if (model.tokens.shouldAppendEosToken) r.push(model.tokens.eos);
         return r;
     };
+    // A reranker with a rerank prompt (Qwen3-Reranker) reads the pair in
+    // it, special tokens parsed, as llama-embedding does.
+    const tm = model.fileInfo.metadata.tokenizer ?? {};
+    const rerankPrompt = tm["chat_template.rerank"] ?? (typeof tm.chat_template === "object" ? tm.chat_template.rerank : undefined);
+    const prompted = (q, d) => {
+        const p = rerankPrompt.replaceAll("{query}", q).replaceAll("{document}", d);
+        const r = model.tokens.bos != null && model.tokens.shouldPrependBosToken ? [model.tokens.bos] : [];
+        r.push(...model.tokenize(p, true));
+        if (model.tokens.shouldAppendEosToken) r.push(model.tokens.eos);
+        return r;
+    };
     const inputs = rank
-        ? pairs.map(([q, d]) => ({text: q + "\t" + d, tokens: [model.tokens.bos, ...model.tokenize(q), model.tokens.sep, ...model.tokenize(d), model.tokens.sep]}))
+        ? pairs.map(([q, d]) => ({text: q + "\t" + d, tokens: rerankPrompt != null ? prompted(q, d)
+            : [model.tokens.bos, ...model.tokenize(q), model.tokens.sep, ...model.tokenize(d), model.tokens.sep]}))
         : texts.map((text) => ({text, tokens: ids(text)}));
     const cases = [];
     for (const {text, tokens} of inputs) {
@@ -78,7 +91,7 @@ for (const spec of specs) {
             closeSync(fd);
             lines = readFileSync(file, "utf8").trim().split("\n").map((l) => l.trim().split(" ").map(Number));
             if (lines.length === cases.length && lines.every((l) => l.length === cases[0].node.length && l.every(Number.isFinite))) break;
-            if (attempt === 5) throw new Error(`${name}: llama-embedding gave ${lines.length} lines, want ${cases.length}`);
+            if (attempt === 20) throw new Error(`${name}: llama-embedding gave ${lines.length} lines, want ${cases.length}`);
         }
         cases.forEach((c, i) => { c["native_fa_" + fa] = lines[i].map(round); });
     }

@@ -57,6 +57,12 @@ type Arch struct {
 	// NoRoPE: positions come from a learned table (position_embd), not
 	// from rotating queries and keys.
 	NoRoPE bool
+	// RankLast: a reranker of this architecture (pooling type rank)
+	// scores its last token's final state, not its first's, and gives the
+	// softmax of its classification head's outputs (Qwen3-Reranker:
+	// cls.output holds the head's "yes" and "no" rows, so the first score
+	// is P(yes)), as llama.cpp does for qwen3.
+	RankLast bool
 	// hparams reads the architecture's own metadata into c, after the
 	// common keys.
 	hparams func(r *hparamReader, c *Config)
@@ -74,7 +80,7 @@ var archs = map[string]Arch{
 	// Qwen2/2.5: biases on Q, K and V (loaded when the file has them).
 	"qwen2": {Rope: RopeNeox},
 	// Qwen3: per-head norms of queries and keys.
-	"qwen3": {Rope: RopeNeox, QKNorm: true},
+	"qwen3": {Rope: RopeNeox, QKNorm: true, RankLast: true},
 	// Gemma 2: embeddings scaled by sqrt(Embd), GeGLU, norms after each
 	// sublayer too, queries scaled by 1/sqrt(key length) before attention,
 	// soft-capped attention scores and logits, a sliding window on every

@@ -65,7 +65,10 @@ type Config struct {
 	// Encoder is a post-norm encoder (BERT, nomic-bert): LayerNorm after
 	// each residual, with NormEps, and no output head.
 	Encoder bool
-	NormEps float32 // LayerNorm epsilon ({arch}.attention.layer_norm_epsilon)
+	// RankLast: a reranker scores its last token, through a softmax
+	// (Arch.RankLast).
+	RankLast bool
+	NormEps  float32 // LayerNorm epsilon ({arch}.attention.layer_norm_epsilon)
 	// Pooling is how a sequence's final states become one embedding
 	// ({arch}.pooling_type; PoolNone when the file has none).
 	Pooling Pooling
@@ -227,7 +230,7 @@ func ReadConfig(f *gguf.File) (Config, error) {
 		}
 		return Config{}, fmt.Errorf("model: architecture %q is not supported (supported: %s)", arch, supportedNames())
 	}
-	c := Config{Arch: arch, RopeType: a.Rope, QKNorm: a.QKNorm, Encoder: a.Encoder}
+	c := Config{Arch: arch, RopeType: a.Rope, QKNorm: a.QKNorm, Encoder: a.Encoder, RankLast: a.RankLast}
 	r := &hparamReader{f: f, arch: arch}
 	c.Embd = r.int("embedding_length", -1)
 	c.Layers = r.int("block_count", -1)

@@ -102,8 +102,14 @@ func (s *State) outputRows(b *Batch) {
 			for j := sp.Start; j < sp.End; j++ {
 				s.rows = append(s.rows, j)
 			}
-		case PoolCLS, PoolRank:
+		case PoolCLS:
 			s.rows = append(s.rows, sp.Start)
+		case PoolRank:
+			if s.m.RankLast {
+				s.rows = append(s.rows, sp.End-1)
+			} else {
+				s.rows = append(s.rows, sp.Start)
+			}
 		default: // last, none
 			s.rows = append(s.rows, sp.End-1)
 		}

@@ -102,7 +102,8 @@ func TestEmbeddingGoldens(t *testing.T) {
 			} else {
 				t.Fatalf("no model for golden %q", name)
 			}
-			r := openModel(t, path, 2, 1)
+			// 512 positions: Qwen3-Reranker's prompt is long.
+			r := openCtx(t, path, 2, 1, 512, false, Options{})
 			if gm.Pooling != nil && *gm.Pooling != r.m.Pooling || gm.Pooling == nil && r.m.Pooling != PoolNone {
 				t.Fatalf("pooling %v, golden says %v", r.m.Pooling, gm.Pooling)
 			}
@@ -141,7 +142,7 @@ func TestEmbeddingGoldens(t *testing.T) {
 			// With an F32 cache, span keys and values stay F32 as in
 			// llama.cpp's attention without flash attention.
 			if !quantized && r.m.Pooling != PoolRank {
-				r32 := openWith(t, path, 2, 1, true, Options{})
+				r32 := openCtx(t, path, 2, 1, 512, true, Options{})
 				for i, v := range r32.embedAll(t, texts) {
 					if c := cosine(v, gm.Cases[i].NativeFAOff); c < minCos {
 						t.Errorf("case %d, F32 cache: cosine %.8f with llama-embedding without flash attention", i, c)
@@ -186,13 +187,18 @@ func TestEmbeddingGoldenTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		tok, err := tokenizer.Load(f)
+		rerankPrompt, _ := f.String("tokenizer.chat_template.rerank")
 		f.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range gm.Cases {
 			var ids []int32
-			if q, d, pair := strings.Cut(c.Text, "\t"); pair {
+			if q, d, pair := strings.Cut(c.Text, "\t"); pair && rerankPrompt != "" {
+				// Qwen3-Reranker: the pair in the file's prompt, special
+				// tokens parsed.
+				ids = tok.Encode(strings.ReplaceAll(strings.ReplaceAll(rerankPrompt, "{query}", q), "{document}", d), true, true)
+			} else if pair {
 				ids = append(tok.Encode(q, true, false), tok.Encode(d, false, false)...)
 				ids = append(ids, c.Tokens[len(c.Tokens)-1])
 			} else {

@@ -30,6 +30,13 @@ func writeSynth(t testing.TB, s synth.Spec) string {
 // openWith is openModel with a choice of KV cache type and load options.
 func openWith(t testing.TB, path string, threads, slots int, kvF32 bool, opts Options) *runner {
 	t.Helper()
+	return openCtx(t, path, threads, slots, 256, kvF32, opts)
+}
+
+// openCtx is openWith with ctx positions per cache slot (the most tokens a
+// decoder's text to embed may have).
+func openCtx(t testing.TB, path string, threads, slots, ctx int, kvF32 bool, opts Options) *runner {
+	t.Helper()
 	f, err := gguf.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +46,7 @@ func openWith(t testing.TB, path string, threads, slots int, kvF32 bool, opts Op
 		f.Close()
 		t.Fatal(err)
 	}
-	kv, err := kvcache.New(kvcache.Config{Layers: m.Config.Layers, Slots: slots, Context: 256, KVDim: m.KVHeads * m.HeadDim, F32: kvF32})
+	kv, err := kvcache.New(kvcache.Config{Layers: m.Config.Layers, Slots: slots, Context: ctx, KVDim: m.KVHeads * m.HeadDim, F32: kvF32})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,6 +105,12 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 	} else {
 		m.Output = m.Embed // tied embeddings
 	}
+	if f.Tensor("cls.output.weight") != nil {
+		// A decoder reranker's head (Qwen3-Reranker: the output head's
+		// "yes" and "no" rows).
+		m.ClsOut = b.matrix("cls.output.weight", cfg.Embd, -1)
+		m.ClsOutB = b.optVector("cls.output.bias", m.ClsOut.Rows)
+	}
 	if f.Tensor("rope_freqs.weight") != nil {
 		m.RopeFreqs = b.vector("rope_freqs.weight", cfg.RopeDims/2)
 	}

@@ -155,14 +155,12 @@ func (ms *moeScratch) group(n, k, e int) {
 	start[0] = 0
 }
 
-// route turns one token's router logits into its chosen experts and their
-// weights, as llama.cpp: ggml_soft_max (the AVX-512 build's: exponentials
-// of x - max in runs of 16 through ggml_v_expf, each run's sum reduced as
-// _mm512_reduce_add_ps and accumulated in float64, the rest through
-// expf; then every probability times float32(1/sum)), the largest
-// probabilities first, and each weight divided by their float64-summed
-// total clamped to 2^-14.
-func route(logits []float32, chosen []int32, weight []float32) {
+// softmax replaces x by its softmax as ggml_soft_max computes it (the
+// AVX-512 build's: exponentials of x - max in runs of 16 through
+// ggml_v_expf, each run's sum reduced as _mm512_reduce_add_ps and
+// accumulated in float64, the rest through expf; then every probability
+// times float32(1/sum)).
+func softmax(logits []float32) {
 	mx := float32(math.Inf(-1))
 	for _, v := range logits {
 		mx = max(mx, v)
@@ -186,6 +184,13 @@ func route(logits []float32, chosen []int32, weight []float32) {
 	for i := range logits {
 		logits[i] *= inv
 	}
+}
+
+// route turns one token's router logits into its chosen experts and their
+// weights, as llama.cpp: softmax, the largest probabilities first, and
+// each weight divided by their float64-summed total clamped to 2^-14.
+func route(logits []float32, chosen []int32, weight []float32) {
+	softmax(logits)
 	// Top k, largest first; among equal probabilities the lower id, which
 	// is what a comparison sort of the ids by probability gives when no
 	// two are equal, the case that matters.

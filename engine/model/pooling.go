@@ -22,7 +22,9 @@ const (
 	// PoolLast takes the last token's state (Qwen3-Embedding).
 	PoolLast
 	// PoolRank runs the [CLS] state through the classification head and
-	// gives its scores: a reranker's relevance (bge-reranker).
+	// gives its scores: a reranker's relevance (bge-reranker); for
+	// Config.RankLast architectures the last token's state, and the
+	// softmax of the scores (Qwen3-Reranker).
 	PoolRank
 )
 
@@ -76,7 +78,12 @@ func (m *Model) pool(out, rows []float32, n int, scratch []float32) {
 	case PoolCLS:
 		copy(out, rows[:d])
 	case PoolRank:
+		// rows holds the one state the head reads (the first token's,
+		// or the last's with RankLast; see outputRows).
 		m.classify(out, rows[:d], scratch)
+		if m.RankLast {
+			softmax(out)
+		}
 	default: // PoolLast, PoolNone
 		copy(out, rows[(n-1)*d:n*d])
 	}

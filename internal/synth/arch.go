@@ -7,6 +7,12 @@ import (
 	"github.com/llmsql/llmsql/engine/gguf"
 )
 
+// Qwen3RerankPrompt is the rerank prompt llama.cpp's converter gives
+// Qwen3-Reranker files (tokenizer.chat_template.rerank).
+const Qwen3RerankPrompt = "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the Instruct provided. " +
+	"Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n<|im_start|>user\n<Instruct>: Given a web search query, retrieve relevant passages that answer the query\n" +
+	"<Query>: {query}\n<Document>: {document}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+
 // Archs are the architectures Write knows, by general.architecture. Add
 // one here (or from a test, before writing) to write models of a new
 // architecture.
@@ -18,6 +24,12 @@ var Archs = map[string]Arch{
 		Metadata: func(s Spec, set func(string, gguf.Value)) {
 			set("qwen3.attention.key_length", gguf.Uint32(uint32(s.headDim())))
 			set("qwen3.attention.value_length", gguf.Uint32(uint32(s.headDim())))
+			if s.Pooling == "rank" {
+				// Qwen3-Reranker as llama.cpp's converter writes it: the
+				// head's labels and the prompt pairs are scored in.
+				set("qwen3.classifier.output_labels", gguf.ArrayValue([]string{"yes", "no"}))
+				set("tokenizer.chat_template.rerank", gguf.String(Qwen3RerankPrompt))
+			}
 		},
 		Tensors: llamaTensors,
 	},
@@ -259,6 +271,10 @@ func llamaTensors(s Spec, nv int) []Tensor {
 				Tensor{Name: p + "attn_q_norm.weight", Shape: []int{hd}, Mean: 1, Std: 0.2},
 				Tensor{Name: p + "attn_k_norm.weight", Shape: []int{hd}, Mean: 1, Std: 0.2})
 		}
+	}
+	if s.Arch == "qwen3" && s.Pooling == "rank" {
+		// Qwen3-Reranker's head: the output matrix's "yes" and "no" rows.
+		ts = append(ts, Tensor{Name: "cls.output.weight", Shape: []int{s.Embd, 2}, Std: 0.5, Matrix: true})
 	}
 	return ts
 }

@@ -187,6 +187,10 @@ func EmbeddingModels() map[string]Spec {
 		// A decoder embedder (Qwen3-Embedding): last-token pooling
 		// after the final norm.
 		"qwen3-last": {Arch: "qwen3", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FF: 128, Context: 256, Seed: 25, Pooling: "last", Tied: true},
+		// A decoder reranker (Qwen3-Reranker): the last token's state
+		// through a two-row head ("yes", "no") and a softmax, the pair in
+		// the file's rerank prompt.
+		"qwen3-rank": {Arch: "qwen3", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FF: 128, Context: 2048, Seed: 27, Pooling: "rank", Tied: true},
 		// A decoder without a pooling type: llama.cpp takes the last
 		// token's state.
 		"llama-nopool": {Arch: "llama", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FF: 96, Context: 256, Seed: 26},

@@ -64,7 +64,8 @@ type Spec struct {
 	Vocab     string
 	VocabSize int // built-in vocabulary size; 0 = 512 (at least 259)
 	// Pooling is written as {arch}.pooling_type: "none", "mean", "cls",
-	// "last" or "rank" ("rank" gives a bert file a classification head);
+	// "last" or "rank" ("rank" gives a bert file a classification head,
+	// a qwen3 file Qwen3-Reranker's head and rerank prompt);
 	// "" writes no key.
 	Pooling string
 	// Metadata adds keys or replaces the written ones (applied last).
