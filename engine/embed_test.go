@@ -176,8 +176,12 @@ func TestEmbedManyTextsSharePasses(t *testing.T) {
 		}
 	}
 	st, _ = p.SchedStats("bert-mean-f32")
-	if passes := st.Passes - before; passes >= int64(len(texts))/2 {
-		t.Errorf("%d texts took %d passes; want them packed together", len(texts), passes)
+	// Goroutines reach the scheduler as the machine lets them, so the
+	// bound is loose (a busy CI machine must not break it): some texts
+	// shared a pass. sched's TestEmbedNeedsNoSlot holds texts submitted
+	// together to one pass exactly.
+	if passes := st.Passes - before; passes >= int64(len(texts)) {
+		t.Errorf("%d texts took %d passes; want some packed together", len(texts), passes)
 	}
 	if st.EmbeddedTexts != int64(2*len(texts)) {
 		t.Errorf("embedded %d texts, want %d", st.EmbeddedTexts, 2*len(texts))
@@ -299,5 +303,31 @@ func TestRerankPromptTruncate(t *testing.T) {
 	s, err := p.Rerank(ctx, "qwen3-rank-f32", "query", long, true)
 	if err != nil || s <= 0 || s >= 1 {
 		t.Fatalf("truncated rerank: %v, %v; want a probability", s, err)
+	}
+}
+
+// TestEmbedSpecialTokenText: text that spells a special token is text, as
+// node-llama-cpp's getEmbeddingFor tokenizes it: "[SEP]" inside a text is
+// not BERT's separator, and only the affixes are special.
+func TestEmbedSpecialTokenText(t *testing.T) {
+	ctx := context.Background()
+	p := embedPool(t, PoolConfig{ResultCacheBytes: -1}, "bert-cls-f32")
+	m, release, err := p.Acquire(ctx, "bert-cls-f32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	ids, err := m.EmbedTokens("hello [SEP] world", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(append([]int32{101}, m.Tok.Encode("hello [SEP] world", false, false)...), 102)
+	if !equalIDs(ids, want) || len(ids) <= 4 {
+		t.Fatalf("ids %v, want %v", ids, want)
+	}
+	for _, id := range ids[1 : len(ids)-1] {
+		if id == 101 || id == 102 {
+			t.Fatalf("ids %v: special token text became a special token", ids)
+		}
 	}
 }
