@@ -20,6 +20,7 @@ import (
 func TestServeInterruptedIsError1317(t *testing.T) {
 	ts := newServer(t, memoryWithModel(t), fakeEngine)
 	db := ts.db()
+	db.SetMaxIdleConns(0) // a connection killed mid-stream is not reused
 	ctx := context.Background()
 	mustExec(t, db, "CREATE TABLE p (id INT PRIMARY KEY, prompt TEXT)")
 	var vals []string
@@ -43,6 +44,11 @@ func TestServeInterruptedIsError1317(t *testing.T) {
 		{"prepared, streaming", "SELECT id, generate('m', prompt, ?) FROM p ORDER BY id", []any{0}, 128},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			// The previous case's blocked call may still be unwinding: the
+			// killer below must see this query's, not that one's.
+			for deadline := time.Now().Add(10 * time.Second); ts.fake.Blocked() != 0 && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
 			conn, err := db.Conn(ctx)
 			if err != nil {
 				t.Fatal(err)
