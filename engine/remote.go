@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -214,4 +215,86 @@ func (p *Pool) runRemote(ctx context.Context, e *entry, req Request, out *GenRes
 	incomplete := req.Options.Grammar != "" && fr == FinishLength
 	return cachedResult{text: res.Text, finishReason: fr, promptTokens: res.PromptTokens, generatedTokens: res.GeneratedTokens,
 		incomplete: incomplete}, nil
+}
+
+// scoreRemote answers a ScoreRequest on a remote model. OpenAI's API does
+// not score a whole given reply, so the reply is chosen instead: a greedy
+// chat request under a grammar that allows exactly the replies (sent as
+// GBNF, which llama-server and llmsql honour). The chosen reply gets log
+// probability 0 and the others -Inf. A server that ignores the grammar and
+// answers something else fails the request (the row's failure).
+func (p *Pool) scoreRemote(ctx context.Context, model string, req ScoreRequest) (ScoreResult, error) {
+	var g strings.Builder
+	g.WriteString("root ::= ")
+	longest := 0
+	for i, r := range req.Replies {
+		if i > 0 {
+			g.WriteString(" | ")
+		}
+		g.WriteString(gbnfLiteral(r))
+		longest = max(longest, len(r))
+	}
+	o := DefaultGenerateOptions()
+	o.Temperature = 0
+	o.Grammar = g.String()
+	o.MaxTokens = longest + 8 // a token is at least a byte
+	res, err := p.Run(ctx, model, Request{Messages: req.Messages, Template: req.Template, Options: o})
+	if err != nil {
+		return ScoreResult{}, err
+	}
+	out := ScoreResult{LogProbs: make([]float64, len(req.Replies)), PromptTokens: res.PromptTokens,
+		ReplyTokens: res.GeneratedTokens, Cached: res.Cached}
+	found := -1
+	for i, r := range req.Replies {
+		if r == res.Text || (found < 0 && strings.EqualFold(strings.TrimSpace(r), strings.TrimSpace(res.Text))) {
+			if found < 0 || r == res.Text {
+				found = i
+			}
+		}
+	}
+	if found < 0 {
+		return ScoreResult{}, &RemoteError{Model: model, Endpoint: strings.Join(p.remoteEndpoints(model), ","), Attempts: 1,
+			Err: fmt.Errorf("the server's reply %q is none of the %d choices (does it honour the grammar field?)", res.Text, len(req.Replies))}
+	}
+	for i := range out.LogProbs {
+		if i != found {
+			out.LogProbs[i] = math.Inf(-1)
+		}
+	}
+	return out, nil
+}
+
+// gbnfLiteral quotes s as a GBNF string literal.
+func gbnfLiteral(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// remoteEndpoints are a remote model's endpoints, for messages.
+func (p *Pool) remoteEndpoints(name string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e, ok := p.models[name]; ok && e.info.Remote != nil {
+		return e.info.Remote.Endpoints
+	}
+	return nil
 }

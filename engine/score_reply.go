@@ -171,6 +171,9 @@ func (p *Pool) Score(ctx context.Context, model string, req ScoreRequest) (Score
 	if len(req.Replies) == 0 {
 		return ScoreResult{}, errors.New("score: no replies to score")
 	}
+	if p.isRemote(model) {
+		return p.scoreRemote(ctx, model, req)
+	}
 	c, err := p.ChatFormat(model)
 	if err != nil {
 		return ScoreResult{}, err

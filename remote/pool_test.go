@@ -3,6 +3,7 @@ package remote_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -93,13 +94,40 @@ func TestPoolThroughHTTP(t *testing.T) {
 			t.Fatalf("component %d: remote %v local %v", i, got[i], want[i])
 		}
 	}
+	// Scoring replies (classify()): the remote server chooses one under a
+	// grammar of the replies; it is what the model generates locally
+	// under the same grammar, and gets all the probability.
+	labels := []string{"bug", "feature request", `say "hi"\n`}
+	msgs := []chattmpl.Message{{Role: "user", Content: "Classify: the app crashes"}}
+	sc, err := local.Score(ctx, "far", engine.ScoreRequest{Messages: msgs, Replies: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go_ := o
+	go_.Grammar = `root ::= "bug" | "feature request" | "say \"hi\"\\n"`
+	choice, err := local.Run(ctx, "tiny", engine.Request{Messages: msgs, Options: go_})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chosen := -1
+	for i, lp := range sc.LogProbs {
+		if lp == 0 {
+			chosen = i
+		} else if !math.IsInf(lp, -1) {
+			t.Errorf("reply %d: log probability %v, want 0 or -Inf", i, lp)
+		}
+	}
+	if chosen < 0 || labels[chosen] != choice.Text {
+		t.Errorf("remote score %v chose %d; the local generation under the grammar is %q", sc.LogProbs, chosen, choice.Text)
+	}
+
 	var usage engine.Usage
 	for _, u := range local.Usage() {
 		if u.Model == "far" {
 			usage = u
 		}
 	}
-	if usage.Calls != 4 || usage.CacheHits != 2 || usage.GeneratedTokens == 0 || usage.PromptTokens == 0 {
+	if usage.Calls != 5 || usage.CacheHits != 2 || usage.GeneratedTokens == 0 || usage.PromptTokens == 0 {
 		t.Errorf("usage of far: %+v", usage)
 	}
 	if _, err := local.Tokenize(ctx, "far", "x"); !errors.Is(err, engine.ErrRemoteModel) {

@@ -57,6 +57,14 @@ func TestServeRemoteModel(t *testing.T) {
 	expectRows(t, db, "SELECT a.prompt_tokens = b.prompt_tokens, a.generated_tokens = b.generated_tokens, b.calls FROM llm.usage a JOIN llm.usage b WHERE a.model = 'local' AND b.model = 'far'",
 		"1|1|12")
 	expectRows(t, db, "SELECT model, requests, failures, retries, outstanding FROM llm.endpoints", "far|12|0|0|0")
+	// classify() on a remote model: the server picks a label under the
+	// labels' grammar (servers do not score given replies); every row
+	// gets one.
+	for _, r := range queryRows(t, db, `SELECT id, classify('far', p, '["happy","sad"]') FROM t ORDER BY id`) {
+		if !strings.HasSuffix(r, "|happy") && !strings.HasSuffix(r, "|sad") {
+			t.Errorf("classify() on a remote model: %q", r)
+		}
+	}
 	// The result cache answers a repeated greedy call without a request.
 	mustExec(t, db, "SET GLOBAL llm_result_cache = ON")
 	queryRows(t, db, "SELECT generate('far', p, 0, 24) FROM t WHERE id = 0")
