@@ -14,6 +14,7 @@ import (
 
 	"github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/vitess/go/mysql"
 )
 
@@ -241,6 +242,9 @@ type connGuard struct {
 
 	mu    sync.Mutex
 	conns map[uint32]*mysql.Conn
+	// sessions holds each connection's session (connection id ->
+	// sql.Session, recorded by recordSessions), for endFailed.
+	sessions *sync.Map
 }
 
 func newConnGuard(h mysql.Handler) (*connGuard, error) {
@@ -248,7 +252,7 @@ func newConnGuard(h mysql.Handler) (*connGuard, error) {
 	if !ok {
 		return nil, fmt.Errorf("unexpected protocol handler %T", h)
 	}
-	return &connGuard{Handler: sh, conns: map[uint32]*mysql.Conn{}}, nil
+	return &connGuard{Handler: sh, conns: map[uint32]*mysql.Conn{}, sessions: &sync.Map{}}, nil
 }
 
 func (g *connGuard) NewConnection(c *mysql.Conn) {
@@ -262,6 +266,7 @@ func (g *connGuard) ConnectionClosed(c *mysql.Conn) {
 	g.mu.Lock()
 	delete(g.conns, c.ConnectionID)
 	g.mu.Unlock()
+	g.sessions.Delete(c.ConnectionID)
 	g.Handler.ConnectionClosed(c)
 }
 
@@ -317,4 +322,40 @@ func sessionWaitTimeout(s sql.Session) time.Duration {
 		return time.Duration(n) * time.Second
 	}
 	return def
+}
+
+// recordSessions wraps build to record each connection's session in m
+// (the guard's sessions) for endFailed.
+func recordSessions(build server.SessionBuilder, m *sync.Map) server.SessionBuilder {
+	return func(ctx context.Context, conn *mysql.Conn, addr string) (sql.Session, error) {
+		s, err := build(ctx, conn, addr)
+		if err == nil {
+			m.Store(conn.ConnectionID, s)
+		}
+		return s, err
+	}
+}
+
+// endFailed ends the implicit transaction of an autocommit statement that
+// failed. go-mysql-server does so for a statement that fails before it
+// runs, but not for one that fails at its end: a KILL QUERY that landed
+// while an UPDATE was committing failed the UPDATE (1317) and left its
+// changes in the session's open transaction, where the connection's next
+// statement saw them and committed them. Ending the transaction makes the
+// next statement start afresh from what is committed (Dolt reloads its
+// state in each new transaction). An explicit transaction (BEGIN) is left
+// to the client, as in MySQL.
+func (g *connGuard) endFailed(c *mysql.Conn) {
+	v, ok := g.sessions.Load(c.ConnectionID)
+	if !ok {
+		return
+	}
+	sess := v.(sql.Session)
+	if sess.GetIgnoreAutoCommit() || sess.GetTransaction() == nil {
+		return
+	}
+	ctx := sql.NewContext(context.Background(), sql.WithSession(sess))
+	if auto, err := plan.IsSessionAutocommit(ctx); err == nil && auto {
+		sess.SetTransaction(nil)
+	}
 }

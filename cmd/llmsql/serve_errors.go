@@ -77,6 +77,9 @@ func (g *connGuard) ComQuery(ctx context.Context, c *mysql.Conn, query string, c
 		fixOKInfo(r)
 		return cb(r, more)
 	})
+	if err != nil {
+		g.endFailed(c)
+	}
 	return endStream(c, err, sent)
 }
 
@@ -87,6 +90,9 @@ func (g *connGuard) ComMultiQuery(ctx context.Context, c *mysql.Conn, query stri
 		fixOKInfo(r)
 		return cb(r, more)
 	})
+	if err != nil {
+		g.endFailed(c)
+	}
 	return rest, endStream(c, err, sent)
 }
 
@@ -96,5 +102,8 @@ func (g *connGuard) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *
 		sent = true
 		return cb(r)
 	})
+	if err != nil {
+		g.endFailed(c)
+	}
 	return endStream(c, err, sent)
 }

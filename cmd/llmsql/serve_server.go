@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	sqle "github.com/dolthub/go-mysql-server"
@@ -227,13 +228,17 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 	}
 	gl := newGuardedListener(ln, log)
 	var guard *connGuard
+	sessions := &sync.Map{}
 	srv, err := server.NewServerWithHandler(server.Config{
 		Protocol:                "tcp",
 		Address:                 ln.Addr().String(),
 		Listener:                gl,
 		ProtocolListenerFactory: listenerWithAccount(acct),
-	}, st.eng, st.ctxFactory, st.sessions, nil, func(h mysql.Handler) (mysql.Handler, error) {
+	}, st.eng, st.ctxFactory, recordSessions(st.sessions, sessions), nil, func(h mysql.Handler) (mysql.Handler, error) {
 		g, err := newConnGuard(h)
+		if g != nil {
+			g.sessions = sessions
+		}
 		guard = g
 		return g, err
 	})
