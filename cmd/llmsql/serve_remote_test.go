@@ -57,6 +57,22 @@ func TestServeRemoteModel(t *testing.T) {
 	expectRows(t, db, "SELECT a.prompt_tokens = b.prompt_tokens, a.generated_tokens = b.generated_tokens, b.calls FROM llm.usage a JOIN llm.usage b WHERE a.model = 'local' AND b.model = 'far'",
 		"1|1|12")
 	expectRows(t, db, "SELECT model, requests, failures, retries, outstanding FROM llm.endpoints", "far|12|0|0|0")
+	// extract() and judge() send the conversation and the grammar: the
+	// same greedy answers as the local model's.
+	for _, q := range []string{
+		`SELECT id, extract_json('%s', p, '{"type":"object","properties":{"who":{"type":"string","maxLength":10}},"required":["who"]}', '{"max_tokens": 40}') FROM t ORDER BY id`,
+		`SELECT id, judge('%s', 'Is this a story?', p) FROM t ORDER BY id`,
+	} {
+		local, far := queryRows(t, db, fmt.Sprintf(q, "local")), queryRows(t, db, fmt.Sprintf(q, "far"))
+		for _, r := range far {
+			if strings.HasSuffix(r, "|NULL") {
+				t.Fatalf("%s: a NULL row: %q", q, far)
+			}
+		}
+		if strings.Join(local, "\n") != strings.Join(far, "\n") {
+			t.Errorf("%s:\nlocal  %q\nremote %q", q, local, far)
+		}
+	}
 	// classify() on a remote model: the server picks a label under the
 	// labels' grammar (servers do not score given replies); every row
 	// gets one.
