@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/llmsql/llmsql/internal/testutil"
 )
@@ -223,4 +228,75 @@ func TestServeRemoteFaultKinds(t *testing.T) {
 	}
 	mu.Unlock()
 	expectRows(t, db, "SELECT retries >= 1 + 2 + 4 + 4 + 4 + 4, outstanding FROM llm.endpoints", "1|0")
+}
+
+// KILL QUERY cancels a statement's requests in flight on a remote model:
+// the statement ends with error 1317 and the server sees every request
+// cancelled.
+func TestServeRemoteKillQuery(t *testing.T) {
+	var inFlight, started atomic.Int64
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // read, so the server notices the client going away
+		started.Add(1)
+		inFlight.Add(1)
+		defer inFlight.Add(-1)
+		select { // never answers: only a cancellation ends it
+		case <-r.Context().Done():
+		case <-time.After(40 * time.Second):
+		}
+	}))
+	defer fake.Close()
+	ts := newServer(t, serveConfig{Memory: true, ResultCacheBytes: -1}, realEngine)
+	db := ts.db()
+	mustExec(t, db, fmt.Sprintf(`INSERT INTO llm.models (name, endpoint, remote_model, chat_template, max_concurrency)
+		VALUES ('f', '%s/v1', 'm', 'none', 4)`, fake.URL))
+	mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, p TEXT)")
+	mustExec(t, db, "INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e'), (6, 'f')")
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var id int64
+	if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		deadline := time.Now().Add(30 * time.Second)
+		for started.Load() == 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		db.Exec(fmt.Sprintf("KILL QUERY %d", id))
+	}()
+	done := make(chan error, 1)
+	go func() {
+		var n int64
+		rows, err := conn.QueryContext(ctx, "SELECT id, generate('f', p, 0, 8) FROM t")
+		if err == nil {
+			for rows.Next() {
+				n++
+			}
+			err = rows.Err()
+			rows.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) || me.Number != 1317 {
+			t.Fatalf("got %v, want error 1317", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("KILL QUERY did not end the statement")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for inFlight.Load() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := inFlight.Load(); n != 0 {
+		t.Fatalf("%d requests still open on the server after KILL QUERY", n)
+	}
+	expectRows(t, db, "SELECT outstanding FROM llm.endpoints", "0")
 }
