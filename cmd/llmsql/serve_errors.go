@@ -71,39 +71,55 @@ func endStream(c *mysql.Conn, err error, sent bool) error {
 }
 
 func (g *connGuard) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) error {
-	sent := false
+	sent, done := false, false
 	err := g.Handler.ComQuery(ctx, c, query, func(r *sqltypes.Result, more bool) error {
 		sent = true
+		done = len(r.Fields) == 0 && !more // the statement's OK packet
 		fixOKInfo(r)
 		return cb(r, more)
 	})
 	if err != nil {
 		g.endFailed(c)
+	}
+	if done {
+		// The client has the statement's OK: an error after it (a KILL
+		// QUERY landing as the statement ended; TestSoak saw it) must
+		// not follow as a packet, which the client would take for its
+		// next statement's answer. vitess closes the connection.
+		return interrupted(err)
 	}
 	return endStream(c, err, sent)
 }
 
 func (g *connGuard) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) (string, error) {
-	sent := false
+	sent, done := false, false
 	rest, err := g.Handler.ComMultiQuery(ctx, c, query, func(r *sqltypes.Result, more bool) error {
 		sent = true
+		done = len(r.Fields) == 0 && !more
 		fixOKInfo(r)
 		return cb(r, more)
 	})
 	if err != nil {
 		g.endFailed(c)
 	}
+	if done {
+		return rest, interrupted(err) // as in ComQuery
+	}
 	return rest, endStream(c, err, sent)
 }
 
 func (g *connGuard) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *mysql.PrepareData, cb func(*sqltypes.Result) error) error {
-	sent := false
+	sent, done := false, false
 	err := g.Handler.ComStmtExecute(ctx, c, prepare, func(r *sqltypes.Result) error {
 		sent = true
+		done = len(r.Fields) == 0
 		return cb(r)
 	})
 	if err != nil {
 		g.endFailed(c)
+	}
+	if done {
+		return interrupted(err) // as in ComQuery
 	}
 	return endStream(c, err, sent)
 }

@@ -371,6 +371,11 @@ func (sc *soakClient) outcome(what string, err error) (handled bool) {
 		return true
 	}
 	sc.st.unexpected(sc.t, fmt.Sprintf("client %d: %s", sc.i, what), err)
+	if sc.conn != nil && (errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, sql.ErrConnDone)) {
+		sc.connIDs.Delete(sc.i) // counted; go on with a new connection
+		sc.conn.Close()
+		sc.conn = nil
+	}
 	return true
 }
 
