@@ -21,7 +21,7 @@ func init() {
 		name:    "serve",
 		summary: "run the MySQL-protocol SQL server with generate() and the llm catalog",
 		usage: "[--addr 127.0.0.1:3306] [--data-dir DIR | --memory] [--model NAME=PATH]... [--models-dir DIR] " +
-			"[--user U --password P] [--secure-file-priv DIR|none] [--allow-any-model-path=false] [--max-connections N] [--threads N] [--max-sequences N] [--context N] " +
+			"[--user U --password P] [--secure-file-priv DIR|none] [--allow-any-model-path=false] [--remote-key-env NAMES] [--max-connections N] [--threads N] [--max-sequences N] [--context N] " +
 			"[--memory-budget SIZE|auto|none] [--result-cache-bytes SIZE] [--http ADDR [--api-key KEY] [--http-queue N]]",
 		run: runServe,
 	})
@@ -77,6 +77,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&cfg.Password, "password", "", "password of --user")
 	fs.IntVar(&cfg.Threads, "threads", 0, "worker threads per loaded model (0 = all cores)")
 	fs.IntVar(&cfg.Context, "context", 0, "positions per sequence, which sizes each model's KV cache (0 = the model's training context, at most 4096)")
+	keyEnv := fs.String("remote-key-env", "", "comma-separated `NAMES` of environment variables a remote model's registration may name as api_key_env, besides LLMSQL_* and OPENAI_API_KEY (its key is sent to the endpoint the SQL user registers)")
 	anyPath := fs.Bool("allow-any-model-path", true, "let INSERT INTO llm.models register a file anywhere the server can read; false = only files in the models directory (--models-dir) and downloads, for shared servers")
 	fs.StringVar(&cfg.SecureFilePriv, "secure-file-priv", "auto", "`DIR` that LOAD_FILE, LOAD DATA INFILE and SELECT ... INTO OUTFILE may read and write (auto = files/ in the data directory, none with --memory; none = no file access)")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", DefaultMaxConnections, "open client connections at most, as MySQL's max_connections; one more is refused with error 1040")
@@ -136,6 +137,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return serveConfig{}, usagef("--max-sequences must be 0 to 1024")
 	}
 	cfg.RestrictModelPaths = !*anyPath
+	for _, name := range strings.Split(*keyEnv, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			cfg.RemoteKeyEnv = append(cfg.RemoteKeyEnv, name)
+		}
+	}
 	if set["api-key"] && !set["http"] {
 		return serveConfig{}, usagef("--api-key needs --http")
 	}

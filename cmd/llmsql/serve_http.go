@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/llmsql/llmsql/catalog"
@@ -94,15 +95,34 @@ func (h *httpServer) close() {
 // remoteModels makes the clients of remote models (INSERT INTO llm.models
 // (name, endpoint, ...)): the API key is read here, from the environment
 // variable the registration names, and goes no further than the client.
-func remoteModels(name string, spec engine.RemoteSpec) (engine.RemoteModel, error) {
-	var key string
-	if spec.APIKeyEnv != "" {
-		var ok bool
-		if key, ok = os.LookupEnv(spec.APIKeyEnv); !ok {
-			return nil, fmt.Errorf("api_key_env names %s, which is not set in the server's environment", spec.APIKeyEnv)
-		}
+//
+// A SQL user chooses both the variable and the endpoint the key is sent
+// to, so only some variables may be named: those starting with LLMSQL_,
+// OPENAI_API_KEY, and the ones the operator lists (--remote-key-env).
+// Otherwise any variable of the server (a cloud secret, a database
+// password) could be sent to a server of the user's choosing.
+func remoteModels(allowed []string) func(name string, spec engine.RemoteSpec) (engine.RemoteModel, error) {
+	ok := map[string]bool{"OPENAI_API_KEY": true}
+	for _, a := range allowed {
+		ok[a] = true
 	}
-	return remote.New(remote.Config{Name: name, Endpoints: spec.Endpoints, Model: spec.Model, APIKey: key,
-		MaxConcurrency: spec.MaxConcurrency, RequestsPerMinute: spec.RequestsPerMinute, TokensPerMinute: spec.TokensPerMinute,
-		Timeout: spec.Timeout})
+	return func(name string, spec engine.RemoteSpec) (engine.RemoteModel, error) {
+		var key string
+		if env := spec.APIKeyEnv; env != "" {
+			if !ok[env] && !strings.HasPrefix(env, remoteKeyPrefix) {
+				return nil, fmt.Errorf("api_key_env names %s, which this server does not let SQL read: use a variable whose name starts with %s, OPENAI_API_KEY, or start the server with --remote-key-env %s", env, remoteKeyPrefix, env)
+			}
+			var set bool
+			if key, set = os.LookupEnv(env); !set {
+				return nil, fmt.Errorf("api_key_env names %s, which is not set in the server's environment", env)
+			}
+		}
+		return remote.New(remote.Config{Name: name, Endpoints: spec.Endpoints, Model: spec.Model, APIKey: key,
+			MaxConcurrency: spec.MaxConcurrency, RequestsPerMinute: spec.RequestsPerMinute, TokensPerMinute: spec.TokensPerMinute,
+			Timeout: spec.Timeout})
+	}
 }
+
+// remoteKeyPrefix starts the names of environment variables any remote
+// registration may name as its api_key_env.
+const remoteKeyPrefix = "LLMSQL_"

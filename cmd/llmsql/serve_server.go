@@ -52,6 +52,10 @@ type serveConfig struct {
 	// llm.models) accept only files inside the models directory (Hub.Dir)
 	// and downloads.
 	RestrictModelPaths bool
+	// RemoteKeyEnv lists the environment variables, besides those whose
+	// names start with LLMSQL_ and OPENAI_API_KEY, that a remote model's
+	// registration may name as api_key_env (--remote-key-env).
+	RemoteKeyEnv []string
 	// SecureFilePriv is the directory LOAD_FILE, LOAD DATA INFILE and
 	// INTO OUTFILE may use: "" or "auto" = DataDir/files (file access off
 	// with Memory), "none" = off.
@@ -151,7 +155,7 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 	if cfg.Hub.Dir != "" {
 		cat.SetDownloads(downloader(cfg.Hub, log))
 	}
-	cat.SetRemotes(remoteModels)
+	cat.SetRemotes(remoteModels(cfg.RemoteKeyEnv))
 	defer func() {
 		if err != nil {
 			cat.Close()
