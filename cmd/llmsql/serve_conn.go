@@ -266,8 +266,12 @@ func (g *connGuard) ConnectionClosed(c *mysql.Conn) {
 	g.mu.Lock()
 	delete(g.conns, c.ConnectionID)
 	g.mu.Unlock()
-	g.sessions.Delete(c.ConnectionID)
 	g.Handler.ConnectionClosed(c)
+	// After the handler: for a connection that never logged in, it builds
+	// a session (to release the connection's locks), which recordSessions
+	// records; dropped before, that record would stay for the server's
+	// life.
+	g.sessions.Delete(c.ConnectionID)
 }
 
 func (g *connGuard) ConnectionAuthenticated(c *mysql.Conn) error {

@@ -255,3 +255,44 @@ func TestServeAcceptErrors(t *testing.T) {
 }
 
 func newTestLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestServeSessionRecordsFreed: the guard's record of each connection's
+// session (for endFailed) goes when the connection closes, whether it
+// logged in or not. go-mysql-server's ConnectionClosed builds a session
+// for a connection that never logged in (to release its locks); recorded
+// after the guard had dropped the connection's entry, that session stayed
+// for the life of the server: the soak test's server grew by ~100 KB per
+// junk connection (session variable maps).
+func TestServeSessionRecordsFreed(t *testing.T) {
+	ts := newServer(t, memoryWithModel(t), fakeEngine)
+	db := ts.db()
+	db.SetMaxOpenConns(1)
+	expectRows(t, db, "SELECT 1", "1") // db's one connection, recorded
+	for i := range 20 {
+		nc, err := net.Dial("tcp", ts.srv.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			nc.Write([]byte("not a login packet"))
+		}
+		nc.Close()
+	}
+	for range 5 {
+		other := ts.db()
+		expectRows(t, other, "SELECT 1", "1")
+		other.Close()
+	}
+	records := func() int {
+		n := 0
+		ts.srv.guard.sessions.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for records() > 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := records(); n != 1 {
+		t.Fatalf("%d session records after 25 connections came and went, want 1 (the open one)", n)
+	}
+}
