@@ -28,6 +28,7 @@ const childArgsEnv = "LLMSQL_TEST_CHILD_ARGS"
 
 func runChildIfAsked() {
 	if args := os.Getenv(childArgsEnv); args != "" {
+		serveChildDebug()
 		var argv []string
 		if err := json.Unmarshal([]byte(args), &argv); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)
