@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/llmsql/llmsql/engine"
 	"github.com/llmsql/llmsql/engine/chattmpl"
@@ -85,6 +86,9 @@ type onFirstWrite struct {
 	buf  bytes.Buffer
 	f    func()
 	done bool
+	// after slows every later write, so that a tiny model cannot finish
+	// its tokens before what f set off (a signal) lands on a busy machine.
+	after time.Duration
 }
 
 func (w *onFirstWrite) Write(p []byte) (int, error) {
@@ -93,6 +97,8 @@ func (w *onFirstWrite) Write(p []byte) (int, error) {
 	if !w.done && len(p) > 0 {
 		w.done = true
 		w.f()
+	} else if w.done {
+		time.Sleep(w.after)
 	}
 	return w.buf.Write(p)
 }
@@ -323,7 +329,9 @@ func TestGenerateTemplatedRawSpecial(t *testing.T) {
 func TestGenerateCtrlC(t *testing.T) {
 	model := tinyChatModel(t, "")
 	interrupt := fakeInterrupts(t)
-	w := &onFirstWrite{f: interrupt}
+	// 200 tokens at 10 ms each leave the interrupt two seconds to land
+	// (it failed 2 runs in 21 on a loaded machine without the pause).
+	w := &onFirstWrite{f: interrupt, after: 10 * time.Millisecond}
 	var errb bytes.Buffer
 	code := run([]string{"generate", "-m", model, "-p", "Once upon a time", "-n", "200", "--ignore-eos", "--temp", "0", "--threads", "1"}, w, &errb)
 	if code != 0 || w.buf.Len() == 0 || !strings.Contains(errb.String(), "(cancelled)") || !strings.Contains(errb.String(), "generated:") {
