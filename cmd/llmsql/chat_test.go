@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/llmsql/llmsql/engine"
 	"github.com/llmsql/llmsql/engine/chattmpl"
@@ -33,6 +32,25 @@ func tinyChatModel(t *testing.T, template string) string {
 		spec.Metadata = map[string]gguf.Value{"tokenizer.chat_template": gguf.String(template)}
 	}
 	path := filepath.Join(t.TempDir(), "chat.gguf")
+	if err := synth.Write(path, spec); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// slowChatModel is tinyChatModel wide and long enough that a token takes
+// a fraction of a millisecond and -n 1000 takes most of a second: the Ctrl-C tests
+// need generation still running when the interrupt lands, and the
+// scheduler runs ahead of the output, so slowing the writes cannot do that.
+func slowChatModel(t *testing.T, template string) string {
+	t.Helper()
+	spec := synth.Tiny()
+	spec.Embd, spec.Heads, spec.KVHeads, spec.FF, spec.Layers, spec.Context = 256, 8, 4, 704, 4, 1024
+	spec.Type = gguf.TypeQ8_0
+	if template != "" {
+		spec.Metadata = map[string]gguf.Value{"tokenizer.chat_template": gguf.String(template)}
+	}
+	path := filepath.Join(t.TempDir(), "slow.gguf")
 	if err := synth.Write(path, spec); err != nil {
 		t.Fatal(err)
 	}
@@ -86,9 +104,6 @@ type onFirstWrite struct {
 	buf  bytes.Buffer
 	f    func()
 	done bool
-	// after slows every later write, so that a tiny model cannot finish
-	// its tokens before what f set off (a signal) lands on a busy machine.
-	after time.Duration
 }
 
 func (w *onFirstWrite) Write(p []byte) (int, error) {
@@ -97,8 +112,6 @@ func (w *onFirstWrite) Write(p []byte) (int, error) {
 	if !w.done && len(p) > 0 {
 		w.done = true
 		w.f()
-	} else if w.done {
-		time.Sleep(w.after)
 	}
 	return w.buf.Write(p)
 }
@@ -223,7 +236,7 @@ func TestChatInteractive(t *testing.T) {
 
 // Ctrl-C stops the reply, keeps what was said, and the session goes on.
 func TestChatCtrlCKeepsReply(t *testing.T) {
-	model := tinyChatModel(t, testTemplate)
+	model := slowChatModel(t, testTemplate)
 	interrupt := fakeInterrupts(t)
 	m, err := engine.LoadModel(model, engine.LoadConfig{Slots: 1})
 	if err != nil {
@@ -231,7 +244,7 @@ func TestChatCtrlCKeepsReply(t *testing.T) {
 	}
 	defer m.Close()
 	o := engine.DefaultGenerateOptions()
-	o.Temperature, o.MaxTokens, o.IgnoreEOS = 0, 200, true
+	o.Temperature, o.MaxTokens, o.IgnoreEOS = 0, 1000, true
 	w := &onFirstWrite{f: interrupt}
 	s := &chatSession{m: m, opts: o, stdout: w}
 	withStdin(t, "Once upon a time\nthe cat\n")
@@ -327,13 +340,11 @@ func TestGenerateTemplatedRawSpecial(t *testing.T) {
 
 // Ctrl-C in generate prints what was generated and the stats.
 func TestGenerateCtrlC(t *testing.T) {
-	model := tinyChatModel(t, "")
+	model := slowChatModel(t, "")
 	interrupt := fakeInterrupts(t)
-	// 200 tokens at 10 ms each leave the interrupt two seconds to land
-	// (it failed 2 runs in 21 on a loaded machine without the pause).
-	w := &onFirstWrite{f: interrupt, after: 10 * time.Millisecond}
+	w := &onFirstWrite{f: interrupt}
 	var errb bytes.Buffer
-	code := run([]string{"generate", "-m", model, "-p", "Once upon a time", "-n", "200", "--ignore-eos", "--temp", "0", "--threads", "1"}, w, &errb)
+	code := run([]string{"generate", "-m", model, "-p", "Once upon a time", "-n", "1000", "--ignore-eos", "--temp", "0", "--threads", "1"}, w, &errb)
 	if code != 0 || w.buf.Len() == 0 || !strings.Contains(errb.String(), "(cancelled)") || !strings.Contains(errb.String(), "generated:") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, w.buf.String(), errb.String())
 	}
