@@ -156,7 +156,7 @@ func checkTiles(t *testing.T, rng interface {
 	NormFloat64() float64
 	Float64() float64
 }, typ gguf.GGMLType, f *format, im *impl, n int, exact bool) {
-	const rows, toks = 5, 4
+	const rows, toks = 13, 4 // 13: a group of eight rows and a remainder
 	r := newRand(uint64(n) + uint64(typ)*1000)
 	if exact && f.block == 256 && n > 1024 {
 		return // keep K-quant sums within float32's exact range
@@ -208,4 +208,53 @@ func checkTiles(t *testing.T, rng interface {
 			}
 		}
 	}
+}
+
+// TestTilesBitExact: the Q8_0 and F16 kernels follow ggml's order exactly
+// (ggml_vec_dot_q8_0_q8_0's, tinyBLAS's; the logits goldens rely on it),
+// so every tile (the wide prompt tiles, their leftover rows, the decode
+// rows) gives the Go twin's bits on any data, not only where the float
+// sums are exact.
+func TestTilesBitExact(t *testing.T) {
+	forLevels(t, func(t *testing.T, lvl string) {
+		l, _ := parseLevel(lvl)
+		for _, typ := range []gguf.GGMLType{gguf.TypeQ8_0, gguf.TypeF16} {
+			f := formats[typ]
+			for _, im := range []*impl{f.implAt(l), f.decodeAt(l)} {
+				if im.tiles[0] == nil || typ == gguf.TypeF16 && l == levelAVX2 {
+					// (AVX2's F16 prompt tiles sum in eight lanes, not
+					// tinyBLAS's sixteen: close to it, not its bits.)
+					continue
+				}
+				for _, n := range []int{64, 96, 2048} {
+					n = n / im.chunk * im.chunk // MatMul adds the rest in Go
+					const rows, toks = 23, 4
+					rng := newRand(uint64(n))
+					rs := typ.RowSize(n)
+					var w []byte
+					for i := 0; i < rows; i++ {
+						w = append(w, randomRow(rng, typ, n, false)...)
+					}
+					ar := actBytes(im.act, n) + 64
+					act := make([]byte, toks*ar)
+					for tok := 0; tok < toks; tok++ {
+						quantizeAct(f, im.act, act[tok*ar:tok*ar+actBytes(im.act, n)], randomAct(rng, n, false))
+					}
+					for T := 1; T <= toks; T++ {
+						got := make([]float32, toks*rows)
+						im.tiles[T-1](unsafe.Pointer(&w[0]), uintptr(rs), rows, n,
+							unsafe.Pointer(&act[0]), uintptr(ar), unsafe.Pointer(&got[0]), uintptr(4*rows))
+						for tok := 0; tok < T; tok++ {
+							for r := 0; r < rows; r++ {
+								want := im.dot(w[r*rs:(r+1)*rs], act[tok*ar:], n)
+								if g := got[tok*rows+r]; math.Float32bits(g) != math.Float32bits(want) {
+									t.Fatalf("%s n=%d T=%d row %d token %d: asm %g, go %g", typ, n, T, r, tok, g, want)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
 }

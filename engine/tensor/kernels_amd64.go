@@ -3,6 +3,8 @@ package tensor
 //go:generate go run ./internal/asmgen
 
 import (
+	"unsafe"
+
 	"github.com/llmsql/llmsql/engine/gguf"
 	"golang.org/x/sys/cpu"
 )
@@ -62,7 +64,9 @@ func registerAMD64() bool {
 		return true
 	}
 	avx512 := map[gguf.GGMLType]*impl{
-		gguf.TypeQ8_0: q(actQ8_0L, q8_0VNNIx1, q8_0VNNIx2, q8_0VNNIx3, q8_0VNNIx4, dotQ8_0L),
+		gguf.TypeQ8_0: {act: actQ8_0L, chunk: 1, dot: dotQ8_0L, tiles: rowGroupTiles(
+			[4]tileFn{q8_0x8VNNIx1, q8_0x8VNNIx2, q8_0x8VNNIx3, q8_0x8VNNIx4},
+			[4]tileFn{q8_0VNNIx1, q8_0VNNIx2, q8_0VNNIx3, q8_0VNNIx4})},
 		gguf.TypeQ4_0: q(actQ8_0, q4_0LanesVNNIx1, q4_0LanesVNNIx2, q4_0LanesVNNIx3, q4_0LanesVNNIx4, dotQ4_0),
 		gguf.TypeQ5_0: q(actQ8_0, q5_0VNNIx1, q5_0VNNIx2, q5_0VNNIx3, q5_0VNNIx4, dotQ5_0),
 		gguf.TypeQ4_K: q(actQ8_K, q4_KLanesVNNIx1, q4_KLanesVNNIx2, q4_KLanesVNNIx3, q4_KLanesVNNIx4, dotQ4_K),
@@ -75,6 +79,8 @@ func registerAMD64() bool {
 	for t, im := range avx512 {
 		register(t, levelAVX512, im)
 	}
+	// Q8_0 decode rows one at a time (the eight-row tiles are for prompts).
+	registerDecode(gguf.TypeQ8_0, levelAVX512, q(actQ8_0L, q8_0VNNIx1, q8_0VNNIx2, q8_0VNNIx3, q8_0VNNIx4, dotQ8_0L))
 	registerDecode(gguf.TypeQ4_0, levelAVX512, q(actQ8_0, q4_0VNNIx1, q4_0VNNIx2, q4_0VNNIx3, q4_0VNNIx4, dotQ4_0))
 	// F16 decode rows of whole steps of 64 in one call (no leftovers to
 	// add in float64); other lengths go row by row through dotF16Decode.
@@ -85,4 +91,24 @@ func registerAMD64() bool {
 	packedFormats[gguf.TypeQ4_K].decode[levelAVX512] = &impl{act: actQ8_K, chunk: 1, tiles: q4KDecodeTiles(q4_Kx8GemvVNNIx1)}
 	registerDecode(gguf.TypeQ4_K, levelAVX512, avx2[gguf.TypeQ4_K])
 	return true
+}
+
+// rowGroupTiles runs the kernels wide, which take rows in groups of eight,
+// on the whole groups and the row kernels narrow on the rows left over.
+// Both compute each (row, token) the same way.
+func rowGroupTiles(wide, narrow [4]tileFn) [4]tileFn {
+	var ts [4]tileFn
+	for i := range ts {
+		wt, nt := wide[i], narrow[i]
+		ts[i] = func(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr) {
+			g := nRows &^ 7
+			if g > 0 {
+				wt(w, wStride, g, n, a, aStride, out, oStride)
+			}
+			if g < nRows {
+				nt(unsafe.Add(w, uintptr(g)*wStride), wStride, nRows-g, n, a, aStride, unsafe.Add(out, 4*g), oStride)
+			}
+		}
+	}
+	return ts
 }

@@ -74,6 +74,9 @@ func bf16AVX512x1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Poin
 func q4_0x8VNNIx1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
+func q8_0x8VNNIx1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
 func q8_0AVX2x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
@@ -141,6 +144,9 @@ func bf16AVX512x2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Poin
 
 //go:noescape
 func q4_0x8VNNIx2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q8_0x8VNNIx2(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
 func q8_0AVX2x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
@@ -212,6 +218,9 @@ func bf16AVX512x3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Poin
 func q4_0x8VNNIx3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
+func q8_0x8VNNIx3(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
 func q8_0AVX2x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
@@ -279,6 +288,9 @@ func bf16AVX512x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Poin
 
 //go:noescape
 func q4_0x8VNNIx4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
+func q8_0x8VNNIx4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
 func q4_Kx8GemvVNNIx1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
