@@ -25,7 +25,7 @@ const storiesModel = "stories"
 // storyServer starts a real-engine server over stories260K with room for
 // 64 sequences at once, the result cache off (so that repeated statements
 // really run), and a table p of n rows with distinct prompts.
-func storyServer(t *testing.T, dolt bool, n int) (*testServer, *sql.DB) {
+func storyServer(t testing.TB, dolt bool, n int) (*testServer, *sql.DB) {
 	t.Helper()
 	model := testutil.Shared(t, "models/stories260K.gguf")
 	cfg := serveConfig{Memory: true, Models: []modelFlag{{storiesModel, model}}, MaxSequences: 64}
@@ -59,7 +59,7 @@ func storyPrompt(i int) string {
 		storyNames[i%len(storyNames)], storyThings[i%len(storyThings)], storyNames[(i/7)%len(storyNames)], i)
 }
 
-func expectRowCount(t *testing.T, db sqlRunner, q string, n int) []string {
+func expectRowCount(t testing.TB, db sqlRunner, q string, n int) []string {
 	t.Helper()
 	rows := queryRows(t, db, q)
 	if len(rows) != n {
@@ -437,7 +437,7 @@ func sortedStrings(s []string) bool {
 }
 
 // variedFake is fakeEngine whose sampled answers differ from call to call.
-var variedFake backendChoice = func(t *testing.T, p *engine.Pool) sqlfuncs.Backend {
+var variedFake backendChoice = func(t testing.TB, p *engine.Pool) sqlfuncs.Backend {
 	f := fakeEngine(t, p).(*sqlfuncstest.Fake)
 	f.VarySampled = true
 	return f

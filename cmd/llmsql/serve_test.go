@@ -32,11 +32,11 @@ import (
 )
 
 // backendChoice picks what the SQL functions run on in a test server.
-type backendChoice func(t *testing.T, p *engine.Pool) sqlfuncs.Backend
+type backendChoice func(t testing.TB, p *engine.Pool) sqlfuncs.Backend
 
 // fakeEngine is the deterministic stand-in: it knows exactly the models the
 // pool has registered.
-var fakeEngine backendChoice = func(t *testing.T, p *engine.Pool) sqlfuncs.Backend {
+var fakeEngine backendChoice = func(t testing.TB, p *engine.Pool) sqlfuncs.Backend {
 	return &sqlfuncstest.Fake{Known: func(name string) bool {
 		for _, m := range p.Models() {
 			if m.Name == name {
@@ -48,10 +48,10 @@ var fakeEngine backendChoice = func(t *testing.T, p *engine.Pool) sqlfuncs.Backe
 }
 
 // realEngine runs the functions on the engine itself.
-var realEngine backendChoice = func(t *testing.T, p *engine.Pool) sqlfuncs.Backend { return p }
+var realEngine backendChoice = func(t testing.TB, p *engine.Pool) sqlfuncs.Backend { return p }
 
 type testServer struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *llmServer
 	fake *sqlfuncstest.Fake // nil with realEngine
 	logs *syncBuffer
@@ -78,7 +78,7 @@ func (s *syncBuffer) String() string {
 
 // newServer starts a server on a random loopback port; cfg.Memory or
 // cfg.DataDir chooses the storage. It is closed when the test ends.
-func newServer(t *testing.T, cfg serveConfig, backend backendChoice) *testServer {
+func newServer(t testing.TB, cfg serveConfig, backend backendChoice) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -164,7 +164,7 @@ type sqlRunner interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func mustExec(t *testing.T, db sqlRunner, q string) {
+func mustExec(t testing.TB, db sqlRunner, q string) {
 	t.Helper()
 	if _, err := db.ExecContext(context.Background(), q); err != nil {
 		t.Fatalf("%s: %v", q, err)
@@ -173,7 +173,7 @@ func mustExec(t *testing.T, db sqlRunner, q string) {
 
 // queryRows returns a query's rows as strings ("NULL" for NULL), one row per
 // element with columns joined by "|".
-func queryRows(t *testing.T, db sqlRunner, q string) []string {
+func queryRows(t testing.TB, db sqlRunner, q string) []string {
 	t.Helper()
 	r, err := db.QueryContext(context.Background(), q)
 	if err != nil {
