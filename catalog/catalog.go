@@ -94,6 +94,11 @@ func (c *Catalog) checkSQLPath(path string) error {
 	c.mu.Lock()
 	dir := c.pathsIn
 	c.mu.Unlock()
+	return pathAllowed(dir, path)
+}
+
+// pathAllowed refuses a path outside dir (links followed); "" allows all.
+func pathAllowed(dir, path string) error {
 	if dir == "" || hub.IsRef(path) {
 		return nil
 	}
@@ -175,6 +180,13 @@ func (c *Catalog) Restore() (restored []engine.ModelInfo, failed []error, err er
 		}
 		c.saved[r.Name] = r.Path
 		if present[r.Name] {
+			continue
+		}
+		// A registration saved by an earlier run without
+		// --allow-any-model-path=false came from SQL too: the restriction
+		// holds for it. It stays saved for a run without the restriction.
+		if err := pathAllowed(c.pathsIn, r.Path); err != nil {
+			failed = append(failed, &RestoreError{r, err})
 			continue
 		}
 		if hub.IsRef(r.Path) && c.fetch.Fetch != nil {

@@ -233,6 +233,36 @@ func TestRestore(t *testing.T) {
 	}
 }
 
+// TestRestoreRestricted: a registration saved by a run that allowed any
+// path is not registered again by a run restricted to a models directory
+// (it stays saved for an unrestricted run), while one inside is.
+func TestRestoreRestricted(t *testing.T) {
+	dir, models := t.TempDir(), t.TempDir()
+	outside := writeModel(t, dir, "outside", 5)
+	inside := writeModel(t, models, "inside", 6)
+	h := newHarness(t, dir)
+	h.exec(fmt.Sprintf("INSERT INTO llm.models (name, path) VALUES ('o', '%s'), ('i', '%s')", outside, inside))
+
+	h2 := newHarness(t, dir)
+	h2.cat.RestrictPaths(models)
+	restored, failed, err := h2.cat.Restore()
+	if err != nil || len(restored) != 1 || restored[0].Name != "i" || len(failed) != 1 ||
+		!strings.Contains(failed[0].Error(), "saved model 'o'") || !strings.Contains(failed[0].Error(), "must be in the models directory") {
+		t.Fatalf("restricted restore: %v, %v, %v", restored, failed, err)
+	}
+	if got := h2.exec("SELECT name FROM llm.models"); got != "[[i]]" {
+		t.Fatalf("after a restricted restore: %s", got)
+	}
+	if got := h2.savedNames(); got != "i,o" {
+		t.Fatalf("saved: %q", got)
+	}
+
+	h3 := newHarness(t, dir)
+	if restored, failed, err := h3.cat.Restore(); err != nil || len(restored) != 2 || len(failed) != 0 {
+		t.Fatalf("unrestricted restore: %v, %v, %v", restored, failed, err)
+	}
+}
+
 func TestFileStore(t *testing.T) {
 	dir := t.TempDir()
 	s := catalog.FileStore{Path: filepath.Join(dir, "m.json")}
