@@ -71,7 +71,7 @@ func registerAMD64() bool {
 		gguf.TypeQ5_0: q(actQ8_0, q5_0VNNIx1, q5_0VNNIx2, q5_0VNNIx3, q5_0VNNIx4, dotQ5_0),
 		gguf.TypeQ4_K: q(actQ8_K, q4_KLanesVNNIx1, q4_KLanesVNNIx2, q4_KLanesVNNIx3, q4_KLanesVNNIx4, dotQ4_K),
 		gguf.TypeF32:  {act: actF32, tiles: [4]tileFn{f32AVX512x1, f32AVX512x2, f32AVX512x3, f32AVX512x4}, chunk: 32, dot: dotF32},
-		gguf.TypeF16:  {act: actF32, tiles: [4]tileFn{f16AVX512x1, f16AVX512x2, f16AVX512x3, f16AVX512x4}, chunk: 32, dot: dotF16},
+		gguf.TypeF16:  {act: actF32, tiles: [4]tileFn{f16WideAVX512x1, f16WideAVX512x2, f16WideAVX512x3, f16WideAVX512x4}, chunk: 32, dot: dotF16},
 	}
 	if x.HasAVX512BF16 {
 		avx512[gguf.TypeBF16] = &impl{act: actBF16, tiles: [4]tileFn{bf16AVX512x1, bf16AVX512x2, bf16AVX512x3, bf16AVX512x4}, chunk: 64, dot: dotBF16BF16}
