@@ -23,7 +23,14 @@ import (
 // glibc's expf (engine/libm), which llama.cpp calls here, and the running
 // sum S*ms + vs is one fused multiply-add, as GCC compiles it.
 func (s *State) attention(w *tensor.Worker, layer, n int) {
-	c := w.Chunks(n*s.m.Heads, 1)
+	// Items go in chunks of the heads the value sums take together (four
+	// query heads of one KV head in one call where the kernel level has
+	// that), so that a chunk starts on such a group.
+	grain := 1
+	if !s.kv.IsF32() {
+		grain = tensor.HeadsTogether(s.m.Config.HeadDim)
+	}
+	c := w.Chunks(n*s.m.Heads, grain)
 	for lo, hi, ok := c.Next(); ok; lo, hi, ok = c.Next() {
 		s.attnRange(w.ID(), layer, lo, hi)
 	}
@@ -51,10 +58,16 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 	group := c.Heads / c.KVHeads
 	kvd := c.KVHeads * c.HeadDim
 	hd := c.HeadDim
+	heads4 := !f32 && tensor.HeadsTogether(hd) == 4
 	{
 		for item := lo; item < hi; item++ {
 			i, h := item/c.Heads, item%c.Heads
 			kvh := h / group
+			if heads4 && item+4 <= hi && h+3 < c.Heads && (h+3)/group == kvh {
+				s.attnHeads4(scr, layer, i, h, window, scale, softcap)
+				item += 3
+				continue
+			}
 			o := out[i*qd+h*hd:][:hd]
 			var sum, maxS float32 = 0, float32(math.Inf(-1))
 			if f32 {
@@ -89,21 +102,7 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 				keys, vals = keys[start*kvd:], vals[start*kvd:]
 				sc, ms, vs := scr.grow(np-start, kv.Config().Context)
 				tensor.ScoresF16(sc, keys[kvh*hd:], kvd, qh)
-				for p := range sc {
-					v := sc[p] * scale
-					if softcap != 0 {
-						v = softcap * libm.Tanhf(v)
-					}
-					m, e := float32(1), float32(1)
-					if v > maxS {
-						m = libm.Expf(maxS - v)
-						maxS = v
-					} else {
-						e = libm.Expf(v - maxS)
-					}
-					ms[p], vs[p] = m, e
-					sum = softmaxSum(sum, m, e)
-				}
+				sum = softmaxFactors(sc, scale, softcap, ms, vs, 1)
 				tensor.MadRowsF16(acc, vals[kvh*hd:], kvd, ms, vs)
 				for j, a := range acc {
 					o[j] = quant.FP16ToFP32(a)
@@ -115,6 +114,64 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 			}
 			tensor.ScaleF32(o, inv)
 		}
+	}
+}
+
+// softmaxFactors runs the online softmax over the scores sc of one query
+// row and head in position order: position p's factors go to
+// ms[p*step] (what the value sum is scaled by first) and vs[p*step] (the
+// weight of its value row); it returns the sum of the weights.
+func softmaxFactors(sc []float32, scale, softcap float32, ms, vs []float32, step int) float32 {
+	var sum, maxS float32 = 0, float32(math.Inf(-1))
+	for p := range sc {
+		v := sc[p] * scale
+		if softcap != 0 {
+			v = softcap * libm.Tanhf(v)
+		}
+		m, e := float32(1), float32(1)
+		if v > maxS {
+			m = libm.Expf(maxS - v)
+			maxS = v
+		} else {
+			e = libm.Expf(v - maxS)
+		}
+		ms[p*step], vs[p*step] = m, e
+		sum = softmaxSum(sum, m, e)
+	}
+	return sum
+}
+
+// attnHeads4 computes query heads h..h+3 of token i, which share a KV
+// head, over an F16 cache: each head's scores and softmax as attnRange
+// computes them, the four value sums in one call.
+func (s *State) attnHeads4(scr *attnScratch, layer, i, h, window int, scale, softcap float32) {
+	c := s.m.Config
+	qd, kvd, hd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim, c.HeadDim
+	kvh := h / (c.Heads / c.KVHeads)
+	keys, vals, np := s.keys16(layer, i)
+	start := windowStart(np, window)
+	keys, vals = keys[start*kvd:], vals[start*kvd:]
+	n := np - start
+	sc, _, _ := scr.grow(n, s.kv.Config().Context)
+	ms4, vs4 := scr.grow4(n, s.kv.Config().Context)
+	var sums [4]float32
+	for j := range sums {
+		tensor.ScoresF16(sc, keys[kvh*hd:], kvd, s.q16[i*qd+(h+j)*hd:][:hd])
+		sums[j] = softmaxFactors(sc, scale, softcap, ms4[j:], vs4[j:], 4)
+	}
+	acc := s.acc16[i*qd+h*hd:][:4*hd]
+	clear(acc)
+	tensor.MadRowsF16Heads4(acc, vals[kvh*hd:], kvd, ms4, vs4)
+	for j, sum := range sums {
+		o := s.attOut[i*qd+(h+j)*hd:][:hd]
+		for k, a := range acc[j*hd : (j+1)*hd] {
+			o[k] = quant.FP16ToFP32(a)
+		}
+		inv := float32(0)
+		if sum != 0 {
+			inv = 1 / sum
+		}
+		tensor.ScaleF32(o, inv)
 	}
 }
 
@@ -142,8 +199,18 @@ func windowStart(np, window int) int {
 	return 0
 }
 
-// attnScratch holds one worker's per-position scores and softmax factors.
-type attnScratch struct{ sc, ms, vs []float32 }
+// attnScratch holds one worker's per-position scores and softmax factors
+// (ms4, vs4: four heads' factors interleaved by position).
+type attnScratch struct{ sc, ms, vs, ms4, vs4 []float32 }
+
+// grow4 returns room for four heads' factors of n positions.
+func (a *attnScratch) grow4(n, context int) (ms4, vs4 []float32) {
+	if cap(a.ms4) < 4*n {
+		c := 4 * max(n, context)
+		a.ms4, a.vs4 = make([]float32, c), make([]float32, c)
+	}
+	return a.ms4[:4*n], a.vs4[:4*n]
+}
 
 // grow returns room for n positions; context is the most there can be.
 func (a *attnScratch) grow(n, context int) (sc, ms, vs []float32) {

@@ -9,6 +9,9 @@ func madRowsF16AVX512(acc, vals *uint16, stride uintptr, n int, ms, vs *float32,
 func madRowsF16AVX512x64(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
 
 //go:noescape
+func madRowsF16Heads4AVX512(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
+
+//go:noescape
 func madRowsF16AVX2x8(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
 
 //go:noescape
@@ -50,6 +53,16 @@ func attnAVX512(v *vecFuncs) {
 			return
 		}
 		dotF16RowsAVX512(unsafe.Pointer(&keys[0]), uintptr(2*stride), len(out), len(q), unsafe.Pointer(&q[0]), unsafe.Pointer(&out[0]))
+	}
+	heads4 := madRowsHeads4With(scale, mad)
+	v.heads4 = func(n int) bool { return n%64 == 0 && n > 0 }
+	v.madRowsF16Heads4 = func(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
+		n := len(acc) / 4
+		if !v.heads4(n) || len(vs) == 0 {
+			heads4(acc, vals, stride, ms, vs)
+			return
+		}
+		madRowsF16Heads4AVX512(&acc[0], &vals[0], uintptr(2*stride), n, &ms[0], &vs[0], len(vs)/4)
 	}
 	v.madRowsF16 = func(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
 		if len(acc)%16 != 0 || len(acc) == 0 || len(vs) == 0 {

@@ -16,6 +16,10 @@ type vecFuncs struct {
 
 	scoresF16  func(out []float32, keys []uint16, stride int, q []uint16)
 	madRowsF16 func(acc []uint16, vals []uint16, stride int, ms, vs []float32)
+	// madRowsF16Heads4 serves MadRowsF16Heads4; heads4, where set, says
+	// for which head sizes it is assembly.
+	madRowsF16Heads4 func(acc []uint16, vals []uint16, stride int, ms, vs []float32)
+	heads4           func(n int) bool
 
 	// Activation conversions (act.go), nil where the Go loops serve.
 	quantQ8_0  func(dst []byte, x []float32, k int32)
@@ -29,6 +33,7 @@ var vecAt = [numLevels]*vecFuncs{levelGo: {
 	dotF16: dotF16Go, madF16: madF16Go, madF32: madF32Go, scaleF16: scaleF16Go,
 	dotF32: dotF32Go, axpy: axpyGo, scaleF32: scaleF32Go, swiglu16: swiglu16Go,
 	scoresF16: scoresWith(dotF16Go), madRowsF16: madRowsWith(scaleF16Go, madF16Go),
+	madRowsF16Heads4: madRowsHeads4With(scaleF16Go, madF16Go),
 }}
 
 func vecs() *vecFuncs {

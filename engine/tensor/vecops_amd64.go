@@ -88,6 +88,7 @@ func registerVecAMD64() {
 	}
 	a2 := vecAt[levelAVX2]
 	a2.scoresF16, a2.madRowsF16 = scoresWith(a2.dotF16), madRowsWith(a2.scaleF16, a2.madF16)
+	a2.madRowsF16Heads4 = madRowsHeads4With(a2.scaleF16, a2.madF16)
 	attnAVX2(a2)
 	if cpuLevel >= levelAVX512 {
 		v := *vecAt[levelAVX2]
