@@ -69,6 +69,8 @@ type chatChunk struct {
 }
 
 // chatRequest turns the body into an engine request.
+func (req *chatRequest) modelName() string { return req.Model }
+
 func (req *chatRequest) engineRequest() (engine.Request, *apiError) {
 	opts, aerr := req.options()
 	if aerr != nil {
@@ -104,17 +106,8 @@ func (req *chatRequest) engineRequest() (engine.Request, *apiError) {
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	var req chatRequest
-	if err := decode(r, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	er, aerr := req.engineRequest()
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	if aerr := s.known(req.Model); aerr != nil {
-		writeError(w, aerr)
+	er, ok := s.begin(w, r, &req)
+	if !ok {
 		return
 	}
 	id, created := s.newID("chatcmpl"), time.Now().Unix()
@@ -172,6 +165,31 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	st.done()
+}
+
+// generationRequest is a chat or completions request body.
+type generationRequest interface {
+	engineRequest() (engine.Request, *apiError)
+	modelName() string
+}
+
+// begin is the chat and completions endpoints' common start: it decodes
+// the body into req, turns it into an engine request and checks the
+// model. On failure it has written the error and ok is false.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, req generationRequest) (er engine.Request, ok bool) {
+	if err := decode(r, req); err != nil {
+		writeError(w, err)
+		return er, false
+	}
+	er, err := req.engineRequest()
+	if err == nil {
+		err = s.known(req.modelName())
+	}
+	if err != nil {
+		writeError(w, err)
+		return er, false
+	}
+	return er, true
 }
 
 // known checks the model before anything runs, so a streamed request for

@@ -38,6 +38,8 @@ type completion struct {
 // as it is, with the vocabulary's BOS and special-token text (such as
 // "<|im_start|>") parsed into its tokens, as llama.cpp's server and vLLM
 // tokenize completion prompts.
+func (req *completionRequest) modelName() string { return req.Model }
+
 func (req *completionRequest) engineRequest() (engine.Request, *apiError) {
 	opts, aerr := req.options()
 	if aerr != nil {
@@ -83,17 +85,8 @@ func (req *completionRequest) engineRequest() (engine.Request, *apiError) {
 
 func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	var req completionRequest
-	if err := decode(r, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	er, aerr := req.engineRequest()
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	if aerr := s.known(req.Model); aerr != nil {
-		writeError(w, aerr)
+	er, ok := s.begin(w, r, &req)
+	if !ok {
 		return
 	}
 	id, created := s.newID("cmpl"), time.Now().Unix()
