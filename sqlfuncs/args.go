@@ -72,6 +72,19 @@ func textOf(ctx context.Context, v any) (s string, ok bool, err error) {
 	return s, true, nil
 }
 
+// texts evaluates the first len(names) arguments as text, in order,
+// names[i] naming argument i in errors. ok is false, and the arguments
+// after it are not evaluated, at the first NULL.
+func (c *call) texts(ctx *sql.Context, row sql.Row, names ...string) (vals []string, ok bool, err error) {
+	vals = make([]string, len(names))
+	for i, name := range names {
+		if vals[i], ok, err = c.text(ctx, row, i, name); !ok || err != nil {
+			return nil, false, err
+		}
+	}
+	return vals, true, nil
+}
+
 // text evaluates argument i as text; ok is false for NULL. what names the
 // argument in errors ("prompt", "model").
 func (c *call) text(ctx *sql.Context, row sql.Row, i int, what string) (s string, ok bool, err error) {

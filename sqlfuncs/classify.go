@@ -136,18 +136,11 @@ func (c *Classify) Eval(ctx *sql.Context, row sql.Row) (any, error) {
 
 // Arguments evaluates the call's arguments for row.
 func (c *Classify) Arguments(ctx *sql.Context, row sql.Row) (Request, bool, error) {
-	model, ok, err := c.text(ctx, row, 0, "model")
+	args, ok, err := c.texts(ctx, row, "model", "text", "labels")
 	if !ok || err != nil {
 		return Request{}, false, err
 	}
-	input, ok, err := c.text(ctx, row, 1, "text")
-	if !ok || err != nil {
-		return Request{}, false, err
-	}
-	labelsText, ok, err := c.text(ctx, row, 2, "labels")
-	if !ok || err != nil {
-		return Request{}, false, err
-	}
+	model, input, labelsText := args[0], args[1], args[2]
 	labels, err := parseLabels(labelsText)
 	if err != nil {
 		return Request{}, false, c.errorf("labels: %v", err)

@@ -106,18 +106,11 @@ const extractMaxTokens = 512
 
 // Arguments evaluates the call's arguments for row.
 func (e *Extract) Arguments(ctx *sql.Context, row sql.Row) (Request, bool, error) {
-	model, ok, err := e.text(ctx, row, 0, "model")
+	args, ok, err := e.texts(ctx, row, "model", "text", "schema")
 	if !ok || err != nil {
 		return Request{}, false, err
 	}
-	input, ok, err := e.text(ctx, row, 1, "text")
-	if !ok || err != nil {
-		return Request{}, false, err
-	}
-	schema, ok, err := e.text(ctx, row, 2, "schema")
-	if !ok || err != nil {
-		return Request{}, false, err
-	}
+	model, input, schema := args[0], args[1], args[2]
 	grammar, err := jsonschema.ToGrammar([]byte(schema))
 	if err != nil {
 		return Request{}, false, e.errorf("schema: %v", err)

@@ -142,14 +142,11 @@ func (g *Generate) WithChildren(ctx *sql.Context, children ...sql.Expression) (s
 // Arguments evaluates the call's arguments for row. ok is false when the
 // result is NULL without asking the backend.
 func (g *Generate) Arguments(ctx *sql.Context, row sql.Row) (req Request, ok bool, err error) {
-	model, ok, err := g.text(ctx, row, 0, "model")
+	args, ok, err := g.texts(ctx, row, "model", "prompt")
 	if !ok || err != nil {
 		return Request{}, false, err
 	}
-	prompt, ok, err := g.text(ctx, row, 1, "prompt")
-	if !ok || err != nil {
-		return Request{}, false, err
-	}
+	model, prompt := args[0], args[1]
 	opts, p, err := g.options(ctx, row)
 	if err != nil {
 		return Request{}, false, err

@@ -117,18 +117,11 @@ const judgeGrammar = `root ::= "yes" | "no" | "Yes" | "No"`
 
 // Arguments evaluates the call's arguments for row.
 func (j *Judge) Arguments(ctx *sql.Context, row sql.Row) (Request, bool, error) {
-	model, ok, err := j.text(ctx, row, 0, "model")
+	args, ok, err := j.texts(ctx, row, "model", "question", "text")
 	if !ok || err != nil {
 		return Request{}, false, err
 	}
-	question, ok, err := j.text(ctx, row, 1, "question")
-	if !ok || err != nil {
-		return Request{}, false, err
-	}
-	input, ok, err := j.text(ctx, row, 2, "text")
-	if !ok || err != nil {
-		return Request{}, false, err
-	}
+	model, question, input := args[0], args[1], args[2]
 	base := engine.DefaultGenerateOptions()
 	base.Temperature, base.MaxTokens = 0, 4
 	opts, p, _, err := structuredOptions(ctx, &j.call, row, 3, base, "")
