@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/llmsql/llmsql/internal/synth"
 	"github.com/llmsql/llmsql/internal/testutil"
@@ -156,6 +157,10 @@ func TestEmbedManyTextsSharePasses(t *testing.T) {
 	}
 	st, _ := p.SchedStats("bert-mean-f32")
 	before := st.Passes
+	// Goroutines reach the scheduler as the machine lets them (on a busy
+	// one each text can run alone before the next arrives): hold the
+	// scheduler until all wait, so that they surely meet.
+	p.PassLimit("bert-mean-f32", before)
 	got := make([][]float32, len(texts))
 	var wg sync.WaitGroup
 	for i, tx := range texts {
@@ -167,6 +172,15 @@ func TestEmbedManyTextsSharePasses(t *testing.T) {
 			got[i] = v
 		})
 	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		if st, _ := p.SchedStats("bert-mean-f32"); st.Waiting == len(texts) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the texts never all reached the scheduler")
+		}
+	}
+	p.PassLimit("bert-mean-f32", -1)
 	wg.Wait()
 	for i := range texts {
 		for j := range alone[i] {
@@ -176,12 +190,10 @@ func TestEmbedManyTextsSharePasses(t *testing.T) {
 		}
 	}
 	st, _ = p.SchedStats("bert-mean-f32")
-	// Goroutines reach the scheduler as the machine lets them, so the
-	// bound is loose (a busy CI machine must not break it): some texts
-	// shared a pass. sched's TestEmbedNeedsNoSlot holds texts submitted
-	// together to one pass exactly.
-	if passes := st.Passes - before; passes >= int64(len(texts)) {
-		t.Errorf("%d texts took %d passes; want some packed together", len(texts), passes)
+	t.Logf("%d texts in %d passes", len(texts), st.Passes-before)
+	// 48 texts of 10 to 40 tokens: a few passes of 512 tokens.
+	if passes := st.Passes - before; passes > int64(len(texts))/4 {
+		t.Errorf("%d texts took %d passes; want them packed together", len(texts), passes)
 	}
 	if st.EmbeddedTexts != int64(2*len(texts)) {
 		t.Errorf("embedded %d texts, want %d", st.EmbeddedTexts, 2*len(texts))

@@ -132,6 +132,10 @@ func (m *Model) Close() error {
 // tokens computed, reused and generated.
 func (m *Model) SchedStats() sched.Stats { return m.sched.Stats() }
 
+// PassLimit holds the model's scheduler before forward pass n+1 (n < 0:
+// no limit); see sched.Scheduler.PassLimit. For tests.
+func (m *Model) PassLimit(n int64) { m.sched.PassLimit(n) }
+
 // MemoryBytes estimates what the model holds in memory: its weights (mapped,
 // resident once touched) and its KV cache.
 func (m *Model) MemoryBytes() int64 {

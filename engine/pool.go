@@ -731,6 +731,21 @@ func (p *Pool) SchedStats(name string) (st sched.Stats, ok bool) {
 	return e.cur.m.SchedStats(), true
 }
 
+// PassLimit holds a loaded model's scheduler before forward pass n+1 (n <
+// 0 lifts the limit), so that a test can have sequences meet in the same
+// passes whatever the machine's load; see sched.Scheduler.PassLimit. It
+// reports false when the model is not loaded.
+func (p *Pool) PassLimit(name string, n int64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, found := p.models[name]
+	if !found || e.cur == nil {
+		return false
+	}
+	e.cur.m.PassLimit(n)
+	return true
+}
+
 // Tokenize returns the ids of text, with BOS as the vocabulary asks and
 // without parsing special-token text.
 func (p *Pool) Tokenize(ctx context.Context, model, text string) ([]int32, error) {

@@ -88,6 +88,10 @@ type Stats struct {
 	ReusedTokens    int64 // prompt tokens reused from the cache
 	GeneratedTokens int64
 	EmbeddedTexts   int64 // Embed requests completed
+	// Waiting is the sequences submitted and not yet admitted to a pass
+	// (a count now, not a total): those waiting for a slot, or for a
+	// limit set with PassLimit to be lifted.
+	Waiting int
 }
 
 type seq struct {
@@ -126,6 +130,7 @@ type Scheduler struct {
 	scorePos  []int32 // for each logits row: the position a scoring row is for, -1 for a sampling row
 
 	stats struct{ passes, prompt, reused, generated, embedded atomic.Int64 }
+	limit atomic.Int64 // PassLimit's limit; -1: none
 	quit  chan struct{}
 	exit  chan struct{}
 }
@@ -142,6 +147,7 @@ func New(st *model.State, kv *kvcache.Cache, vocab int, cfg Config) *Scheduler {
 	s := &Scheduler{cfg: cfg, st: st, kv: kv, vocab: vocab,
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), exit: make(chan struct{}),
 		slotToks: make([][]int32, slots), slotBusy: make([]bool, slots)}
+	s.limit.Store(-1)
 	for i := range s.slotToks {
 		// A slot holds at most a context of tokens: room for all of them
 		// now, so that recording a step's tokens never allocates.
@@ -205,9 +211,33 @@ func (s *Scheduler) poke() {
 
 // Stats returns the running totals.
 func (s *Scheduler) Stats() Stats {
+	s.mu.Lock()
+	waiting := len(s.waiting)
+	s.mu.Unlock()
 	return Stats{Passes: s.stats.passes.Load(), PromptTokens: s.stats.prompt.Load(),
 		ReusedTokens: s.stats.reused.Load(), GeneratedTokens: s.stats.generated.Load(),
-		EmbeddedTexts: s.stats.embedded.Load()}
+		EmbeddedTexts: s.stats.embedded.Load(), Waiting: waiting}
+}
+
+// PassLimit lets the loop run forward passes only while Stats.Passes is
+// below n; n < 0 lifts the limit. At the limit the loop admits nothing
+// and steps no sequence (a pass already running finishes): submitted
+// sequences wait, counted in Stats.Waiting, and a cancelled one ends
+// only once the limit moves. It is for tests, which need sequences to
+// meet in the same passes whatever the load of the machine (goroutines
+// reach the scheduler as the machine lets them, and a small model's
+// passes take microseconds): hold with PassLimit(Stats().Passes), submit,
+// wait for Stats().Waiting, then lift the limit or move it a few passes
+// on.
+func (s *Scheduler) PassLimit(n int64) {
+	s.limit.Store(max(n, -1))
+	s.poke()
+}
+
+// held reports whether PassLimit keeps the loop from its next pass.
+func (s *Scheduler) held() bool {
+	l := s.limit.Load()
+	return l >= 0 && s.stats.passes.Load() >= l
 }
 
 // Close ends every sequence with ErrClosed and stops the loop.
@@ -230,6 +260,15 @@ func (s *Scheduler) loop() {
 	// safeStep turns into an error for the pass, not a crash.
 	debug.SetPanicOnFault(true)
 	for {
+		if s.held() {
+			select {
+			case <-s.wake:
+				continue
+			case <-s.quit:
+				s.shutdown()
+				return
+			}
+		}
 		s.admit()
 		s.dropCancelled()
 		if len(s.active) == 0 {
