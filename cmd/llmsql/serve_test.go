@@ -175,9 +175,19 @@ func mustExec(t testing.TB, db sqlRunner, q string) {
 // element with columns joined by "|".
 func queryRows(t testing.TB, db sqlRunner, q string) []string {
 	t.Helper()
-	r, err := db.QueryContext(context.Background(), q)
+	rows, err := rowsOf(db, q)
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
+	}
+	return rows
+}
+
+// rowsOf is queryRows for goroutines other than the test's: it returns
+// the error.
+func rowsOf(db sqlRunner, q string) ([]string, error) {
+	r, err := db.QueryContext(context.Background(), q)
+	if err != nil {
+		return nil, err
 	}
 	defer r.Close()
 	cols, _ := r.Columns()
@@ -189,7 +199,7 @@ func queryRows(t testing.TB, db sqlRunner, q string) []string {
 			ptrs[i] = &vals[i]
 		}
 		if err := r.Scan(ptrs...); err != nil {
-			t.Fatal(err)
+			return out, err
 		}
 		parts := make([]string, len(cols))
 		for i, v := range vals {
@@ -200,10 +210,7 @@ func queryRows(t testing.TB, db sqlRunner, q string) []string {
 		}
 		out = append(out, strings.Join(parts, "|"))
 	}
-	if err := r.Err(); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return out
+	return out, r.Err()
 }
 
 func expectRows(t *testing.T, db sqlRunner, q string, want ...string) {
