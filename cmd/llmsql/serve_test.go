@@ -347,17 +347,16 @@ func TestServeKillQuery(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		start := time.Now()
 		mustExec(t, db, fmt.Sprintf("KILL QUERY %d", id))
+		// The fake blocks until cancelled, so only the kill ends it (no
+		// bound on how soon: a loaded machine can take seconds).
 		select {
 		case err := <-done:
-			if err == nil {
-				t.Fatal("the killed query succeeded")
+			var me *mysql.MySQLError
+			if !errors.As(err, &me) || me.Number != 1317 {
+				t.Fatalf("the killed query: %v, want error 1317", err)
 			}
-			if took := time.Since(start); took > time.Second {
-				t.Fatalf("the killed query took %v to stop", took)
-			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(time.Minute):
 			t.Fatal("KILL QUERY did not stop generate")
 		}
 		expectRows(t, conn, "SELECT generate('m', 'after the kill', 0)", "AFTER THE KILL")
