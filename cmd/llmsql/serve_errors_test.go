@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,8 +25,12 @@ func TestServeInterruptedIsError1317(t *testing.T) {
 	ctx := context.Background()
 	mustExec(t, db, "CREATE TABLE p (id INT PRIMARY KEY, prompt TEXT)")
 	var vals []string
+	// Rows of a kilobyte: the server's writes reach the client as they
+	// go, so the killer below can wait for the client to have read rows
+	// (small rows would sit in the connection's write buffer until the
+	// statement ends).
 	for i := 1; i <= 300; i++ {
-		prompt := fmt.Sprintf("row %d", i)
+		prompt := fmt.Sprintf("row %d %s", i, strings.Repeat("x", 1000))
 		if i == 300 {
 			prompt = sqlfuncstest.BlockPrefix + prompt
 		}
@@ -46,7 +51,7 @@ func TestServeInterruptedIsError1317(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			// The previous case's blocked call may still be unwinding: the
 			// killer below must see this query's, not that one's.
-			for deadline := time.Now().Add(10 * time.Second); ts.fake.Blocked() != 0 && time.Now().Before(deadline); {
+			for deadline := time.Now().Add(time.Minute); ts.fake.Blocked() != 0 && time.Now().Before(deadline); {
 				time.Sleep(5 * time.Millisecond)
 			}
 			conn, err := db.Conn(ctx)
@@ -58,12 +63,17 @@ func TestServeInterruptedIsError1317(t *testing.T) {
 			if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
 				t.Fatal(err)
 			}
+			// The kill comes once the blocking call runs and the client
+			// has read the rows it must see before the error (a pause
+			// would not do: on a loaded machine the server may not have
+			// sent them yet); if they never come, it comes anyway and
+			// the count below fails.
+			var read atomic.Int64
 			go func() {
-				deadline := time.Now().Add(10 * time.Second)
-				for ts.fake.Blocked() == 0 && time.Now().Before(deadline) {
+				deadline := time.Now().Add(time.Minute)
+				for (ts.fake.Blocked() == 0 || read.Load() < int64(c.rows)) && time.Now().Before(deadline) {
 					time.Sleep(5 * time.Millisecond)
 				}
-				time.Sleep(50 * time.Millisecond)
 				db.Exec(fmt.Sprintf("KILL QUERY %d", id))
 			}()
 			rows, err := conn.QueryContext(ctx, c.q, c.args...)
@@ -71,6 +81,7 @@ func TestServeInterruptedIsError1317(t *testing.T) {
 			if err == nil {
 				for rows.Next() {
 					n++
+					read.Store(int64(n))
 				}
 				err = rows.Err()
 				rows.Close()
