@@ -91,9 +91,12 @@ func TestServeMaxConnections(t *testing.T) {
 	ts := newServer(t, cfg, fakeEngine)
 	db := ts.db()
 	db.SetMaxOpenConns(1)
-	mustExec(t, db, "SET GLOBAL connect_timeout = 2")
+	// Long enough that the silent connections are still open when the
+	// sixth comes, however slow the machine (the server accepts in
+	// order: they come first).
+	mustExec(t, db, "SET GLOBAL connect_timeout = 60")
+	t.Cleanup(func() { mustExec(t, ts.db(), "SET GLOBAL connect_timeout = 10") })
 	conns := flood(t, ts.srv.Addr(), 4) // with db's, 5 are open
-	time.Sleep(200 * time.Millisecond)
 	other := ts.db()
 	err := other.Ping()
 	var me *mysql.MySQLError
@@ -105,7 +108,7 @@ func TestServeMaxConnections(t *testing.T) {
 	for _, c := range conns {
 		c.Close()
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for other.Ping() != nil {
 		if time.Now().After(deadline) {
 			t.Fatal("the cap did not free when connections closed")
@@ -126,9 +129,11 @@ func TestServeLoginTimeout(t *testing.T) {
 	}
 	defer c.Close()
 	start := time.Now()
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
 	io.ReadAll(c) // the greeting, then EOF when the server closes
-	if took := time.Since(start); took < 1500*time.Millisecond || took > 5*time.Second {
+	// About 2 s; the bound above is loose for a loaded machine, and below
+	// the default connect_timeout of 10 s.
+	if took := time.Since(start); took < 1500*time.Millisecond || took > 9*time.Second {
 		t.Fatalf("the server closed a silent connection after %v, want about 2 s", took)
 	}
 }
@@ -149,12 +154,15 @@ func TestServeWaitTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	mustExec(t, idle, "SET SESSION wait_timeout = 1")
-	mustExec(t, busy, "SET SESSION wait_timeout = 1")
-	var busyID int64
+	var idleID, busyID int64
+	if err := idle.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&idleID); err != nil {
+		t.Fatal(err)
+	}
 	if err := busy.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&busyID); err != nil {
 		t.Fatal(err)
 	}
+	mustExec(t, idle, "SET SESSION wait_timeout = 1")
+	mustExec(t, busy, "SET SESSION wait_timeout = 1")
 	var wg sync.WaitGroup
 	var busyErr error
 	wg.Add(1)
@@ -162,11 +170,36 @@ func TestServeWaitTimeout(t *testing.T) {
 		defer wg.Done()
 		_, busyErr = busy.ExecContext(ctx, "SELECT generate('m', '"+sqlfuncstest.BlockPrefix+"long')")
 	}()
-	time.Sleep(3500 * time.Millisecond)
+	deadline := time.Now().Add(time.Minute)
+	for ts.fake.Blocked() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the long query never started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	running := time.Now()
+	// The idle connection goes from the process list when the server
+	// closes it, about a second after its last statement.
+	inList := func(id int64) bool {
+		for _, r := range queryRows(t, db, "SHOW PROCESSLIST") {
+			if strings.HasPrefix(r, fmt.Sprintf("%d|", id)) {
+				return true
+			}
+		}
+		return false
+	}
+	for inList(idleID) {
+		if time.Now().After(deadline) {
+			t.Fatal("a connection idle past wait_timeout is still open after a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if _, err := idle.ExecContext(ctx, "SELECT 1"); err == nil {
 		t.Fatal("a connection idle past wait_timeout still works")
 	}
-	if ts.fake.Blocked() != 1 {
+	// The busy one, running for over three times its wait_timeout, is not.
+	time.Sleep(time.Until(running.Add(3500 * time.Millisecond)))
+	if ts.fake.Blocked() != 1 || !inList(busyID) {
 		t.Fatal("the long query was stopped by wait_timeout")
 	}
 	mustExec(t, db, fmt.Sprintf("KILL QUERY %d", busyID))
