@@ -49,6 +49,9 @@ const (
 // plainEvery is how often plain progress lines are printed.
 var plainEvery = 5 * time.Second
 
+// progressNow is the plain report's clock (tests set their own).
+var progressNow = time.Now
+
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
@@ -61,7 +64,7 @@ func newProgress(w io.Writer, desc string, total int64, unit progressUnit) *prog
 }
 
 func newProgressMode(w io.Writer, terminal bool, desc string, total int64, unit progressUnit) *progress {
-	p := &progress{desc: desc, total: total, unit: unit, start: time.Now()}
+	p := &progress{desc: desc, total: total, unit: unit, start: progressNow()}
 	p.next = p.start.Add(plainEvery)
 	if !terminal {
 		p.w = w
@@ -116,7 +119,7 @@ func (p *progress) Set(n int64) {
 		}
 		return
 	}
-	if p.w != nil && !time.Now().Before(p.next) {
+	if p.w != nil && !progressNow().Before(p.next) {
 		p.plainLocked()
 	}
 }
@@ -167,7 +170,7 @@ func (p *progress) Finish() {
 // plainLocked prints one plain line, e.g.
 // "pulling m-Q8_0.gguf: 12.0 MiB of 604.2 MiB (2%), 5.1 MiB/s, 1m55s left".
 func (p *progress) plainLocked() {
-	elapsed := time.Since(p.start)
+	elapsed := progressNow().Sub(p.start)
 	line := p.desc
 	switch {
 	case p.unit == unitNone:
@@ -187,7 +190,7 @@ func (p *progress) plainLocked() {
 	}
 	fmt.Fprintln(p.w, line)
 	p.lines++
-	p.next = time.Now().Add(plainEvery)
+	p.next = progressNow().Add(plainEvery)
 }
 
 // loadModel loads the model at path for a command, with a progress line

@@ -119,18 +119,23 @@ func TestPullCommandErrors(t *testing.T) {
 // terminal: nothing for a quick job, then a line every plainEvery with
 // the bytes, the percentage, a rate and the time left.
 func TestProgressPlainLines(t *testing.T) {
-	saved := plainEvery
-	plainEvery = 20 * time.Millisecond
-	defer func() { plainEvery = saved }()
+	// A clock of the test's (a loaded machine can pause the test longer
+	// than any plainEvery between two calls).
+	now := time.Unix(1_000_000, 0)
+	savedNow := progressNow
+	progressNow = func() time.Time { return now }
+	defer func() { progressNow = savedNow }()
 
 	var b bytes.Buffer
 	p := newProgressMode(&b, false, "pulling m.gguf", 4<<20, unitBytes)
+	now = now.Add(plainEvery - time.Millisecond)
 	p.Set(1 << 20)
 	if b.Len() != 0 {
 		t.Fatalf("printed before plainEvery: %q", b.String())
 	}
-	time.Sleep(30 * time.Millisecond)
+	now = now.Add(time.Millisecond)
 	p.Set(2 << 20)
+	now = now.Add(plainEvery - time.Millisecond)
 	p.Set(3 << 20) // too soon after the last line
 	p.Finish()
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
@@ -164,7 +169,8 @@ func TestProgressPlainLines(t *testing.T) {
 // that fails shows its error until DELETE.
 func TestServeModelFromHub(t *testing.T) {
 	h, q8 := fakeHubWithStories(t)
-	h.SlowDown(40 * time.Millisecond) // about 300 ms for the Q8_0 file
+	h.Hold() // the Q8_0 file stops after 64 KiB until Release
+	t.Cleanup(h.Release)
 	dir := t.TempDir()
 	cfg, err := parseServe([]string{"--memory", "--models-dir", dir, "--model", "s=hf://tests/stories-GGUF:Q8_0"}, io.Discard)
 	if err != nil {
@@ -177,7 +183,7 @@ func TestServeModelFromHub(t *testing.T) {
 	var done, total sql.NullInt64
 	var loaded bool
 	var arch sql.NullString
-	for deadline := time.Now().Add(10 * time.Second); !total.Valid && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(time.Minute); !total.Valid && time.Now().Before(deadline); {
 		row := db.QueryRow("SELECT download_bytes, download_total, loaded, architecture FROM llm.models WHERE name = 's'")
 		if err := row.Scan(&done, &total, &loaded, &arch); err != nil {
 			t.Fatalf("while downloading: %v\n%s", err, ts.logs)
@@ -186,6 +192,7 @@ func TestServeModelFromHub(t *testing.T) {
 	if !total.Valid || total.Int64 != int64(len(q8)) || done.Int64 >= total.Int64 || loaded || arch.Valid {
 		t.Errorf("while downloading: %v of %v, loaded %v, architecture %v", done, total, loaded, arch)
 	}
+	h.Release()
 
 	waitRows(t, db, "SELECT name, path, architecture, quantization, download_bytes, error FROM llm.models",
 		"s|hf://tests/stories-GGUF:Q8_0|llama|MOSTLY_Q8_0|NULL|NULL")
@@ -200,7 +207,6 @@ func TestServeModelFromHub(t *testing.T) {
 	expectRows(t, db, "SELECT loaded FROM llm.models WHERE name = 's'", "1")
 
 	// INSERT a file by name; and a quantization the repository lacks.
-	h.SlowDown(0)
 	mustExec(t, db, "INSERT INTO llm.models (name, path) VALUES ('f', 'hf://tests/stories-GGUF/stories260K-F32.gguf'), ('bad', 'hf://tests/stories-GGUF:Q4_0')")
 	waitRows(t, db, "SELECT name, architecture, error IS NULL FROM llm.models ORDER BY name", "bad|NULL|0", "f|llama|1", "s|llama|1")
 	var msg string

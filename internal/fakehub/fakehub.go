@@ -55,6 +55,7 @@ type Hub struct {
 	drops    map[string][]int64
 	delay    time.Duration
 	stall    time.Duration
+	hold     chan struct{} // Hold's: closed by Release
 	log      []Request
 }
 
@@ -118,6 +119,27 @@ func (h *Hub) Corrupt(content []byte) {
 func (h *Hub) SlowDown(d time.Duration) {
 	h.mu.Lock()
 	h.delay = d
+	h.mu.Unlock()
+}
+
+// Hold makes the CDN stop after the first 64 KiB of each file it sends,
+// until Release: tests can watch a download in progress however slow the
+// machine (SlowDown only makes it likely).
+func (h *Hub) Hold() {
+	h.mu.Lock()
+	if h.hold == nil {
+		h.hold = make(chan struct{})
+	}
+	h.mu.Unlock()
+}
+
+// Release lets the downloads Hold stopped go on.
+func (h *Hub) Release() {
+	h.mu.Lock()
+	if h.hold != nil {
+		close(h.hold)
+		h.hold = nil
+	}
 	h.mu.Unlock()
 }
 
@@ -280,7 +302,7 @@ func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 	if d := h.drops[sum]; len(d) > 0 && found {
 		drop, h.drops[sum] = d[0], d[1:]
 	}
-	delay, stall := h.delay, h.stall
+	delay, stall, hold := h.delay, h.stall, h.hold
 	h.mu.Unlock()
 	if stall > 0 {
 		select {
@@ -294,18 +316,21 @@ func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out http.ResponseWriter = w
-	if drop >= 0 || delay > 0 {
-		out = &faultWriter{ResponseWriter: w, left: drop, delay: delay}
+	if drop >= 0 || delay > 0 || hold != nil {
+		out = &faultWriter{ResponseWriter: w, left: drop, delay: delay, hold: hold, done: r.Context().Done()}
 	}
 	http.ServeContent(out, r, "", time.Time{}, bytes.NewReader(content))
 }
 
 // faultWriter breaks the connection after left bytes of body (left < 0:
-// never) and pauses after every 64 KiB.
+// never), pauses after every 64 KiB and, with hold, waits after the first
+// 64 KiB until hold is closed.
 type faultWriter struct {
 	http.ResponseWriter
 	left    int64
 	delay   time.Duration
+	hold    <-chan struct{}
+	done    <-chan struct{} // the request's end
 	counted int64
 }
 
@@ -330,11 +355,18 @@ func (f *faultWriter) Write(b []byte) (int, error) {
 			f.left -= int64(m)
 		}
 		b = b[n:]
-		if f.delay > 0 {
+		if f.delay > 0 || f.hold != nil {
 			if fl, ok := f.ResponseWriter.(http.Flusher); ok {
 				fl.Flush()
 			}
 			time.Sleep(f.delay)
+		}
+		if f.hold != nil {
+			select {
+			case <-f.hold:
+			case <-f.done:
+			}
+			f.hold = nil
 		}
 	}
 	return written, nil
