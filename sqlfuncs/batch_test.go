@@ -67,7 +67,7 @@ func TestBatchRunsRowsTogether(t *testing.T) {
 	h, _ := newBatchHarness(t, n)
 	// Each call waits until n calls are running at once: the query can
 	// only finish if the rows' calls were started together.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	rows, err := h.queryCtx(ctx, fmt.Sprintf("SELECT id, generate('m', CONCAT('meet:%d:', prompt), 0) FROM p ORDER BY id", n))
 	if err != nil {
@@ -279,11 +279,11 @@ func TestBatchCancel(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("cancelled query returned %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("the cancelled query did not return")
 	}
 	for h.fake.Blocked() > 0 {
-		if time.Since(start) > 2*time.Second {
+		if time.Since(start) > time.Minute {
 			t.Fatalf("%d calls still running after cancellation", h.fake.Blocked())
 		}
 		time.Sleep(2 * time.Millisecond)

@@ -80,7 +80,7 @@ func TestChatFunctions(t *testing.T) {
 func TestChatBatched(t *testing.T) {
 	const n = 10
 	h, _ := newBatchHarness(t, n)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	rows, err := h.queryCtx(ctx, fmt.Sprintf("SELECT id, chat('m', JSON_ARRAY(JSON_OBJECT('role', 'user', 'content', CONCAT('meet:%d:', prompt))), 0) FROM p ORDER BY id", n))
 	if err != nil {

@@ -110,7 +110,7 @@ func TestEmbedType(t *testing.T) {
 func TestEmbedBatched(t *testing.T) {
 	const n = 10
 	h, _ := newBatchHarness(t, n)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	rows, err := h.queryCtx(ctx, fmt.Sprintf("SELECT id, embed('m', CONCAT('meet:%d:', prompt)) FROM p ORDER BY id", n))
 	if err != nil {

@@ -235,7 +235,7 @@ func TestGenerateCancellation(t *testing.T) {
 		_, err := h.queryCtx(ctx, "SELECT generate('m', '"+sqlfuncstest.BlockPrefix+"forever')")
 		done <- err
 	}()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for h.fake.Blocked() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("generate never started")
@@ -248,7 +248,7 @@ func TestGenerateCancellation(t *testing.T) {
 		if !errors.Is(err, context.Canceled) && (err == nil || !strings.Contains(err.Error(), "cancel")) {
 			t.Fatalf("got %v, want a cancellation error", err)
 		}
-	case <-time.After(2 * time.Second):
+	case <-time.After(time.Minute): // it blocks until cancelled: any bound catches the bug
 		t.Fatal("generate did not stop when the query's context was cancelled")
 	}
 }

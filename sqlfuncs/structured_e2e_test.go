@@ -60,7 +60,7 @@ func tinyModels(t *testing.T) map[string]string {
 
 // meetPool is the pool as the functions' backend, with a meeting point
 // that proves a statement's rows reach the engine together: with Meet set
-// to n, each call waits (up to 10s) until n calls are running at once
+// to n, each call waits (up to a minute) until n calls are running at once
 // before it runs. MaxParallel says how many did.
 type meetPool struct {
 	*engine.Pool

@@ -479,7 +479,7 @@ func TestServeBatchOncePerRow(t *testing.T) {
 			expectRows(t, db, "SELECT COUNT(*) FROM t2 JOIN t ON t.id = t2.id WHERE t2.g LIKE CONCAT(UPPER(t.prompt), '#%')", fmt.Sprint(n))
 			// Each call waits for n to be running: this finishes only if
 			// the rows' calls were started together.
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			if _, err := db.ExecContext(ctx, fmt.Sprintf("UPDATE t SET answer = generate('m', CONCAT('%s%d:', prompt), 0)", sqlfuncstest.MeetPrefix, n)); err != nil {
 				t.Fatalf("batched UPDATE: %v", err)
