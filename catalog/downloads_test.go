@@ -64,7 +64,7 @@ func (f *fakeFetch) callCount() int {
 // waitFor polls q until it returns want.
 func (h *harness) waitFor(q, want string) {
 	h.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	got := ""
 	for time.Now().Before(deadline) {
 		if got = h.exec(q); got == want {
@@ -120,7 +120,7 @@ func TestRegisterByReference(t *testing.T) {
 	h.exec("INSERT INTO llm.models (name, path) VALUES ('gone', 'hf://u/slow:Q8_0')")
 	h.waitFor("SELECT download_bytes FROM llm.models WHERE name = 'gone'", "[[300]]")
 	h.exec("DELETE FROM llm.models WHERE name = 'gone'")
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		ff.mu.Lock()
 		n := len(ff.stopped)

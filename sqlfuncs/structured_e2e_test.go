@@ -76,7 +76,7 @@ func (b *meetPool) enter(ctx context.Context) func() {
 	b.inFlight++
 	b.maxPar = max(b.maxPar, b.inFlight)
 	b.mu.Unlock()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for n := int(b.Meet.Load()); b.MaxParallel() < n && time.Now().Before(deadline) && ctx.Err() == nil; {
 		time.Sleep(time.Millisecond)
 	}
