@@ -229,15 +229,21 @@ func TestCancelStopsGeneration(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	opts := greedy(1000)
 	opts.IgnoreEOS = true
+	// Cancelled at the fifth token from OnToken, on the scheduler's
+	// goroutine, so the cancellation surely lands before the next pass
+	// (from OnText, the goroutine delivering text can lag so far behind
+	// on a loaded machine that the tiny model reaches its context first).
 	n := 0
-	_, err = m.Generate(ctx, Request{Prompt: "Once upon a time", Options: opts, OnText: func(string) error {
+	res, err := m.Generate(ctx, Request{Prompt: "Once upon a time", Options: opts, OnToken: func() {
 		if n++; n == 5 {
 			cancel()
 		}
-		return nil
 	}})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled generation returned %v", err)
+	}
+	if res == nil || res.StopReason != "cancelled" || len(res.GeneratedIDs) != 5 {
+		t.Fatalf("cancelled at the fifth token: %+v", res)
 	}
 	// The slot came back: the model still serves.
 	if _, err := m.Generate(context.Background(), Request{Prompt: "Once", Options: greedy(2)}); err != nil {
