@@ -88,7 +88,15 @@ func TestServeAggregates(t *testing.T) {
 				mustExec(t, db, fmt.Sprintf("SET @@llm_batch_size = %d", size))
 				calls := usageCalls(t, db)
 				st, _ := ts.srv.pool.SchedStats("m")
-				rows := expectRowCount(t, db, q, 12)
+				var rows []string
+				if size == 0 {
+					rows = queryRows(t, db, q)
+				} else {
+					rows = ts.heldAggregate(db, "m", 11, q)
+				}
+				if len(rows) != 12 {
+					t.Fatalf("%s: %d rows, want 12", q, len(rows))
+				}
 				after, _ := ts.srv.pool.SchedStats("m")
 				return rows, after.Passes - st.Passes, usageCalls(t, db) - calls
 			}
@@ -137,6 +145,50 @@ func TestServeAggregates(t *testing.T) {
 			expectRows(t, db, "SELECT g, summarize_agg('m', body) FROM r WHERE id < 0 GROUP BY g")
 		})
 	}
+}
+
+// heldAggregate runs the aggregate statement q on conn with model's
+// scheduler held until its groups (groups of them with rows) have started
+// and every prompt submitted waits in the scheduler, so that the groups'
+// first prompts surely meet in the same passes (goroutines reach the
+// scheduler as the machine lets them, and the tiny model's passes take
+// microseconds); later levels follow as prompts end. It returns q's rows.
+func (ts *testServer) heldAggregate(conn sqlRunner, model string, groups int, q string) []string {
+	t := ts.t
+	t.Helper()
+	mon := ts.db() // conn's pool may have no other connection
+	before := ts.modelPasses(model)
+	ts.srv.pool.PassLimit(model, before)
+	defer ts.srv.pool.PassLimit(model, -1)
+	done := make(chan queryResult, 1)
+	go func() {
+		rows, err := rowsOf(conn, q)
+		done <- queryResult{rows, err}
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var started, chunks int64
+		err := mon.QueryRow("SELECT rows_submitted, chunks_submitted FROM llm.progress").Scan(&started, &chunks)
+		st, _ := ts.srv.pool.SchedStats(model)
+		if err == nil && started == int64(groups) && chunks > 0 && int64(st.Waiting) == chunks {
+			break
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("%s ended while the scheduler was held: %v", q, r.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d groups started, %d prompts submitted, %d waiting (%v)", q, started, chunks, st.Waiting, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ts.srv.pool.PassLimit(model, -1)
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("%s: %v", q, r.err)
+	}
+	return r.rows
 }
 
 func usageCalls(t *testing.T, db sqlRunner) int64 {
