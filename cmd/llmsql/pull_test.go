@@ -227,7 +227,7 @@ func TestServeModelFromHub(t *testing.T) {
 // waitRows polls q until its rows are want.
 func waitRows(t *testing.T, db sqlRunner, q string, want ...string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	var got []string
 	for time.Now().Before(deadline) {
 		if got = queryRows(t, db, q); strings.Join(got, "\n") == strings.Join(want, "\n") {
