@@ -22,7 +22,7 @@ func init() {
 		summary: "run the MySQL-protocol SQL server with generate() and the llm catalog",
 		usage: "[--addr 127.0.0.1:3306] [--data-dir DIR | --memory] [--model NAME=PATH]... [--models-dir DIR] " +
 			"[--user U --password P] [--secure-file-priv DIR|none] [--allow-any-model-path=false] [--remote-key-env NAMES] [--max-connections N] [--threads N] [--max-sequences N] [--context N] " +
-			"[--memory-budget SIZE|auto|none] [--result-cache-bytes SIZE] [--http ADDR [--api-key KEY] [--http-queue N]]",
+			"[--memory-budget SIZE|auto|none] [--result-cache-bytes SIZE] [--http ADDR [--api-key KEY] [--http-queue N]] [--log-level LEVEL]",
 		run: runServe,
 	})
 }
@@ -54,7 +54,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -89,9 +89,13 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&cfg.HTTPAddr, "http", "", "serve OpenAI's HTTP API (/v1/chat/completions, /v1/completions, /v1/models, /health) on `ADDR` (host:port; a bare port or :port listens on 127.0.0.1); off by default")
 	fs.StringVar(&cfg.APIKey, "api-key", "", "bearer `KEY` the HTTP API requires (Authorization: Bearer KEY); without it, --password is required as the token when --user is set")
 	fs.IntVar(&cfg.HTTPQueue, "http-queue", 0, fmt.Sprintf("HTTP generation requests admitted at once, running or waiting for a slot; one more gets 429 (0 = %d)", httpapi.DefaultMaxQueue))
+	logLevel := fs.String("log-level", "info", "what the server logs to stderr: `LEVEL` debug (also each connection that ends, and why), info, warn or error")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return serveConfig{}, err
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(*logLevel)); err != nil {
+		return serveConfig{}, usagef("--log-level must be debug, info, warn or error, not %q", *logLevel)
 	}
 	switch n, name := budget.value(); name {
 	case "auto":

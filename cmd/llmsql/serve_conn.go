@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -205,12 +207,20 @@ func greetingError(code uint16, msg string) []byte {
 }
 
 // guardedConn is an accepted connection: it counts against the cap until
-// closed and records when the client last sent something.
+// closed and records when the client last sent something, and what it
+// needs to say why the connection ended (connGuard.ConnectionClosed).
 type guardedConn struct {
 	net.Conn
 	l        *guardedListener
 	once     sync.Once
 	lastRead atomic.Int64 // unix nanoseconds
+
+	mu       sync.Mutex
+	closed   bool   // Close was called
+	closedBy string // who closed it, if the server did (wait_timeout)
+	readErr  error  // of the last read, if it failed
+	writeErr error  // of the first write that failed
+	cmdErr   error  // a statement's error after its result began (vitess then ends the connection)
 }
 
 func (c *guardedConn) touch() { c.lastRead.Store(time.Now().UnixNano()) }
@@ -220,13 +230,80 @@ func (c *guardedConn) Read(b []byte) (int, error) {
 	if n > 0 {
 		c.touch()
 	}
+	if err != nil || n > 0 {
+		// A failed read is kept until a read succeeds: go-mysql-server's
+		// disconnect watcher interrupts its own reads with a past
+		// deadline, which is not why a connection ends.
+		c.mu.Lock()
+		c.readErr = err
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+func (c *guardedConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if err != nil {
+		c.mu.Lock()
+		if c.writeErr == nil {
+			c.writeErr = err
+		}
+		c.mu.Unlock()
+	}
 	return n, err
 }
 
 func (c *guardedConn) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 	err := c.Conn.Close()
 	c.once.Do(func() { c.l.open.Add(-1) })
 	return err
+}
+
+// closingFor records why the server is about to close the connection
+// (for the log).
+func (c *guardedConn) closingFor(why string) {
+	c.mu.Lock()
+	if !c.closed {
+		c.closedBy = why
+	}
+	c.mu.Unlock()
+}
+
+// noteCommandError records a statement's error that ends the connection.
+func (c *guardedConn) noteCommandError(err error) {
+	c.mu.Lock()
+	c.cmdErr = err
+	c.mu.Unlock()
+}
+
+// endReason says why the connection is ending, as seen when vitess's
+// command loop has returned (before vitess closes the socket itself).
+func (c *guardedConn) endReason() (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closed && c.closedBy != "":
+		return c.closedBy, nil
+	case c.closed:
+		// KillConnection (KILL, server shutdown) closes the socket
+		// from another goroutine; the command loop ends on the
+		// failed read or write that follows.
+		return "closed by the server (KILL or shutdown)", nil
+	case c.cmdErr != nil:
+		return "a statement failed after its result began", c.cmdErr
+	case c.writeErr != nil:
+		return "writing to the client failed", c.writeErr
+	case c.readErr != nil && errors.Is(c.readErr, io.EOF):
+		return "the client closed the connection", nil
+	case c.readErr != nil && errors.Is(c.readErr, os.ErrDeadlineExceeded):
+		return "connect_timeout", c.readErr
+	case c.readErr != nil:
+		return "reading from the client failed", c.readErr
+	}
+	return "the client quit (COM_QUIT) or sent a bad packet", nil
 }
 
 // idleFor is how long the client has sent nothing.
@@ -239,6 +316,8 @@ func (c *guardedConn) idleFor(now time.Time) time.Duration {
 // that idle ones can be closed.
 type connGuard struct {
 	*server.Handler
+	// log gets a debug line for each connection that ends, saying why.
+	log *slog.Logger
 
 	mu    sync.Mutex
 	conns map[uint32]*mysql.Conn
@@ -266,6 +345,14 @@ func (g *connGuard) ConnectionClosed(c *mysql.Conn) {
 	g.mu.Lock()
 	delete(g.conns, c.ConnectionID)
 	g.mu.Unlock()
+	if gc, ok := c.Conn.(*guardedConn); ok && g.log != nil && g.log.Enabled(context.Background(), slog.LevelDebug) {
+		why, err := gc.endReason()
+		args := []any{"connection", c.ConnectionID, "user", c.User, "why", why}
+		if err != nil {
+			args = append(args, "err", err.Error())
+		}
+		g.log.Debug("connection closed", args...)
+	}
 	g.Handler.ConnectionClosed(c)
 	// After the handler: for a connection that never logged in, it builds
 	// a session (to release the connection's locks), which recordSessions
@@ -310,6 +397,9 @@ func (g *connGuard) closeIdle(now time.Time, pl sql.ProcessList, sm *server.Sess
 			continue
 		}
 		log.Info("closing an idle connection (wait_timeout)", "connection", p.Connection, "user", p.User, "idle_s", int(now.Sub(p.StartedAt).Seconds()), "wait_timeout_s", int(limit.Seconds()))
+		if gc, ok := c.Conn.(*guardedConn); ok {
+			gc.closingFor("wait_timeout")
+		}
 		c.Close()
 	}
 }

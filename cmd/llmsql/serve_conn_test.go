@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -327,5 +328,108 @@ func TestServeSessionRecordsFreed(t *testing.T) {
 	}
 	if n := records(); n != 1 {
 		t.Fatalf("%d session records after 25 connections came and went, want 1 (the open one)", n)
+	}
+}
+
+// TestServeConnectionEndLogged: with --log-level debug the server says
+// why each connection ended: killed, idle past wait_timeout, silent past
+// connect_timeout, the client quitting or hanging up.
+func TestServeConnectionEndLogged(t *testing.T) {
+	ts := newServer(t, memoryWithModel(t), fakeEngine)
+	logs := &syncBuffer{}
+	ts.srv.guard.log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})) // before any connection
+	ctx := context.Background()
+	admin := ts.db()
+	mustExec(t, admin, "SET GLOBAL connect_timeout = 2")
+	t.Cleanup(func() { mustExec(t, ts.db(), "SET GLOBAL connect_timeout = 10") })
+
+	conn := func(db *sql.DB) (*sql.Conn, int64) {
+		t.Helper()
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id int64
+		if err := c.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return c, id
+	}
+	killed, killedID := conn(ts.db())
+	defer killed.Close()
+	mustExec(t, admin, fmt.Sprintf("KILL %d", killedID))
+	idle, idleID := conn(ts.db())
+	defer idle.Close()
+	mustExec(t, idle, "SET SESSION wait_timeout = 1")
+	quitDB := ts.db()
+	quit, quitID := conn(quitDB)
+	quit.Close()
+	quitDB.Close() // COM_QUIT
+	// A raw connection that reads the greeting and hangs up, and one that
+	// says nothing until connect_timeout.
+	hangup, err := net.Dial("tcp", ts.srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hangup.Read(make([]byte, 256))
+	hangup.Close()
+	silent, err := net.Dial("tcp", ts.srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+
+	want := map[string]string{
+		fmt.Sprintf("connection=%d user=root", killedID): `why="closed by the server (KILL or shutdown)"`,
+		fmt.Sprintf("connection=%d user=root", idleID):   `why=wait_timeout`,
+		fmt.Sprintf("connection=%d user=root", quitID):   `why="the client quit (COM_QUIT) or sent a bad packet"`,
+	}
+	var lines []string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		lines = nil
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(l, `msg="connection closed"`) {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) >= 5 {
+			break
+		}
+	}
+	all := strings.Join(lines, "\n")
+	for conn, why := range want {
+		found := false
+		for _, l := range lines {
+			if strings.Contains(l, conn+" ") {
+				found = true
+				if !strings.Contains(l, why) {
+					t.Errorf("%s: want %s, got %s", conn, why, l)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no line for %s in:\n%s", conn, all)
+		}
+	}
+	for _, why := range []string{`user="" why="the client closed the connection"`, `user="" why=connect_timeout`} {
+		if !strings.Contains(all, why) {
+			t.Errorf("no connection that never logged in ended with %s:\n%s", why, all)
+		}
+	}
+}
+
+func TestServeLogLevelFlag(t *testing.T) {
+	for in, want := range map[string]slog.Level{"": slog.LevelInfo, "debug": slog.LevelDebug, "WARN": slog.LevelWarn, "error": slog.LevelError} {
+		args := []string{"--memory"}
+		if in != "" {
+			args = append(args, "--log-level", in)
+		}
+		cfg, err := parseServe(args, io.Discard)
+		if err != nil || cfg.LogLevel != want {
+			t.Errorf("--log-level %q: %v, %v; want %v", in, cfg.LogLevel, err, want)
+		}
+	}
+	if _, err := parseServe([]string{"--memory", "--log-level", "chatty"}, io.Discard); err == nil || !strings.Contains(err.Error(), "--log-level") {
+		t.Errorf("--log-level chatty: %v, want an error naming the flag", err)
 	}
 }

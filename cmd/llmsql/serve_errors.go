@@ -70,6 +70,17 @@ func endStream(c *mysql.Conn, err error, sent bool) error {
 	return err
 }
 
+// noteEnding records, for the log, a statement's error after its result
+// began: vitess ends the connection on it.
+func noteEnding(c *mysql.Conn, err error, sent bool) {
+	if err == nil || !sent {
+		return
+	}
+	if gc, ok := c.Conn.(*guardedConn); ok {
+		gc.noteCommandError(err)
+	}
+}
+
 func (g *connGuard) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) error {
 	sent, done := false, false
 	err := g.Handler.ComQuery(ctx, c, query, func(r *sqltypes.Result, more bool) error {
@@ -81,6 +92,7 @@ func (g *connGuard) ComQuery(ctx context.Context, c *mysql.Conn, query string, c
 	if err != nil {
 		g.endFailed(c)
 	}
+	noteEnding(c, err, sent)
 	if done {
 		// The client has the statement's OK: an error after it (a KILL
 		// QUERY landing as the statement ended; TestSoak saw it) must
@@ -102,6 +114,7 @@ func (g *connGuard) ComMultiQuery(ctx context.Context, c *mysql.Conn, query stri
 	if err != nil {
 		g.endFailed(c)
 	}
+	noteEnding(c, err, sent)
 	if done {
 		return rest, interrupted(err) // as in ComQuery
 	}
@@ -118,6 +131,7 @@ func (g *connGuard) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *
 	if err != nil {
 		g.endFailed(c)
 	}
+	noteEnding(c, err, sent)
 	if done {
 		return interrupted(err) // as in ComQuery
 	}

@@ -72,6 +72,8 @@ type serveConfig struct {
 	// HF_TOKEN, HF_ENDPOINT. An empty Dir disables them.
 	Hub    hub.Options
 	Logger *slog.Logger
+	// LogLevel is the level of the logger serve makes (--log-level).
+	LogLevel slog.Level
 	// HTTPAddr, when set, serves OpenAI's HTTP API there (HTTPListener,
 	// if set, instead: tests); APIKey is its bearer token and HTTPQueue
 	// the requests it admits at once (0: httpapi's default).
@@ -242,6 +244,7 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 		g, err := newConnGuard(h)
 		if g != nil {
 			g.sessions = sessions
+			g.log = log
 		}
 		guard = g
 		return g, err
