@@ -103,15 +103,26 @@ func splitHeap() heapSplit {
 	return hs
 }
 
-// allocatedByDolt says whether the first function outside the runtime on
-// stack is Dolt's (its storage layer and the flatbuffers it serializes
-// with).
+// allocatedByDolt says whether the allocation was made for Dolt's storage
+// layer (or the flatbuffers it serializes with): whether the first
+// function on stack that belongs to Dolt, go-mysql-server, vitess or
+// llmsql is Dolt's. The runtime, the standard library and other
+// libraries are skipped: Dolt keeps hash strings (encoding/base32), LRU
+// list entries (golang-lru) and pooled buffers that those allocate on its
+// behalf, and they grow with its commits as the rest of its share does.
+// Counted as ours, they made a 10-minute soak's median outside Dolt climb
+// from 45 to 75 MiB (limit 89); in a 6-minute soak's profiles, what was
+// allocated with no Dolt function on the stack went from 31 to 37 MiB
+// while what was allocated under Dolt's went from 22 to 63 MiB.
 func allocatedByDolt(stack []uintptr) bool {
 	frames := runtime.CallersFrames(stack)
 	for {
 		f, more := frames.Next()
-		if !strings.HasPrefix(f.Function, "runtime.") && f.Function != "" {
-			return strings.HasPrefix(f.Function, "github.com/dolthub/dolt/") || strings.HasPrefix(f.Function, "github.com/dolthub/flatbuffers/")
+		switch fn := f.Function; {
+		case strings.HasPrefix(fn, "github.com/dolthub/dolt/") || strings.HasPrefix(fn, "github.com/dolthub/flatbuffers/"):
+			return true
+		case strings.HasPrefix(fn, "github.com/dolthub/") || strings.HasPrefix(fn, "github.com/llmsql/"):
+			return false
 		}
 		if !more {
 			return false
