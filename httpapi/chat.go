@@ -69,8 +69,6 @@ type chatChunk struct {
 }
 
 // chatRequest turns the body into an engine request.
-func (req *chatRequest) modelName() string { return req.Model }
-
 func (req *chatRequest) engineRequest() (engine.Request, *apiError) {
 	opts, aerr := req.options()
 	if aerr != nil {
@@ -103,6 +101,8 @@ func (req *chatRequest) engineRequest() (engine.Request, *apiError) {
 	}
 	return er, nil
 }
+
+func (req *chatRequest) modelName() string { return req.Model }
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	var req chatRequest

@@ -38,8 +38,6 @@ type completion struct {
 // as it is, with the vocabulary's BOS and special-token text (such as
 // "<|im_start|>") parsed into its tokens, as llama.cpp's server and vLLM
 // tokenize completion prompts.
-func (req *completionRequest) modelName() string { return req.Model }
-
 func (req *completionRequest) engineRequest() (engine.Request, *apiError) {
 	opts, aerr := req.options()
 	if aerr != nil {
@@ -82,6 +80,8 @@ func (req *completionRequest) engineRequest() (engine.Request, *apiError) {
 	}
 	return er, badRequest("prompt", "prompt must be a string or an array of token ids")
 }
+
+func (req *completionRequest) modelName() string { return req.Model }
 
 func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	var req completionRequest
