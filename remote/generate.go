@@ -105,24 +105,10 @@ func (m *Model) samplingOptions(o engine.GenerateOptions) []option.RequestOption
 const maxTokensSent = 1 << 19
 
 func (m *Model) chatParams(req engine.Request) (openai.ChatCompletionNewParams, []option.RequestOption, error) {
-	o := req.Options
-	p := openai.ChatCompletionNewParams{Model: m.cfg.Model, Temperature: openai.Float(float64(o.Temperature)),
-		TopP: openai.Float(float64(o.TopP))}
-	if o.MaxTokens <= maxTokensSent {
-		p.MaxTokens = openai.Int(int64(o.MaxTokens))
-	}
-	if o.HasSeed {
-		p.Seed = openai.Int(int64(o.Seed))
-	}
-	if len(o.Stop) > 0 {
-		p.Stop = openai.ChatCompletionNewParamsStopUnion{OfStringArray: o.Stop}
-	}
-	if o.FrequencyPenalty != 0 {
-		p.FrequencyPenalty = openai.Float(float64(o.FrequencyPenalty))
-	}
-	if o.PresencePenalty != 0 {
-		p.PresencePenalty = openai.Float(float64(o.PresencePenalty))
-	}
+	s := sampledFields(req.Options)
+	p := openai.ChatCompletionNewParams{Model: m.cfg.Model, Temperature: s.temperature, TopP: s.topP,
+		MaxTokens: s.maxTokens, Seed: s.seed, FrequencyPenalty: s.frequency, PresencePenalty: s.presence,
+		Stop: openai.ChatCompletionNewParamsStopUnion{OfStringArray: s.stop}}
 	for _, msg := range req.Messages {
 		raw, err := messageJSON(msg)
 		if err != nil {
@@ -159,9 +145,10 @@ func messageJSON(msg chattmpl.Message) (json.RawMessage, error) {
 }
 
 func (m *Model) completionParams(req engine.Request) openai.CompletionNewParams {
-	o := req.Options
-	p := openai.CompletionNewParams{Model: openai.CompletionNewParamsModel(m.cfg.Model),
-		Temperature: openai.Float(float64(o.Temperature)), TopP: openai.Float(float64(o.TopP))}
+	s := sampledFields(req.Options)
+	p := openai.CompletionNewParams{Model: openai.CompletionNewParamsModel(m.cfg.Model), Temperature: s.temperature,
+		TopP: s.topP, MaxTokens: s.maxTokens, Seed: s.seed, FrequencyPenalty: s.frequency, PresencePenalty: s.presence,
+		Stop: openai.CompletionNewParamsStopUnion{OfStringArray: s.stop}}
 	if req.PromptIDs != nil {
 		ids := make([]int64, len(req.PromptIDs))
 		for i, id := range req.PromptIDs {
@@ -171,22 +158,35 @@ func (m *Model) completionParams(req engine.Request) openai.CompletionNewParams 
 	} else {
 		p.Prompt = openai.CompletionNewParamsPromptUnion{OfString: openai.String(req.Prompt)}
 	}
+	return p
+}
+
+// sampled holds the sampling fields the chat and completion requests share,
+// as the SDK's optional values (unset ones are not sent).
+type sampled struct {
+	temperature, topP, frequency, presence param.Opt[float64]
+	maxTokens, seed                        param.Opt[int64]
+	stop                                   []string // nil: none sent
+}
+
+func sampledFields(o engine.GenerateOptions) sampled {
+	s := sampled{temperature: openai.Float(float64(o.Temperature)), topP: openai.Float(float64(o.TopP))}
 	if o.MaxTokens <= maxTokensSent {
-		p.MaxTokens = openai.Int(int64(o.MaxTokens))
+		s.maxTokens = openai.Int(int64(o.MaxTokens))
 	}
 	if o.HasSeed {
-		p.Seed = openai.Int(int64(o.Seed))
+		s.seed = openai.Int(int64(o.Seed))
 	}
 	if len(o.Stop) > 0 {
-		p.Stop = openai.CompletionNewParamsStopUnion{OfStringArray: o.Stop}
+		s.stop = o.Stop
 	}
 	if o.FrequencyPenalty != 0 {
-		p.FrequencyPenalty = openai.Float(float64(o.FrequencyPenalty))
+		s.frequency = openai.Float(float64(o.FrequencyPenalty))
 	}
 	if o.PresencePenalty != 0 {
-		p.PresencePenalty = openai.Float(float64(o.PresencePenalty))
+		s.presence = openai.Float(float64(o.PresencePenalty))
 	}
-	return p
+	return s
 }
 
 func (m *Model) chat(ctx context.Context, ep *endpoint, p openai.ChatCompletionNewParams, opts []option.RequestOption) (engine.RemoteResult, error) {
