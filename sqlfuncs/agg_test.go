@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"encoding/json"
-	"errors"
 	"fmt"
 	sqle "github.com/dolthub/go-mysql-server"
 	"github.com/dolthub/go-mysql-server/memory"
@@ -314,39 +313,12 @@ func TestAggregateOnError(t *testing.T) {
 func TestAggregateCancel(t *testing.T) {
 	h, tracker := newBatchHarness(t, 0)
 	h.words(10, 5)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := h.queryCtx(ctx, "SELECT g, reduce_agg('m', body, '"+sqlfuncstest.BlockPrefix+"x', "+greedy+") FROM r GROUP BY g")
-		done <- err
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for h.fake.Blocked() < 5 {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d prompts started", h.fake.Blocked())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	cancel, done := h.startBlocked("SELECT g, reduce_agg('m', body, '"+sqlfuncstest.BlockPrefix+"x', "+greedy+") FROM r GROUP BY g", 5, "prompts")
 	p := tracker.Running()
 	if len(p) != 1 || p[0].RowsSubmitted != 5 || p[0].RowsDone != 0 || p[0].ChunksSubmitted != 5 || p[0].ChunksDone != 0 || p[0].Levels != 1 {
 		t.Fatalf("progress while blocked: %+v", p)
 	}
-	start := time.Now()
-	cancel()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("cancelled query returned %v", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("the cancelled query did not return")
-	}
-	for h.fake.Blocked() > 0 {
-		if time.Since(start) > time.Minute {
-			t.Fatalf("%d prompts still running after cancellation", h.fake.Blocked())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	start := h.cancelAndDrain(cancel, done, "prompts")
 	for len(tracker.Running()) > 0 {
 		if time.Since(start) > time.Minute {
 			t.Fatalf("progress after the query: %+v", tracker.Running())

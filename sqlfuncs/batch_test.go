@@ -254,40 +254,59 @@ func TestBatchErrorsStayWithTheirRow(t *testing.T) {
 	}
 }
 
-func TestBatchCancel(t *testing.T) {
-	h, tracker := newBatchHarness(t, 30)
+// startBlocked runs q, whose model calls block in the fake until
+// cancelled, and returns once n of them (what: "calls", "prompts") are
+// blocked.
+func (h *harness) startBlocked(q string, n int64, what string) (cancel func(), done <-chan error) {
+	h.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	errs := make(chan error, 1)
 	go func() {
-		_, err := h.queryCtx(ctx, "SELECT id, generate('m', CONCAT('"+sqlfuncstest.BlockPrefix+"', prompt), 0) FROM p")
-		done <- err
+		_, err := h.queryCtx(ctx, q)
+		errs <- err
 	}()
 	deadline := time.Now().Add(10 * time.Second)
-	for h.fake.Blocked() < 30 {
+	for h.fake.Blocked() < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d calls started", h.fake.Blocked())
+			cancel()
+			h.t.Fatalf("only %d %s started", h.fake.Blocked(), what)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	if p := tracker.Running(); len(p) != 1 || p[0].RowsSubmitted != 30 || p[0].RowsDone != 0 {
-		t.Fatalf("progress while blocked: %+v", p)
-	}
-	start := time.Now()
+	return cancel, errs
+}
+
+// cancelAndDrain cancels a query startBlocked started, expects it to
+// return context.Canceled, and waits for its blocked calls to end. It
+// returns when it cancelled.
+func (h *harness) cancelAndDrain(cancel func(), done <-chan error, what string) (start time.Time) {
+	h.t.Helper()
+	start = time.Now()
 	cancel()
 	select {
 	case err := <-done:
 		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("cancelled query returned %v", err)
+			h.t.Fatalf("cancelled query returned %v", err)
 		}
 	case <-time.After(time.Minute):
-		t.Fatal("the cancelled query did not return")
+		h.t.Fatal("the cancelled query did not return")
 	}
 	for h.fake.Blocked() > 0 {
 		if time.Since(start) > time.Minute {
-			t.Fatalf("%d calls still running after cancellation", h.fake.Blocked())
+			h.t.Fatalf("%d %s still running after cancellation", h.fake.Blocked(), what)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+	return start
+}
+
+func TestBatchCancel(t *testing.T) {
+	h, tracker := newBatchHarness(t, 30)
+	cancel, done := h.startBlocked("SELECT id, generate('m', CONCAT('"+sqlfuncstest.BlockPrefix+"', prompt), 0) FROM p", 30, "calls")
+	if p := tracker.Running(); len(p) != 1 || p[0].RowsSubmitted != 30 || p[0].RowsDone != 0 {
+		t.Fatalf("progress while blocked: %+v", p)
+	}
+	h.cancelAndDrain(cancel, done, "calls")
 	if p := tracker.Running(); len(p) != 0 {
 		t.Fatalf("progress after the query: %+v", p)
 	}
