@@ -275,23 +275,8 @@ func TestServeAggregateKill(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the killed statement did not end")
 	}
-	last := ts.modelPasses("m")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		time.Sleep(300 * time.Millisecond)
-		now := ts.modelPasses("m")
-		if now == last {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the model still runs passes 10 s after the kill (%d since)", now-atKill)
-		}
-		last = now
-	}
-	if after := last - atKill; after != 0 {
-		t.Fatalf("the model ran %d passes after the kill", after)
-	}
-	deadline = time.Now().Add(30 * time.Second)
+	expectNoPassesAfter(t, func() int64 { return ts.modelPasses("m") }, atKill)
+	deadline := time.Now().Add(30 * time.Second)
 	for len(queryRows(t, db, "SELECT * FROM llm.progress")) != 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("llm.progress after the kill: %q", queryRows(t, db, "SELECT * FROM llm.progress"))

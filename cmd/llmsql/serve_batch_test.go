@@ -77,6 +77,28 @@ func (ts *testServer) passes() int64 {
 	return st.Passes
 }
 
+// expectNoPassesAfter waits for the pass count passes() to stop moving
+// and fails unless it stopped at atKill, the count when a KILL landed.
+func expectNoPassesAfter(t *testing.T, passes func() int64, atKill int64) {
+	t.Helper()
+	last := passes()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		time.Sleep(300 * time.Millisecond)
+		now := passes()
+		if now == last {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the model still runs passes 10 s after the kill (%d since)", now-atKill)
+		}
+		last = now
+	}
+	if after := last - atKill; after != 0 {
+		t.Fatalf("the model ran %d passes after the kill", after)
+	}
+}
+
 // countPasses runs q on conn and returns the forward passes it took.
 func (ts *testServer) countPasses(conn sqlRunner, q string) int64 {
 	ts.t.Helper()
@@ -336,22 +358,7 @@ func TestServeBatchKill(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("KILL QUERY did not stop the batched UPDATE")
 	}
-	last := ts.passes()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		time.Sleep(300 * time.Millisecond)
-		now := ts.passes()
-		if now == last {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the model still runs passes 10 s after the kill (%d since)", now-atKill)
-		}
-		last = now
-	}
-	if after := last - atKill; after != 0 {
-		t.Fatalf("the model ran %d passes after the kill", after)
-	}
+	expectNoPassesAfter(t, ts.passes, atKill)
 	// Their slots are free: a full batch on the same model runs.
 	expectRows(t, conn, "SELECT COUNT(*) FROM (SELECT generate('stories', prompt, 0, 4) g FROM p LIMIT 64) s WHERE g IS NOT NULL", "64")
 	expectRows(t, db, "SELECT COUNT(*) FROM llm.progress", "0")
