@@ -85,6 +85,114 @@ func TestRunChunks(t *testing.T) {
 	}
 }
 
+// TestChunksShares: each member claims its own share of an op's chunks
+// from the front, in order, and others take what is left of it from the
+// back; a member that is late to an op has its whole share done by the
+// others and gets nothing; shares left from an earlier op or run are
+// never handed out again.
+func TestChunksShares(t *testing.T) {
+	const threads, n = 3, 40
+	p := NewPool(threads)
+	defer p.Close()
+	for run := 0; run < 30; run++ {
+		late := run % (threads + 1) // threads: nobody is late
+		var claimed [threads][]int
+		var finished atomic.Int32
+		release := make(chan struct{})
+		p.Run(func(w *Worker) {
+			if w.ID() == late {
+				<-release
+			}
+			c := w.Chunks(n, 1)
+			for lo, _, ok := c.Next(); ok; lo, _, ok = c.Next() {
+				claimed[w.ID()] = append(claimed[w.ID()], lo)
+			}
+			if late < threads && finished.Add(1) == threads-1 {
+				close(release)
+			}
+			w.Sync()
+			// A second op at once: its shares start fresh.
+			c = w.Chunks(5, 2)
+			for lo, _, ok := c.Next(); ok; lo, _, ok = c.Next() {
+				claimed[w.ID()] = append(claimed[w.ID()], 100+lo)
+			}
+		})
+		owner := make([]int, n+200)
+		for i := range owner {
+			owner[i] = -1
+		}
+		for id, cs := range claimed {
+			for _, ci := range cs {
+				if owner[ci] != -1 {
+					t.Fatalf("run %d: chunk %d claimed by members %d and %d", run, ci, owner[ci], id)
+				}
+				owner[ci] = id
+			}
+		}
+		for _, ci := range []int{100, 102, 104} {
+			if owner[ci] == -1 {
+				t.Fatalf("run %d: second op's chunk %d never claimed", run, ci-100)
+			}
+		}
+		for id := 0; id < threads; id++ {
+			lo, hi := n*id/threads, n*(id+1)/threads
+			// The owner's claims are a prefix of its share, in order.
+			i := lo
+			for _, ci := range claimed[id] {
+				if ci >= lo && ci < hi {
+					if ci != i {
+						t.Fatalf("run %d: member %d claimed %d of its share [%d,%d) after %d", run, id, ci, lo, hi, i-1)
+					}
+					i++
+				}
+			}
+			for ci := lo; ci < hi; ci++ {
+				if owner[ci] == -1 {
+					t.Fatalf("run %d: chunk %d never claimed", run, ci)
+				}
+				if (ci < i) != (owner[ci] == id) {
+					t.Fatalf("run %d: chunk %d of member %d's share [%d,%d) went to member %d (its own claims end at %d)", run, ci, id, lo, hi, owner[ci], i)
+				}
+			}
+			if id == late && len(claimed[id]) > 0 && claimed[id][0] < 100 {
+				t.Fatalf("run %d: late member %d claimed %v", run, id, claimed[id])
+			}
+		}
+	}
+}
+
+// TestChunksCounter: an op with more chunks than shares can hold is
+// handed out from one counter, every index once.
+func TestChunksCounter(t *testing.T) {
+	defer func(m int) { maxShareChunks = m }(maxShareChunks)
+	maxShareChunks = 10
+	p := NewPool(3)
+	defer p.Close()
+	seen := make([]atomic.Int32, 100)
+	for run := 0; run < 5; run++ {
+		p.Run(func(w *Worker) {
+			for _, n := range []int{100, 11, 10} {
+				c := w.Chunks(n, 1)
+				for lo, _, ok := c.Next(); ok; lo, _, ok = c.Next() {
+					seen[lo].Add(1)
+				}
+				w.Sync()
+			}
+		})
+	}
+	for i := range seen {
+		want := int32(5)
+		if i < 10 {
+			want = 15
+		} else if i < 11 {
+			want = 10
+		}
+		if seen[i].Load() != want {
+			t.Fatalf("index %d claimed %d times, want %d", i, seen[i].Load(), want)
+		}
+	}
+}
+
 // TestRunPanic: a member that panics while the others wait at a barrier
 // releases them; the caller gets the panic and the team works afterwards.
 func TestRunPanic(t *testing.T) {
