@@ -37,6 +37,11 @@ type tileFn func(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Point
 type impl struct {
 	act   actKind
 	tiles [4]tileFn // by token count - 1; all nil for pure Go
+	// wide, where set, replaces tiles for a part of at least wideFrom
+	// tokens: kernels that compute the same but are faster when
+	// arithmetic, not the weights' memory stream, is the bound.
+	wide     [4]tileFn
+	wideFrom int
 	// chunk: the assembly covers n rounded down to a multiple of chunk
 	// elements, dot the rest.
 	chunk int

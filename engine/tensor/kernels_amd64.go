@@ -86,7 +86,10 @@ func registerAMD64() bool {
 	// add in float64); other lengths go row by row through dotF16Decode.
 	registerDecode(gguf.TypeF16, levelAVX512, &impl{act: actF16, tiles: f16DecodeTiles(), chunk: 64, dot: dotF16Decode})
 	registerDecode(gguf.TypeF32, levelAVX512, &impl{act: actF32, tiles: rowTiles(dotF32RowsAVX512), chunk: 1, dot: dotF32Decode})
-	packedFormats[gguf.TypeQ4_0].impls[levelAVX512] = q(actQ8_0, q4_0x8VNNIx1, q4_0x8VNNIx2, q4_0x8VNNIx3, q4_0x8VNNIx4, nil)
+	q40 := q(actQ8_0, q4_0x8VNNIx1, q4_0x8VNNIx2, q4_0x8VNNIx3, q4_0x8VNNIx4, nil)
+	// Sixteen rows at a time from eight tokens on (see asmgen's packed.go).
+	q40.wide, q40.wideFrom = [4]tileFn{q4_0x16VNNIx1, q4_0x16VNNIx2, q4_0x16VNNIx3, q4_0x16VNNIx4}, 8
+	packedFormats[gguf.TypeQ4_0].impls[levelAVX512] = q40
 	packedFormats[gguf.TypeQ4_K].impls[levelAVX512] = &impl{act: actQ8_K, chunk: 1, tiles: q4KPromptTiles(q4_Kx8GemvVNNIx1, q4_Kx8GemmVNNIx4)}
 	packedFormats[gguf.TypeQ4_K].decode[levelAVX512] = &impl{act: actQ8_K, chunk: 1, tiles: q4KDecodeTiles(q4_Kx8GemvVNNIx1)}
 	registerDecode(gguf.TypeQ4_K, levelAVX512, avx2[gguf.TypeQ4_K])

@@ -316,6 +316,10 @@ func (j *mmJob) rows(lo, hi int) {
 		gs := j.f.group(n)
 		w, stride = unsafe.Pointer(unsafe.SliceData(m.Data[lo/8*gs:])), uintptr(gs)
 	}
+	ts := &im.tiles
+	if im.wideFrom > 0 && b.nTok >= im.wideFrom {
+		ts = &im.wide
+	}
 	start, runs := 0, j.runs
 	for start < b.nTok {
 		end := b.nTok
@@ -323,20 +327,20 @@ func (j *mmJob) rows(lo, hi int) {
 			end = min(start+runs[0], b.nTok)
 			runs = runs[1:]
 		}
-		j.tiles(w, stride, lo, hi, nAsm, start, end)
+		j.tiles(ts, w, stride, lo, hi, nAsm, start, end)
 		start = end
 	}
 }
 
 // tiles computes rows [lo,hi) for tokens [t1, t2) of j's part, in groups
-// of four from t1.
-func (j *mmJob) tiles(w unsafe.Pointer, stride uintptr, lo, hi, nAsm, t1, t2 int) {
-	m, im, b := j.m, j.im, j.buf
+// of four from t1, with the kernels ts.
+func (j *mmJob) tiles(ts *[4]tileFn, w unsafe.Pointer, stride uintptr, lo, hi, nAsm, t1, t2 int) {
+	m, b := j.m, j.buf
 	n := m.Cols
 	for t0 := t1; t0 < t2; t0 += 4 {
 		T := min(4, t2-t0)
 		if nAsm > 0 {
-			im.tiles[T-1](w, stride, hi-lo, nAsm,
+			ts[T-1](w, stride, hi-lo, nAsm,
 				unsafe.Pointer(&b.data[t0*b.row]), uintptr(b.row),
 				unsafe.Pointer(&j.out[t0*m.Rows+lo]), uintptr(4*m.Rows))
 		} else {

@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -15,20 +16,27 @@ import (
 // others its gemv order, as llama.cpp's repacked kernels do.)
 func TestPackedMatchesUnpacked(t *testing.T) {
 	for typ := range packedFormats {
-		t.Run(typ.String(), func(t *testing.T) { checkPacked(t, typ) })
+		// 40 rows: chunks of one group of eight. 136 rows: chunks of
+		// several groups, even and odd in number (the AVX-512 Q4_0 kernel
+		// takes two groups at a time, then a last one alone).
+		for _, shape := range []struct{ rows, threads int }{{40, 2}, {136, 1}, {136, 2}} {
+			t.Run(fmt.Sprintf("%s/%dx%d", typ, shape.rows, shape.threads), func(t *testing.T) {
+				checkPacked(t, typ, shape.rows, shape.threads)
+			})
+		}
 	}
 }
 
-func checkPacked(t *testing.T, typ gguf.GGMLType) {
+func checkPacked(t *testing.T, typ gguf.GGMLType, rows, threads int) {
 	rng := newRand(21)
-	const rows, cols, nTok = 40, 1024, 6
+	const cols, nTok = 1024, 9 // parts of 9 tokens take the wide kernels, of 3 and 6 the narrow
 	m := randomMatrix(rng, typ, rows, cols)
 	pm := packMatrix(m)
 	if !pm.Packed {
 		t.Fatal("not packed")
 	}
 	x := randomAct(rng, nTok*cols, false)
-	p := NewPool(2)
+	p := NewPool(threads)
 	defer p.Close()
 
 	restore, _ := SetLevel("go")

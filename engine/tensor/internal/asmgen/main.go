@@ -195,7 +195,7 @@ func generate() (asm, decl []byte, err error) {
 		for _, k := range floatKernels() {
 			add(k.name, T, k.emit)
 		}
-		names = append(names, q4_0x8VNNI(g, T), q8_0x8VNNI(g, T), f16WideAVX512(g, T))
+		names = append(names, q4_0x8VNNI(g, T), q4_0x16VNNI(g, T), q8_0x8VNNI(g, T), f16WideAVX512(g, T))
 	}
 	names = append(names, q4_Kx8GemvVNNI(g), q4_Kx8GemmVNNI(g), q4_Kx8GemvAVX2(g), q4_Kx8GemmAVX2(g))
 	var decls []string
