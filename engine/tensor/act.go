@@ -3,6 +3,7 @@ package tensor
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 )
 
 // Activations are converted to the weight type's partner format (what ggml
@@ -148,6 +149,12 @@ func quantizeAct(f *format, k actKind, dst []byte, x []float32) {
 			v.roundF16(dst, x)
 			return
 		}
+		if f.round == roundNone && len(x) > 0 && littleEndian {
+			// The values as they are, stored as this machine stores them:
+			// one copy, not a conversion per value.
+			copy(dst[:4*len(x)], unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x)))
+			return
+		}
 		for i, v := range x {
 			switch f.round {
 			case roundF16:
@@ -247,6 +254,9 @@ func nearestInt(f float32) int32 {
 }
 
 func abs32(f float32) float32 { return math.Float32frombits(math.Float32bits(f) &^ (1 << 31)) }
+
+// littleEndian: float32s in memory are already the activations' layout.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 func putF32(b []byte, v float32) { binary.LittleEndian.PutUint32(b, math.Float32bits(v)) }
 

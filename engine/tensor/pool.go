@@ -332,7 +332,8 @@ func packShare(tag uint64, lo, hi int) uint64 {
 
 // Chunks starts an op whose [0, n) is claimed in chunks of grain by
 // the members: iterate with Next, then Sync before anything reads the
-// results (and before the next Chunks).
+// results (and before the next Chunks). Next may hand out several chunks
+// at once: a range that starts on a chunk boundary and ends on one or at n.
 func (w *Worker) Chunks(n, grain int) Chunker {
 	grain = max(grain, 1)
 	if w.n == 1 {
@@ -360,11 +361,11 @@ func (c *Chunker) Next() (lo, hi int, ok bool) {
 	case c.local < 0:
 		lo = int(c.p.ctr[c.victim].n.Add(int64(c.grain))) - c.grain
 	default:
-		ci, ok := c.claim()
+		ci, k, ok := c.claim()
 		if !ok {
 			return 0, 0, false
 		}
-		lo = ci * c.grain
+		return ci * c.grain, min((ci+k)*c.grain, c.n), true
 	}
 	if lo >= c.n {
 		return 0, 0, false
@@ -372,9 +373,13 @@ func (c *Chunker) Next() (lo, hi int, ok bool) {
 	return lo, min(lo+c.grain, c.n), true
 }
 
-// claim takes the next chunk of this member's share, or the last of the
-// next member's that has any left.
-func (c *Chunker) claim() (int, bool) {
+// claim takes the next chunks of this member's share, or the last of the
+// next member's that has any left: the first chunk and how many. An owner
+// takes an eighth of what is left of its share at a time (at least one
+// chunk), so that an op of many small chunks costs a few atomic
+// operations, not one per chunk, while the others can still take most of
+// the share of a member that stops; others take one chunk at a time.
+func (c *Chunker) claim() (int, int, bool) {
 	n := len(c.p.shares)
 	for tries := 0; tries < n; tries++ {
 		sh := &c.p.shares[c.victim].v
@@ -391,11 +396,12 @@ func (c *Chunker) claim() (int, bool) {
 				break
 			}
 			if own {
-				if sh.CompareAndSwap(v, packShare(c.tag, lo+1, hi)) {
-					return lo, true
+				k := max(1, (hi-lo)/8)
+				if sh.CompareAndSwap(v, packShare(c.tag, lo+k, hi)) {
+					return lo, k, true
 				}
 			} else if sh.CompareAndSwap(v, packShare(c.tag, lo, hi-1)) {
-				return hi - 1, true
+				return hi - 1, 1, true
 			}
 		}
 		c.victim++
@@ -403,7 +409,7 @@ func (c *Chunker) claim() (int, bool) {
 			c.victim = 0
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // legacyJob is Parallel's function and shape.

@@ -91,7 +91,7 @@ func TestRunChunks(t *testing.T) {
 // others and gets nothing; shares left from an earlier op or run are
 // never handed out again.
 func TestChunksShares(t *testing.T) {
-	const threads, n = 3, 40
+	const threads, n = 3, 200 // shares of 66: owners claim several chunks at once
 	p := NewPool(threads)
 	defer p.Close()
 	for run := 0; run < 30; run++ {
@@ -104,8 +104,10 @@ func TestChunksShares(t *testing.T) {
 				<-release
 			}
 			c := w.Chunks(n, 1)
-			for lo, _, ok := c.Next(); ok; lo, _, ok = c.Next() {
-				claimed[w.ID()] = append(claimed[w.ID()], lo)
+			for lo, hi, ok := c.Next(); ok; lo, hi, ok = c.Next() {
+				for ci := lo; ci < hi; ci++ {
+					claimed[w.ID()] = append(claimed[w.ID()], ci)
+				}
 			}
 			if late < threads && finished.Add(1) == threads-1 {
 				close(release)
@@ -114,10 +116,10 @@ func TestChunksShares(t *testing.T) {
 			// A second op at once: its shares start fresh.
 			c = w.Chunks(5, 2)
 			for lo, _, ok := c.Next(); ok; lo, _, ok = c.Next() {
-				claimed[w.ID()] = append(claimed[w.ID()], 100+lo)
+				claimed[w.ID()] = append(claimed[w.ID()], n+lo)
 			}
 		})
-		owner := make([]int, n+200)
+		owner := make([]int, n+100)
 		for i := range owner {
 			owner[i] = -1
 		}
@@ -129,9 +131,9 @@ func TestChunksShares(t *testing.T) {
 				owner[ci] = id
 			}
 		}
-		for _, ci := range []int{100, 102, 104} {
+		for _, ci := range []int{n, n + 2, n + 4} {
 			if owner[ci] == -1 {
-				t.Fatalf("run %d: second op's chunk %d never claimed", run, ci-100)
+				t.Fatalf("run %d: second op's chunk %d never claimed", run, ci-n)
 			}
 		}
 		for id := 0; id < threads; id++ {
@@ -154,7 +156,7 @@ func TestChunksShares(t *testing.T) {
 					t.Fatalf("run %d: chunk %d of member %d's share [%d,%d) went to member %d (its own claims end at %d)", run, ci, id, lo, hi, owner[ci], i)
 				}
 			}
-			if id == late && len(claimed[id]) > 0 && claimed[id][0] < 100 {
+			if id == late && len(claimed[id]) > 0 && claimed[id][0] < n {
 				t.Fatalf("run %d: late member %d claimed %v", run, id, claimed[id])
 			}
 		}
