@@ -20,6 +20,21 @@ func dotF16RowsAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out un
 func dotF32RowsAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
 
 //go:noescape
+func dotF32Rows4AVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
+
+// dotF32RowsQuadAVX512 is dotF32RowsAVX512 with the rows four at a time
+// (dotF32Rows4AVX512), then the rest one by one.
+func dotF32RowsQuadAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer) {
+	n4 := nRows &^ 3
+	if n4 > 0 {
+		dotF32Rows4AVX512(w, wStride, n4, n, a, out)
+	}
+	if n4 < nRows {
+		dotF32RowsAVX512(unsafe.Add(w, uintptr(n4)*wStride), wStride, nRows-n4, n, a, unsafe.Add(out, 4*n4))
+	}
+}
+
+//go:noescape
 func dotF32RowsAVX2(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
 
 // rowTiles runs a one-token row kernel for each of T tokens.
