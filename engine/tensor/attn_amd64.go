@@ -52,7 +52,7 @@ func attnAVX512(v *vecFuncs) {
 			scores(out, keys, stride, q)
 			return
 		}
-		dotF16RowsAVX512(unsafe.Pointer(&keys[0]), uintptr(2*stride), len(out), len(q), unsafe.Pointer(&q[0]), unsafe.Pointer(&out[0]))
+		dotF16RowsQuadAVX512(unsafe.Pointer(&keys[0]), uintptr(2*stride), len(out), len(q), unsafe.Pointer(&q[0]), unsafe.Pointer(&out[0]))
 	}
 	heads4 := madRowsHeads4With(scale, mad)
 	v.heads4 = func(n int) bool { return n%64 == 0 && n > 0 }
