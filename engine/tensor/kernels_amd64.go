@@ -70,6 +70,7 @@ func registerAMD64() bool {
 		gguf.TypeQ4_0: q(actQ8_0, q4_0LanesVNNIx1, q4_0LanesVNNIx2, q4_0LanesVNNIx3, q4_0LanesVNNIx4, dotQ4_0),
 		gguf.TypeQ5_0: q(actQ8_0, q5_0VNNIx1, q5_0VNNIx2, q5_0VNNIx3, q5_0VNNIx4, dotQ5_0),
 		gguf.TypeQ4_K: q(actQ8_K, q4_KLanesVNNIx1, q4_KLanesVNNIx2, q4_KLanesVNNIx3, q4_KLanesVNNIx4, dotQ4_K),
+		gguf.TypeQ6_K: q(actQ8_K, q6_KPairsAVX512, q6_KAVX2x2, q6_KAVX2x3, q6_KAVX2x4, dotQ6_K),
 		gguf.TypeF32:  {act: actF32, tiles: [4]tileFn{f32AVX512x1, f32AVX512x2, f32AVX512x3, f32AVX512x4}, chunk: 32, dot: dotF32},
 		gguf.TypeF16:  {act: actF32, tiles: [4]tileFn{f16WideAVX512x1, f16WideAVX512x2, f16WideAVX512x3, f16WideAVX512x4}, chunk: 32, dot: dotF16},
 	}

@@ -329,6 +329,9 @@ func q4_Kx8GemvAVX2x1(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.
 func q4_Kx8GemmAVX2x4(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
 
 //go:noescape
+func q6_KPairsAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr)
+
+//go:noescape
 func dotF16AVX2(a, b *uint16, n int) float32
 
 //go:noescape
