@@ -11,8 +11,9 @@ import (
 // Pool is a persistent team of threads that runs a whole computation (a
 // forward pass) together, as ggml's thread pool does: Run hands every
 // member the same function, each member walks the same list of ops,
-// takes its share of each (Range for a fixed split, Chunks for rows
-// claimed from a shared counter) and meets the others at a barrier (Sync)
+// takes its share of each (Range for a fixed split, Chunks for a
+// contiguous share that the others help finish: see Chunker) and meets
+// the others at a barrier (Sync)
 // where the next op needs what this one wrote. A step wakes the team once,
 // not once per op, and no op goes through a coordinator.
 //
