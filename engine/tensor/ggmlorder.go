@@ -156,6 +156,12 @@ func dotF16Decode(w, a []byte, n int) float32 {
 	return vecs().dotF16(halves(w, n), halves(a, n))
 }
 
+// dotF16DecodeF32 is dotF16Decode on activations widened once: float32
+// values rounded to F16 (actF32 of an F16 format), the same operands.
+func dotF16DecodeF32(w, a []byte, n int) float32 {
+	return vecDot(n, func(i int) float32 { return getHalf(w[2*i:]) }, func(i int) float32 { return getF32(a[4*i:]) })
+}
+
 // dotF32Decode is ggml_vec_dot_f32 on an F32 weight row: the single-token
 // path.
 func dotF32Decode(w, a []byte, n int) float32 {

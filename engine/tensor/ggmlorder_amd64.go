@@ -17,6 +17,9 @@ func dotF16x64AVX2(a, b *uint16, n int) float32
 func dotF16RowsAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
 
 //go:noescape
+func dotF16F32RowsAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
+
+//go:noescape
 func dotF32RowsAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
 
 //go:noescape
@@ -68,6 +71,7 @@ func rowTiles(rows func(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out 
 	return ts
 }
 
-// f16DecodeTiles runs dotF16RowsAVX512 for each of T tokens: the F16
-// decode kernel for rows whose length is a multiple of 64.
-func f16DecodeTiles() [4]tileFn { return rowTiles(dotF16RowsAVX512) }
+// f16DecodeTiles runs dotF16F32RowsAVX512 for each of T tokens: the F16
+// decode kernel for rows whose length is a multiple of 64, on activations
+// widened once (actF32 rounded to F16).
+func f16DecodeTiles() [4]tileFn { return rowTiles(dotF16F32RowsAVX512) }

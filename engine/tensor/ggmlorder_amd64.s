@@ -631,3 +631,61 @@ h4loop:
 h4done:
 	VZEROUPPER
 	RET
+
+// dotF16F32RowsAVX512 is dotF16RowsAVX512 with the activations already
+// widened: float32 values that are F16 values (ggml converts the token to
+// F16 and widens both sides at every step; widening the token once gives
+// the same operands). One conversion a step instead of two: F16 decoding
+// was bound by them, not by memory.
+// func dotF16F32RowsAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
+TEXT ·dotF16F32RowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R8
+	MOVQ wStride+8(FP), BX
+	MOVQ nRows+16(FP), R9
+	MOVQ out+40(FP), R10
+	TESTQ R9, R9
+	JLE  hfdone
+
+hfrow:
+	MOVQ R8, SI
+	MOVQ a+32(FP), DI
+	MOVQ n+24(FP), CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+
+hfloop:
+	VCVTPH2PS (SI), Z4
+	VFMADD231PS (DI), Z4, Z0
+	VCVTPH2PS 32(SI), Z6
+	VFMADD231PS 64(DI), Z6, Z1
+	VCVTPH2PS 64(SI), Z8
+	VFMADD231PS 128(DI), Z8, Z2
+	VCVTPH2PS 96(SI), Z10
+	VFMADD231PS 192(DI), Z10, Z3
+	ADDQ $128, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JNZ  hfloop
+
+	VADDPS Z2, Z0, Z0
+	VADDPS Z3, Z1, Z1
+	VADDPS Z1, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0x4e, X0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0xb1, X0, X1
+	VADDSS X1, X0, X0
+	MOVSS X0, (R10)
+	ADDQ $4, R10
+	ADDQ BX, R8
+	DECQ R9
+	JNZ  hfrow
+
+hfdone:
+	VZEROUPPER
+	RET

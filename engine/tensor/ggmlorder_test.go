@@ -125,6 +125,13 @@ func TestDecodeFollowsVecDot(t *testing.T) {
 								a[i] = floatToHalf(v)
 							}
 							want = dotF16Go(halves(w, cols), a)
+							wide := make([]byte, 4*cols)
+							for i, h := range a {
+								putF32(wide[4*i:], halfToFloat(h))
+							}
+							if got := dotF16DecodeF32(w, wide, cols); math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("F16 cols %d row %d: dotF16DecodeF32 %v, ggml_vec_dot order %v", cols, row, got, want)
+							}
 						} else {
 							want = vecDotF32(cols, func(i int) float32 { return getF32(w[4*i:]) }, func(i int) float32 { return xs[i] })
 						}

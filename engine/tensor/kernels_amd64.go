@@ -85,7 +85,7 @@ func registerAMD64() bool {
 	registerDecode(gguf.TypeQ4_0, levelAVX512, q(actQ8_0, q4_0VNNIx1, q4_0VNNIx2, q4_0VNNIx3, q4_0VNNIx4, dotQ4_0))
 	// F16 decode rows of whole steps of 64 in one call (no leftovers to
 	// add in float64); other lengths go row by row through dotF16Decode.
-	registerDecode(gguf.TypeF16, levelAVX512, &impl{act: actF16, tiles: f16DecodeTiles(), chunk: 64, dot: dotF16Decode})
+	registerDecode(gguf.TypeF16, levelAVX512, &impl{act: actF32, tiles: f16DecodeTiles(), chunk: 64, dot: dotF16DecodeF32})
 	registerDecode(gguf.TypeF32, levelAVX512, &impl{act: actF32, tiles: rowTiles(dotF32RowsQuadAVX512), chunk: 1, dot: dotF32Decode})
 	q40 := q(actQ8_0, q4_0x8VNNIx1, q4_0x8VNNIx2, q4_0x8VNNIx3, q4_0x8VNNIx4, nil)
 	// Sixteen rows at a time from eight tokens on (see asmgen's packed.go).
