@@ -288,22 +288,22 @@ func (w *Worker) Range(n int) (lo, hi int) {
 // Chunker hands out chunks of an op's index range.
 //
 // Each member owns a contiguous share of the chunks (its Range of them)
-// and claims its own from the front, one at a time, in order; a member
-// whose share is done takes the others' remaining chunks from their back
-// ends. So a member streams through adjacent rows of a matrix, as one
-// thread would (the hardware prefetcher follows it, and no cache line
-// bounces between cores on every claim), and a member that is late or
-// descheduled still has its work done by the others. With one shared
-// counter, as before, two threads decoding a Q4_0 matrix read 30 GB/s;
-// with shares, 39.
+// and claims its own from the front, in order (see claim); a member whose
+// share is done takes the others' remaining chunks from their back ends.
+// So a member streams through adjacent rows of a matrix, as one thread
+// would (the hardware prefetcher follows it, and no cache line bounces
+// between cores on every claim), and a member that is late or descheduled
+// still has its work done by the others. With one shared counter, as
+// before, two threads decoding a cold Q4_0 matrix read 30-33 GB/s; with
+// shares, 49.5, as fast as two threads on separate matrices.
 type Chunker struct {
 	p        *Pool // nil when alone
 	id       int
 	tag      uint64
 	n, grain int
 	chunks   int // ceil(n / grain)
-	victim   int // the member whose share this member takes chunks from
-	local    int
+	victim   int // the member whose share this member takes chunks from (the counter's index in the fallback)
+	local    int // the next chunk when alone; -1 in the one-counter fallback
 }
 
 // A share is one member's unclaimed chunks [lo, hi) in one op, packed
