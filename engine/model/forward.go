@@ -80,6 +80,9 @@ type State struct {
 	b      *Batch
 	kv     *kvcache.Cache
 	passFn func(w *tensor.Worker) // s.pass, bound once so a pass allocates nothing
+	// aloneBelow: passes of fewer token-weight-bytes run on the caller
+	// alone (aloneBytes; tests set 0 to run tiny models on the team).
+	aloneBelow int64
 	// attnScratch is each member's scratch for attention, by member.
 	attnScratch []attnScratch
 
@@ -94,11 +97,21 @@ type State struct {
 	moe moeScratch // a mixture of experts' routing and rows (moe.go)
 }
 
+// aloneBytes: a pass whose tokens times weight bytes is below this runs
+// on the calling thread alone. Waking the team and meeting it at each
+// op's barrier costs a few microseconds a pass, which a model of a
+// megabyte (stories260K) does not earn back over one to three tokens: a
+// 200-row SELECT on it one row at a time took 415-424 ms (500-540 ms of
+// CPU) alone against 574-654 ms (1,100-1,240 ms of CPU) with two threads;
+// batched, the same. Results are the same either way.
+const aloneBytes = 4 << 20
+
 // NewState returns scratch memory for m, using pool's threads.
 func NewState(m *Model, pool *tensor.Pool) *State {
 	s := &State{m: m, pool: pool, lastPos: map[int32]int32{}}
 	s.attnScratch = make([]attnScratch, pool.Threads())
 	s.passFn = s.pass
+	s.aloneBelow = aloneBytes
 	return s
 }
 
@@ -172,7 +185,11 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 	}
 
 	s.b, s.kv = b, kv
-	s.pool.Run(s.passFn)
+	if int64(n)*m.WeightBytes < s.aloneBelow {
+		s.pool.RunAlone(s.passFn)
+	} else {
+		s.pool.Run(s.passFn)
+	}
 	if len(b.Embed) > 0 {
 		s.poolSpans(b)
 	} else {

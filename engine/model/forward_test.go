@@ -52,6 +52,7 @@ func openCtx(t testing.TB, path string, threads, slots, ctx int, kvF32 bool, opt
 	}
 	pool := tensor.NewPool(threads)
 	r := &runner{m: m, st: NewState(m, pool), kv: kv, pool: pool}
+	r.st.aloneBelow = 0 // the team even for a tiny model's single token
 	r.close = func() { pool.Close(); f.Close() }
 	t.Cleanup(r.close)
 	return r
@@ -331,5 +332,42 @@ func TestTinyBatchedSequencesAreIndependent(t *testing.T) {
 			s.Type = typ
 			testBatchedSequencesAreIndependent(t, writeSynth(t, s))
 		})
+	}
+}
+
+// TestAloneMatchesTeam: a pass small enough to run on the caller alone
+// (aloneBytes) gives the logits the two-thread team gives, bit for bit,
+// for single decode steps and a short prompt; and a tiny model's passes
+// are small enough.
+func TestAloneMatchesTeam(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tiny.gguf")
+	if err := synth.Write(path, synth.Tiny()); err != nil {
+		t.Fatal(err)
+	}
+	alone, team := openWith(t, path, 2, 1, false, Options{}), openWith(t, path, 2, 1, false, Options{})
+	alone.st.aloneBelow = aloneBytes
+	if 3*alone.m.WeightBytes >= aloneBytes {
+		t.Fatalf("the tiny model (%d weight bytes) would not run three tokens alone", alone.m.WeightBytes)
+	}
+	ids := []int32{1, 17, 42}
+	a, b := alone.greedy(t, 0, ids, 12), team.greedy(t, 0, ids, 12)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("token %d: %d alone, %d with the team", i, a[i], b[i])
+		}
+	}
+	alone.kv.Clear(0)
+	team.kv.Clear(0)
+	la, lb := alone.prompt(t, 0, ids), team.prompt(t, 0, ids)
+	for i := range la {
+		if math.Float32bits(la[i]) != math.Float32bits(lb[i]) {
+			t.Fatalf("logit %d: %v alone, %v with the team", i, la[i], lb[i])
+		}
+	}
+	la, lb = alone.step(t, 0, 5, len(ids)), team.step(t, 0, 5, len(ids))
+	for i := range la {
+		if math.Float32bits(la[i]) != math.Float32bits(lb[i]) {
+			t.Fatalf("step logit %d: %v alone, %v with the team", i, la[i], lb[i])
+		}
 	}
 }

@@ -220,6 +220,18 @@ func (p *Pool) Run(fn func(w *Worker)) {
 	p.run(fn)
 }
 
+// RunAlone is Run with the caller as the only member: for a computation
+// too small to pay for waking the others and meeting them at every
+// barrier. fn sees a Worker of one (N() == 1).
+func (p *Pool) RunAlone(fn func(w *Worker)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	me := p.members[0]
+	me.seq, me.n = 0, 1
+	defer func() { me.n = p.threads }()
+	fn(me)
+}
+
 // run is Run with p.mu held.
 func (p *Pool) run(fn func(w *Worker)) {
 	me := p.members[0]
