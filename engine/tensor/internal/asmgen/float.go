@@ -190,12 +190,7 @@ func (f *floatKernel) tile(g *gen, T, R int, p string) {
 				s = "Y1"
 			}
 			xs := "X" + s[1:]
-			g.i("VEXTRACTF128 $1, %s, X0", s)
-			g.i("VADDPS X0, %s, %s", xs, xs)
-			g.i("VPERMILPS $0x4e, %s, X0", xs)
-			g.i("VADDPS X0, %s, %s", xs, xs)
-			g.i("VPERMILPS $0xb1, %s, X0", xs)
-			g.i("VADDSS X0, %s, %s", xs, xs)
+			hsum8(g, xs, "X0")
 			dst := [...]string{"%d(DI)", "%d(DI)(AX*1)", "%d(DI)(AX*2)", "%d(R8)(AX*1)"}[t]
 			if t == 3 {
 				g.i("LEAQ (DI)(AX*2), R8")

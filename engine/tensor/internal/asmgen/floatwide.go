@@ -120,12 +120,7 @@ func f16WideTile(g *gen, T, R int, p string) {
 			a := acc(r, t)
 			g.i("VEXTRACTF64X4 $1, %s, Y1", a)
 			g.i("VADDPS Y1, %s, Y1", "Y"+a[1:])
-			g.i("VEXTRACTF128 $1, Y1, X0")
-			g.i("VADDPS X0, X1, X1")
-			g.i("VPERMILPS $0x4e, X1, X0")
-			g.i("VADDPS X0, X1, X1")
-			g.i("VPERMILPS $0xb1, X1, X0")
-			g.i("VADDSS X0, X1, X1")
+			hsum8(g, "X1", "X0")
 			dst := [...]string{"%d(DI)", "%d(DI)(R13*1)", "%d(DI)(R13*2)", "%d(AX)(R13*1)"}[t]
 			g.i("VMOVSS X1, "+dst, 4*r)
 		}

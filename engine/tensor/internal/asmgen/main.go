@@ -55,6 +55,19 @@ func out(t int) string {
 }
 
 func y(n int) string { return fmt.Sprintf("Y%d", n) }
+
+// hsum8 sums the eight lanes of the ymm register whose low half is xa into
+// xa's low lane, as llama.cpp's hsum_float_8 does (the 128-bit halves,
+// then pairs, then the last two), with tmp (an xmm register) as scratch.
+func hsum8(g *gen, xa, tmp string) {
+	ya := "Y" + xa[1:]
+	g.i("VEXTRACTF128 $1, %s, %s", ya, tmp)
+	g.i("VADDPS %s, %s, %s", tmp, xa, xa)
+	g.i("VPERMILPS $0x4e, %s, %s", xa, tmp)
+	g.i("VADDPS %s, %s, %s", tmp, xa, xa)
+	g.i("VPERMILPS $0xb1, %s, %s", xa, tmp)
+	g.i("VADDSS %s, %s, %s", tmp, xa, xa)
+}
 func x(n int) string { return fmt.Sprintf("X%d", n) }
 func z(n int) string { return fmt.Sprintf("Z%d", n) }
 
@@ -139,12 +152,7 @@ func (k *kernel) emit(g *gen, T int) {
 	g.label("reduce")
 	for t := 0; t < T; t++ {
 		a := k.acc(t)
-		g.i("VEXTRACTF128 $1, %s, X0", y(a))
-		g.i("VADDPS X0, %s, %s", x(a), x(a))
-		g.i("VPERMILPS $0x4e, %s, X0", x(a))
-		g.i("VADDPS X0, %s, %s", x(a), x(a))
-		g.i("VPERMILPS $0xb1, %s, X0", x(a))
-		g.i("VADDSS X0, %s, %s", x(a), x(a))
+		hsum8(g, x(a), "X0")
 		g.i("VMOVSS %s, %s", x(a), out(t))
 	}
 	g.i("ADDQ BX, SI")

@@ -86,12 +86,7 @@ func q8_0x8VNNI(g *gen, T int) string {
 			g.i("VMOVAPS %s, Z0", z(16+4*p+t))
 			g.i("VEXTRACTF64X4 $1, Z0, Y1")
 			for h, a := range []int{0, 1} {
-				g.i("VEXTRACTF128 $1, %s, X2", y(a))
-				g.i("VADDPS X2, %s, %s", x(a), x(a))
-				g.i("VPERMILPS $0x4e, %s, X2", x(a))
-				g.i("VADDPS X2, %s, %s", x(a), x(a))
-				g.i("VPERMILPS $0xb1, %s, X2", x(a))
-				g.i("VADDSS X2, %s, %s", x(a), x(a))
+				hsum8(g, x(a), "X2")
 				disp := 4 * (2*p + h)
 				dst := [...]string{"%d(DI)", "%d(DI)(R12*1)", "%d(DI)(R12*2)", "%d(DI)(R13*1)"}[t]
 				g.i("VMOVSS %s, "+dst, x(a), disp)
