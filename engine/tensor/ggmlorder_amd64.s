@@ -1,5 +1,23 @@
 #include "textflag.h"
 
+// REDUCE64 leaves in the low lane of Xa the sum of the four 16-lane
+// accumulators Za..Zd of vecDot64 (ggmlorder.go): sum0 += sum2, sum1 +=
+// sum3, sum0 += sum1, then _mm512_reduce_add_ps's tree (the 256-bit
+// halves, the 128-bit halves, pairs, the last two). Zb (Yb, Xb) is
+// scratch; Ya and Xa are Za's lower halves.
+#define REDUCE64(Za, Zb, Zc, Zd, Ya, Yb, Xa, Xb) \
+	VADDPS Zc, Za, Za; \
+	VADDPS Zd, Zb, Zb; \
+	VADDPS Zb, Za, Za; \
+	VEXTRACTF64X4 $1, Za, Yb; \
+	VADDPS Yb, Ya, Ya; \
+	VEXTRACTF128 $1, Ya, Xb; \
+	VADDPS Xb, Xa, Xa; \
+	VPERMILPS $0x4e, Xa, Xb; \
+	VADDPS Xb, Xa, Xa; \
+	VPERMILPS $0xb1, Xa, Xb; \
+	VADDSS Xb, Xa, Xa
+
 // ggml_vec_dot_f16's whole steps of 64 (see ggmlorder.go): four
 // accumulators of 16 lanes, fused multiply-adds, pairwise sums, then
 // _mm512_reduce_add_ps's tree. n is a positive multiple of 64. The
@@ -110,17 +128,7 @@ rowloop:
 	SUBQ $64, CX
 	JNZ  rowloop
 
-	VADDPS Z2, Z0, Z0
-	VADDPS Z3, Z1, Z1
-	VADDPS Z1, Z0, Z0
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0x4e, X0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0xb1, X0, X1
-	VADDSS X1, X0, X0
+	REDUCE64(Z0, Z1, Z2, Z3, Y0, Y1, X0, X1)
 	MOVSS X0, (R10)
 	ADDQ $4, R10
 	ADDQ BX, R8
@@ -174,17 +182,7 @@ f32loop:
 	JNZ  f32loop
 
 f32reduce:
-	VADDPS Z2, Z0, Z0
-	VADDPS Z3, Z1, Z1
-	VADDPS Z1, Z0, Z0
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0x4e, X0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0xb1, X0, X1
-	VADDSS X1, X0, X0
+	REDUCE64(Z0, Z1, Z2, Z3, Y0, Y1, X0, X1)
 
 	// Leftovers: DX = n%64 of them, the first DX&^7 added product by
 	// product, the rest fused.
@@ -399,50 +397,10 @@ q4loop:
 	JNZ  q4loop
 
 q4reduce:
-	VADDPS Z2, Z0, Z0
-	VADDPS Z6, Z4, Z4
-	VADDPS Z10, Z8, Z8
-	VADDPS Z14, Z12, Z12
-	VADDPS Z3, Z1, Z1
-	VADDPS Z7, Z5, Z5
-	VADDPS Z11, Z9, Z9
-	VADDPS Z15, Z13, Z13
-	VADDPS Z1, Z0, Z0
-	VADDPS Z5, Z4, Z4
-	VADDPS Z9, Z8, Z8
-	VADDPS Z13, Z12, Z12
-	VEXTRACTF64X4 $1, Z0, Y1
-	VEXTRACTF64X4 $1, Z4, Y5
-	VEXTRACTF64X4 $1, Z8, Y9
-	VEXTRACTF64X4 $1, Z12, Y13
-	VADDPS Y1, Y0, Y0
-	VADDPS Y5, Y4, Y4
-	VADDPS Y9, Y8, Y8
-	VADDPS Y13, Y12, Y12
-	VEXTRACTF128 $1, Y0, X1
-	VEXTRACTF128 $1, Y4, X5
-	VEXTRACTF128 $1, Y8, X9
-	VEXTRACTF128 $1, Y12, X13
-	VADDPS X1, X0, X0
-	VADDPS X5, X4, X4
-	VADDPS X9, X8, X8
-	VADDPS X13, X12, X12
-	VPERMILPS $0x4e, X0, X1
-	VPERMILPS $0x4e, X4, X5
-	VPERMILPS $0x4e, X8, X9
-	VPERMILPS $0x4e, X12, X13
-	VADDPS X1, X0, X0
-	VADDPS X5, X4, X4
-	VADDPS X9, X8, X8
-	VADDPS X13, X12, X12
-	VPERMILPS $0xb1, X0, X1
-	VPERMILPS $0xb1, X4, X5
-	VPERMILPS $0xb1, X8, X9
-	VPERMILPS $0xb1, X12, X13
-	VADDSS X1, X0, X0
-	VADDSS X5, X4, X4
-	VADDSS X9, X8, X8
-	VADDSS X13, X12, X12
+	REDUCE64(Z0, Z1, Z2, Z3, Y0, Y1, X0, X1)
+	REDUCE64(Z4, Z5, Z6, Z7, Y4, Y5, X4, X5)
+	REDUCE64(Z8, Z9, Z10, Z11, Y8, Y9, X8, X9)
+	REDUCE64(Z12, Z13, Z14, Z15, Y12, Y13, X12, X13)
 
 	// Leftovers, as dotF32RowsAVX512 adds them, the four rows together.
 	MOVQ n+24(FP), DX
@@ -499,8 +457,9 @@ q4done:
 // dotF16Rows4AVX512 is dotF16RowsAVX512 four rows at a time (nRows a
 // multiple of 4, n of 64): each row's operations are the same, each
 // activation step is converted once for the four, and the four rows'
-// reductions, each a chain of dependent adds, run side by side.
-// Attention's scores of a 64-value head were bound by that chain.
+// reductions, each a chain of dependent adds, run side by side (written
+// one after another, they are independent, and the processor overlaps
+// them). Attention's scores of a 64-value head were bound by that chain.
 // func dotF16Rows4AVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
 TEXT ·dotF16Rows4AVX512(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), R8
@@ -575,50 +534,10 @@ h4loop:
 	SUBQ $64, CX
 	JNZ  h4loop
 
-	VADDPS Z2, Z0, Z0
-	VADDPS Z6, Z4, Z4
-	VADDPS Z10, Z8, Z8
-	VADDPS Z14, Z12, Z12
-	VADDPS Z3, Z1, Z1
-	VADDPS Z7, Z5, Z5
-	VADDPS Z11, Z9, Z9
-	VADDPS Z15, Z13, Z13
-	VADDPS Z1, Z0, Z0
-	VADDPS Z5, Z4, Z4
-	VADDPS Z9, Z8, Z8
-	VADDPS Z13, Z12, Z12
-	VEXTRACTF64X4 $1, Z0, Y1
-	VEXTRACTF64X4 $1, Z4, Y5
-	VEXTRACTF64X4 $1, Z8, Y9
-	VEXTRACTF64X4 $1, Z12, Y13
-	VADDPS Y1, Y0, Y0
-	VADDPS Y5, Y4, Y4
-	VADDPS Y9, Y8, Y8
-	VADDPS Y13, Y12, Y12
-	VEXTRACTF128 $1, Y0, X1
-	VEXTRACTF128 $1, Y4, X5
-	VEXTRACTF128 $1, Y8, X9
-	VEXTRACTF128 $1, Y12, X13
-	VADDPS X1, X0, X0
-	VADDPS X5, X4, X4
-	VADDPS X9, X8, X8
-	VADDPS X13, X12, X12
-	VPERMILPS $0x4e, X0, X1
-	VPERMILPS $0x4e, X4, X5
-	VPERMILPS $0x4e, X8, X9
-	VPERMILPS $0x4e, X12, X13
-	VADDPS X1, X0, X0
-	VADDPS X5, X4, X4
-	VADDPS X9, X8, X8
-	VADDPS X13, X12, X12
-	VPERMILPS $0xb1, X0, X1
-	VPERMILPS $0xb1, X4, X5
-	VPERMILPS $0xb1, X8, X9
-	VPERMILPS $0xb1, X12, X13
-	VADDSS X1, X0, X0
-	VADDSS X5, X4, X4
-	VADDSS X9, X8, X8
-	VADDSS X13, X12, X12
+	REDUCE64(Z0, Z1, Z2, Z3, Y0, Y1, X0, X1)
+	REDUCE64(Z4, Z5, Z6, Z7, Y4, Y5, X4, X5)
+	REDUCE64(Z8, Z9, Z10, Z11, Y8, Y9, X8, X9)
+	REDUCE64(Z12, Z13, Z14, Z15, Y12, Y13, X12, X13)
 	VMOVSS X0, (R10)
 	VMOVSS X4, 4(R10)
 	VMOVSS X8, 8(R10)
@@ -669,17 +588,7 @@ hfloop:
 	SUBQ $64, CX
 	JNZ  hfloop
 
-	VADDPS Z2, Z0, Z0
-	VADDPS Z3, Z1, Z1
-	VADDPS Z1, Z0, Z0
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0x4e, X0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0xb1, X0, X1
-	VADDSS X1, X0, X0
+	REDUCE64(Z0, Z1, Z2, Z3, Y0, Y1, X0, X1)
 	MOVSS X0, (R10)
 	ADDQ $4, R10
 	ADDQ BX, R8
