@@ -25,17 +25,27 @@ func dotF32RowsAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out un
 //go:noescape
 func dotF32Rows4AVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
 
-// dotF32RowsQuadAVX512 is dotF32RowsAVX512 with the rows four at a time
-// (dotF32Rows4AVX512), then the rest one by one.
-func dotF32RowsQuadAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer) {
-	n4 := nRows &^ 3
-	if n4 > 0 {
-		dotF32Rows4AVX512(w, wStride, n4, n, a, out)
-	}
-	if n4 < nRows {
-		dotF32RowsAVX512(unsafe.Add(w, uintptr(n4)*wStride), wStride, nRows-n4, n, a, unsafe.Add(out, 4*n4))
+// rowsFn is a one-token row kernel: nRows rows wStride bytes apart
+// against the activations at a, one float32 result per row at out.
+type rowsFn = func(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
+
+// fourThenOne runs four, a kernel that takes rows four at a time, on the
+// whole fours and one, its row-at-a-time twin, on the rest.
+func fourThenOne(four, one rowsFn) rowsFn {
+	return func(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer) {
+		n4 := nRows &^ 3
+		if n4 > 0 {
+			four(w, wStride, n4, n, a, out)
+		}
+		if n4 < nRows {
+			one(unsafe.Add(w, uintptr(n4)*wStride), wStride, nRows-n4, n, a, unsafe.Add(out, 4*n4))
+		}
 	}
 }
+
+// dotF32RowsQuadAVX512 is dotF32RowsAVX512 with the rows four at a time
+// (dotF32Rows4AVX512), then the rest one by one.
+var dotF32RowsQuadAVX512 = fourThenOne(dotF32Rows4AVX512, dotF32RowsAVX512)
 
 //go:noescape
 func dotF16Rows4AVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
@@ -45,21 +55,13 @@ func dotF16Rows4AVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out u
 // Not for decoding F16 weights: there four weight streams a thread slowed
 // generation by a fifth (TinyLlama F16, 17 against 21 t/s), as two streams
 // did with Q4_0's paired groups.
-func dotF16RowsQuadAVX512(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer) {
-	n4 := nRows &^ 3
-	if n4 > 0 {
-		dotF16Rows4AVX512(w, wStride, n4, n, a, out)
-	}
-	if n4 < nRows {
-		dotF16RowsAVX512(unsafe.Add(w, uintptr(n4)*wStride), wStride, nRows-n4, n, a, unsafe.Add(out, 4*n4))
-	}
-}
+var dotF16RowsQuadAVX512 = fourThenOne(dotF16Rows4AVX512, dotF16RowsAVX512)
 
 //go:noescape
 func dotF32RowsAVX2(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)
 
 // rowTiles runs a one-token row kernel for each of T tokens.
-func rowTiles(rows func(w unsafe.Pointer, wStride uintptr, nRows, n int, a, out unsafe.Pointer)) [4]tileFn {
+func rowTiles(rows rowsFn) [4]tileFn {
 	var ts [4]tileFn
 	for T := 1; T <= 4; T++ {
 		ts[T-1] = func(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr) {
