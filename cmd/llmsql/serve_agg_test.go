@@ -160,11 +160,7 @@ func (ts *testServer) heldAggregate(conn sqlRunner, model string, groups int, q 
 	before := ts.modelPasses(model)
 	ts.srv.pool.PassLimit(model, before)
 	defer ts.srv.pool.PassLimit(model, -1)
-	done := make(chan queryResult, 1)
-	go func() {
-		rows, err := rowsOf(conn, q)
-		done <- queryResult{rows, err}
-	}()
+	done := queryAsync(conn, q)
 	deadline := time.Now().Add(time.Minute)
 	for {
 		var started, chunks int64

@@ -113,6 +113,17 @@ type queryResult struct {
 	err  error
 }
 
+// queryAsync runs q on conn in a goroutine; its rows or error arrive on
+// the channel.
+func queryAsync(conn sqlRunner, q string) <-chan queryResult {
+	done := make(chan queryResult, 1)
+	go func() {
+		rows, err := rowsOf(conn, q)
+		done <- queryResult{rows, err}
+	}()
+	return done
+}
+
 // startHeld holds model's scheduler before its next forward pass, starts
 // q on conn in the background and waits until want sequences wait in the
 // scheduler; it returns the passes run so far and the statement's result
@@ -134,11 +145,7 @@ func (ts *testServer) startHeld(conn sqlRunner, model string, want int, q string
 			ts.srv.pool.PassLimit(model, -1)
 		}
 	})
-	done := make(chan queryResult, 1)
-	go func() {
-		rows, err := rowsOf(conn, q)
-		done <- queryResult{rows, err}
-	}()
+	done := queryAsync(conn, q)
 	deadline := time.Now().Add(time.Minute)
 	for {
 		st, _ := ts.srv.pool.SchedStats(model)
@@ -409,12 +416,11 @@ func TestServeBatchConcurrentQueriesSharePasses(t *testing.T) {
 	// reach the scheduler), then the short one's sequences join it.
 	before, doneA := ts.startHeld(connA, storiesModel, 4, long)
 	ts.runPasses(storiesModel, before, 10)
-	doneB := make(chan error, 1)
-	go func() { _, err := rowsOf(connB, short); doneB <- err }()
+	doneB := queryAsync(connB, short)
 	waitWaiting(t, ts, storiesModel, 4)
 	ts.srv.pool.PassLimit(storiesModel, -1)
-	if err := <-doneB; err != nil {
-		t.Fatal(err)
+	if r := <-doneB; r.err != nil {
+		t.Fatal(r.err)
 	}
 	if r := <-doneA; r.err != nil {
 		t.Fatal(r.err)
