@@ -226,6 +226,12 @@ func (p *Pool) Run(fn func(w *Worker)) {
 func (p *Pool) RunAlone(fn func(w *Worker)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.runAlone(fn)
+}
+
+// runAlone runs fn on the caller as a team of one: no barriers, counters
+// or wakes (Sync sees n == 1). p.mu is held.
+func (p *Pool) runAlone(fn func(w *Worker)) {
 	me := p.members[0]
 	me.seq, me.n = 0, 1
 	defer func() { me.n = p.threads }()
@@ -234,15 +240,11 @@ func (p *Pool) RunAlone(fn func(w *Worker)) {
 
 // run is Run with p.mu held.
 func (p *Pool) run(fn func(w *Worker)) {
-	me := p.members[0]
-	me.seq = 0
 	if p.closed || p.threads == 1 {
-		// Alone: no barriers, counters or wakes (Sync sees n == 1).
-		me.n = 1
-		defer func() { me.n = p.threads }()
-		fn(me)
+		p.runAlone(fn)
 		return
 	}
+	me := p.members[0]
 	p.fn = fn
 	for _, w := range p.members {
 		w.seq = 0
@@ -313,9 +315,10 @@ type Chunker struct {
 	id       int
 	tag      uint64
 	n, grain int
-	chunks   int // ceil(n / grain)
-	victim   int // the member whose share this member takes chunks from (the counter's index in the fallback)
-	local    int // the next chunk when alone; -1 in the one-counter fallback
+	chunks   int           // ceil(n / grain)
+	victim   int           // the member whose share this member takes chunks from
+	local    int           // the next index when alone
+	ctr      *atomic.Int64 // the one shared counter of an op too large for shares
 }
 
 // A share is one member's unclaimed chunks [lo, hi) in one op, packed
@@ -360,7 +363,7 @@ func (w *Worker) Chunks(n, grain int) Chunker {
 		if w.id == 0 {
 			w.p.ctr[(s+1)&1].n.Store(0)
 		}
-		return Chunker{n: n, grain: grain, local: -1, victim: int(s & 1), p: w.p}
+		return Chunker{n: n, grain: grain, ctr: &w.p.ctr[s&1].n}
 	}
 	return Chunker{p: w.p, id: w.id, tag: s % shareStale, n: n, grain: grain, chunks: chunks, victim: w.id}
 }
@@ -368,11 +371,11 @@ func (w *Worker) Chunks(n, grain int) Chunker {
 // Next returns the next unclaimed chunk, or ok false when none is left.
 func (c *Chunker) Next() (lo, hi int, ok bool) {
 	switch {
+	case c.ctr != nil:
+		lo = int(c.ctr.Add(int64(c.grain))) - c.grain
 	case c.p == nil:
 		lo = c.local
 		c.local += c.grain
-	case c.local < 0:
-		lo = int(c.p.ctr[c.victim].n.Add(int64(c.grain))) - c.grain
 	default:
 		ci, k, ok := c.claim()
 		if !ok {
