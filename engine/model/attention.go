@@ -24,11 +24,11 @@ import (
 // sum S*ms + vs is one fused multiply-add, as GCC compiles it.
 func (s *State) attention(w *tensor.Worker, layer, n int) {
 	// Items go in chunks of the heads the value sums take together (four
-	// query heads of one KV head in one call where the kernel level has
-	// that), so that a chunk starts on such a group.
+	// query heads in one call where the kernel level has that), so that a
+	// chunk starts on such a group.
 	grain := 1
 	if !s.kv.IsF32() {
-		grain = tensor.HeadsTogether(s.m.Config.HeadDim)
+		grain, _ = tensor.HeadsTogether(s.m.Config.HeadDim)
 	}
 	c := w.Chunks(n*s.m.Heads, grain)
 	for lo, hi, ok := c.Next(); ok; lo, hi, ok = c.Next() {
@@ -58,12 +58,13 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 	group := c.Heads / c.KVHeads
 	kvd := c.KVHeads * c.HeadDim
 	hd := c.HeadDim
-	heads4 := !f32 && tensor.HeadsTogether(hd) == 4
+	together, apart := tensor.HeadsTogether(hd)
+	heads4 := !f32 && together == 4
 	{
 		for item := lo; item < hi; item++ {
 			i, h := item/c.Heads, item%c.Heads
 			kvh := h / group
-			if heads4 && item+4 <= hi && h+3 < c.Heads && (h+3)/group == kvh {
+			if heads4 && item+4 <= hi && h+3 < c.Heads && (apart || (h+3)/group == kvh) {
 				s.attnHeads4(scr, layer, i, h, window, scale, softcap)
 				item += 3
 				continue
@@ -141,13 +142,13 @@ func softmaxFactors(sc []float32, scale, softcap float32, ms, vs []float32, step
 	return sum
 }
 
-// attnHeads4 computes query heads h..h+3 of token i, which share a KV
-// head, over an F16 cache: each head's scores and softmax as attnRange
-// computes them, the four value sums in one call.
+// attnHeads4 computes query heads h..h+3 of token i over an F16 cache:
+// each head's scores and softmax as attnRange computes them, the four
+// value sums in one call (each head reading its own KV head's values).
 func (s *State) attnHeads4(scr *attnScratch, layer, i, h, window int, scale, softcap float32) {
 	c := s.m.Config
 	qd, kvd, hd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim, c.HeadDim
-	kvh := h / (c.Heads / c.KVHeads)
+	group := c.Heads / c.KVHeads
 	keys, vals, np := s.keys16(layer, i)
 	start := windowStart(np, window)
 	keys, vals = keys[start*kvd:], vals[start*kvd:]
@@ -155,13 +156,15 @@ func (s *State) attnHeads4(scr *attnScratch, layer, i, h, window int, scale, sof
 	sc, _, _ := scr.grow(n, s.kv.Config().Context)
 	ms4, vs4 := scr.grow4(n, s.kv.Config().Context)
 	var sums [4]float32
+	var offs [4]int
 	for j := range sums {
-		tensor.ScoresF16(sc, keys[kvh*hd:], kvd, s.q16[i*qd+(h+j)*hd:][:hd])
+		offs[j] = (h + j) / group * hd
+		tensor.ScoresF16(sc, keys[offs[j]:], kvd, s.q16[i*qd+(h+j)*hd:][:hd])
 		sums[j] = softmaxFactors(sc, scale, softcap, ms4[j:], vs4[j:], 4)
 	}
 	acc := s.acc16[i*qd+h*hd:][:4*hd]
 	clear(acc)
-	tensor.MadRowsF16Heads4(acc, vals[kvh*hd:], kvd, ms4, vs4)
+	tensor.MadRowsF16Heads4(acc, vals, kvd, offs, ms4, vs4)
 	for j, sum := range sums {
 		o := s.attOut[i*qd+(h+j)*hd:][:hd]
 		for k, a := range acc[j*hd : (j+1)*hd] {

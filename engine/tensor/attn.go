@@ -46,36 +46,51 @@ func madRowsWith(scale func(y []uint16, v float32), mad func(y, x []uint16, v fl
 	}
 }
 
-// MadRowsF16Heads4 is MadRowsF16 for four heads that read the same value
-// rows (query heads sharing a KV head): head h's accumulator is
-// acc[h*n:(h+1)*n] for n = len(acc)/4, its factors ms[4p+h] and vs[4p+h]
-// for position p < np = len(vs)/4. Each head gets exactly MadRowsF16's
-// operations; what the batching buys is four independent chains for the
-// assembly to interleave (one head's sum waits on its rounding at every
-// position). MadRowsF16Heads4 says where it has that assembly.
-func MadRowsF16Heads4(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
+// MadRowsF16Heads4 is MadRowsF16 for four heads at once: head h's
+// accumulator is acc[h*n:(h+1)*n] for n = len(acc)/4, its value rows
+// vals[offs[h]+p*stride:][:n] and its factors ms[4p+h] and vs[4p+h], for
+// position p < np = len(vs)/4. Four query heads of one KV head have equal
+// offsets; heads of different KV heads do not. Each head gets exactly
+// MadRowsF16's operations; what the batching buys is four independent
+// chains for the assembly to interleave (one head's sum waits on its
+// rounding at every position). HeadsTogether says where it has that
+// assembly.
+func MadRowsF16Heads4(acc []uint16, vals []uint16, stride int, offs [4]int, ms, vs []float32) {
 	n, np := len(acc)/4, len(vs)/4
-	if len(acc) != 4*n || len(vs) != 4*np || len(ms) < len(vs) || (np > 0 && len(vals) < (np-1)*stride+n) {
+	if len(acc) != 4*n || len(vs) != 4*np || len(ms) < len(vs) {
 		panic("tensor: MadRowsF16Heads4 arguments do not fit")
 	}
-	vecs().madRowsF16Heads4(acc, vals, stride, ms[:len(vs)], vs)
+	for _, o := range offs {
+		if o < 0 || (np > 0 && len(vals) < o+(np-1)*stride+n) {
+			panic("tensor: MadRowsF16Heads4 value rows too short")
+		}
+	}
+	vecs().madRowsF16Heads4(acc, vals, stride, offs, ms[:len(vs)], vs)
 }
 
 // HeadsTogether is how many heads of n values the value sums should be
 // given at once at the current kernel level: 4 where MadRowsF16Heads4
 // has its interleaved assembly, 1 where MadRowsF16 one head at a time is
-// as fast.
-func HeadsTogether(n int) int {
-	if vecs().heads4 != nil && vecs().heads4(n) {
-		return 4
+// as fast. apart says whether the four may read different value rows
+// (query heads of different KV heads); if not, they must share them.
+func HeadsTogether(n int) (heads int, apart bool) {
+	v := vecs()
+	if v.heads4 == nil {
+		return 1, false
 	}
-	return 1
+	if v.heads4(n, true) {
+		return 4, true
+	}
+	if v.heads4(n, false) {
+		return 4, false
+	}
+	return 1, false
 }
 
 // madRowsHeads4With is MadRowsF16Heads4 through a level's one-head
 // operations, position by position.
-func madRowsHeads4With(scale func(y []uint16, v float32), mad func(y, x []uint16, v float32)) func(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
-	return func(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
+func madRowsHeads4With(scale func(y []uint16, v float32), mad func(y, x []uint16, v float32)) func(acc []uint16, vals []uint16, stride int, offs [4]int, ms, vs []float32) {
+	return func(acc []uint16, vals []uint16, stride int, offs [4]int, ms, vs []float32) {
 		n := len(acc) / 4
 		for h := 0; h < 4; h++ {
 			a := acc[h*n : (h+1)*n]
@@ -83,7 +98,7 @@ func madRowsHeads4With(scale func(y []uint16, v float32), mad func(y, x []uint16
 				if m := ms[4*p+h]; m != 1 {
 					scale(a, m)
 				}
-				mad(a, vals[p*stride:][:n], vs[4*p+h])
+				mad(a, vals[offs[h]+p*stride:][:n], vs[4*p+h])
 			}
 		}
 	}

@@ -15,6 +15,9 @@ func madRowsF16Heads4AVX512(acc, vals *uint16, stride uintptr, n int, ms, vs *fl
 func madRowsF16AVX2x8(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
 
 //go:noescape
+func madRowsF16Heads4x8AVX2(acc, vals *uint16, stride uintptr, n int, offs *[4]uintptr, ms, vs *float32, np int)
+
+//go:noescape
 func scoresF16SmallAVX2(out *float32, keys *uint16, stride uintptr, np int, q *uint16, n int)
 
 // attnAVX2 installs the batched attention loops of small heads (a
@@ -37,6 +40,20 @@ func attnAVX2(v *vecFuncs) {
 		}
 		madRowsF16AVX2x8(&acc[0], &vals[0], uintptr(2*stride), len(acc), &ms[0], &vs[0], len(vs))
 	}
+	heads4 := v.madRowsF16Heads4
+	v.heads4 = func(n int, apart bool) bool { return n%8 == 0 && n > 0 && n < 64 }
+	v.madRowsF16Heads4 = func(acc []uint16, vals []uint16, stride int, offs [4]int, ms, vs []float32) {
+		n := len(acc) / 4
+		if n%8 != 0 || n == 0 || n >= 64 || len(vs) == 0 {
+			heads4(acc, vals, stride, offs, ms, vs)
+			return
+		}
+		var b [4]uintptr
+		for h, o := range offs {
+			b[h] = uintptr(2 * o)
+		}
+		madRowsF16Heads4x8AVX2(&acc[0], &vals[0], uintptr(2*stride), n, &b, &ms[0], &vs[0], len(vs)/4)
+	}
 }
 
 // attnAVX512 installs the batched attention loops at the AVX-512 level:
@@ -44,7 +61,7 @@ func attnAVX2(v *vecFuncs) {
 func attnAVX512(v *vecFuncs) {
 	dot, scale, mad := v.dotF16, v.scaleF16, v.madF16
 	scores, madRows := scoresWith(dot), madRowsWith(scale, mad)
-	small := vecFuncs{scoresF16: scores, madRowsF16: madRows}
+	small := vecFuncs{scoresF16: scores, madRowsF16: madRows, madRowsF16Heads4: madRowsHeads4With(scale, mad)}
 	attnAVX2(&small)
 	scores, madRows = small.scoresF16, small.madRowsF16
 	v.scoresF16 = func(out []float32, keys []uint16, stride int, q []uint16) {
@@ -54,15 +71,18 @@ func attnAVX512(v *vecFuncs) {
 		}
 		dotF16RowsQuadAVX512(unsafe.Pointer(&keys[0]), uintptr(2*stride), len(out), len(q), unsafe.Pointer(&q[0]), unsafe.Pointer(&out[0]))
 	}
-	heads4 := madRowsHeads4With(scale, mad)
-	v.heads4 = func(n int) bool { return n%64 == 0 && n > 0 }
-	v.madRowsF16Heads4 = func(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
+	// Small heads (under 64 values) take the AVX2 kernel, apart or not;
+	// heads of a multiple of 64 the AVX-512 one, which reads each value
+	// row once for all four and so needs them shared.
+	heads4 := small.madRowsF16Heads4
+	v.heads4 = func(n int, apart bool) bool { return small.heads4(n, apart) || (!apart && n%64 == 0 && n > 0) }
+	v.madRowsF16Heads4 = func(acc []uint16, vals []uint16, stride int, offs [4]int, ms, vs []float32) {
 		n := len(acc) / 4
-		if !v.heads4(n) || len(vs) == 0 {
-			heads4(acc, vals, stride, ms, vs)
+		if n%64 != 0 || n == 0 || len(vs) == 0 || offs != [4]int{offs[0], offs[0], offs[0], offs[0]} {
+			heads4(acc, vals, stride, offs, ms, vs)
 			return
 		}
-		madRowsF16Heads4AVX512(&acc[0], &vals[0], uintptr(2*stride), n, &ms[0], &vs[0], len(vs)/4)
+		madRowsF16Heads4AVX512(&acc[0], &vals[offs[0]], uintptr(2*stride), n, &ms[0], &vs[0], len(vs)/4)
 	}
 	v.madRowsF16 = func(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
 		if len(acc)%16 != 0 || len(acc) == 0 || len(vs) == 0 {

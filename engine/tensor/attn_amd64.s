@@ -491,3 +491,111 @@ h4scale3:
 	VCVTPH2PS Y26, Z14
 	VCVTPH2PS Y27, Z15
 	JMP  h4mad3
+
+// MadRowsF16Heads4 with AVX2 for small heads (n a multiple of 8, such as
+// 8 or 32): four heads' value sums at once, each head's operations those
+// of madRowsF16AVX2x8, and each head reading its own value rows (query
+// heads of different KV heads). A head of 8 values is one chain of
+// dependent operations per position (scale, round, add, round), so one
+// head at a time leaves the units idle; four chains side by side fill
+// them. The scale is skipped at positions where all four factors ms are 1
+// (a multiplication by 1 and its rounding change nothing); otherwise all
+// four are scaled, which for a factor of 1 is again no change.
+// Registers: DI the chunk of head 0's accumulator (head h at h*AX bytes
+// from it), R11 the current row of the chunk, BX the row stride, R12, R13,
+// SI, R10 the heads' byte offsets into a row, R8/R9 the position's ms/vs
+// (four each), DX positions left, CX chunks left; Y0-Y3 the accumulators,
+// Y15 four 1.0s.
+// func madRowsF16Heads4x8AVX2(acc, vals *uint16, stride uintptr, n int, offs *[4]uintptr, ms, vs *float32, np int)
+TEXT ·madRowsF16Heads4x8AVX2(SB), NOSPLIT, $0-64
+	MOVQ n+24(FP), CX
+	MOVQ CX, AX
+	SHLQ $1, AX
+	SHRQ $3, CX
+	JZ   q8done
+	MOVQ np+56(FP), DX
+	TESTQ DX, DX
+	JZ   q8done
+	MOVQ offs+32(FP), DX
+	MOVQ 0(DX), R12
+	MOVQ 8(DX), R13
+	MOVQ 16(DX), SI
+	MOVQ 24(DX), R10
+	MOVQ stride+16(FP), BX
+	MOVQ acc+0(FP), DI
+	VBROADCASTSS attnOne<>(SB), X15
+
+q8chunk:
+	LEAQ (AX)(AX*2), DX
+	VCVTPH2PS (DI), Y0
+	VCVTPH2PS (DI)(AX*1), Y1
+	VCVTPH2PS (DI)(AX*2), Y2
+	VCVTPH2PS (DI)(DX*1), Y3
+	MOVQ DI, R11
+	SUBQ acc+0(FP), R11
+	ADDQ vals+8(FP), R11
+	MOVQ ms+40(FP), R8
+	MOVQ vs+48(FP), R9
+	MOVQ np+56(FP), DX
+
+q8pos:
+	VMOVUPS (R8), X8
+	VCMPPS $4, X15, X8, X9
+	VPTEST X9, X9
+	JZ   q8mad
+	VBROADCASTSS 0(R8), Y8
+	VBROADCASTSS 4(R8), Y9
+	VBROADCASTSS 8(R8), Y10
+	VBROADCASTSS 12(R8), Y11
+	VMULPS Y8, Y0, Y0
+	VMULPS Y9, Y1, Y1
+	VMULPS Y10, Y2, Y2
+	VMULPS Y11, Y3, Y3
+	VCVTPS2PH $0, Y0, X4
+	VCVTPS2PH $0, Y1, X5
+	VCVTPS2PH $0, Y2, X6
+	VCVTPS2PH $0, Y3, X7
+	VCVTPH2PS X4, Y0
+	VCVTPH2PS X5, Y1
+	VCVTPH2PS X6, Y2
+	VCVTPH2PS X7, Y3
+
+q8mad:
+	VCVTPH2PS (R11)(R12*1), Y4
+	VCVTPH2PS (R11)(R13*1), Y5
+	VCVTPH2PS (R11)(SI*1), Y6
+	VCVTPH2PS (R11)(R10*1), Y7
+	VBROADCASTSS 0(R9), Y8
+	VBROADCASTSS 4(R9), Y9
+	VBROADCASTSS 8(R9), Y10
+	VBROADCASTSS 12(R9), Y11
+	VFMADD231PS Y8, Y4, Y0
+	VFMADD231PS Y9, Y5, Y1
+	VFMADD231PS Y10, Y6, Y2
+	VFMADD231PS Y11, Y7, Y3
+	VCVTPS2PH $0, Y0, X4
+	VCVTPS2PH $0, Y1, X5
+	VCVTPS2PH $0, Y2, X6
+	VCVTPS2PH $0, Y3, X7
+	VCVTPH2PS X4, Y0
+	VCVTPH2PS X5, Y1
+	VCVTPH2PS X6, Y2
+	VCVTPH2PS X7, Y3
+	ADDQ BX, R11
+	ADDQ $16, R8
+	ADDQ $16, R9
+	DECQ DX
+	JNZ  q8pos
+
+	LEAQ (AX)(AX*2), DX
+	VCVTPS2PH $0, Y0, (DI)
+	VCVTPS2PH $0, Y1, (DI)(AX*1)
+	VCVTPS2PH $0, Y2, (DI)(AX*2)
+	VCVTPS2PH $0, Y3, (DI)(DX*1)
+	ADDQ $16, DI
+	DECQ CX
+	JNZ  q8chunk
+
+q8done:
+	VZEROUPPER
+	RET

@@ -63,44 +63,48 @@ func TestAttentionLoops(t *testing.T) {
 }
 
 // TestMadRowsHeads4 holds the four-head value sums to four one-head
-// MadRowsF16 calls, bit for bit, at every level.
+// MadRowsF16 calls, bit for bit, at every level: heads sharing their value
+// rows and heads reading different ones, small heads and large.
 func TestMadRowsHeads4(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	half := func() uint16 { return floatToHalf(float32(r.NormFloat64())) }
 	forLevels(t, func(t *testing.T, lvl string) {
-		for _, n := range []int{16, 64, 128, 192} {
+		for _, n := range []int{8, 16, 24, 32, 56, 64, 128, 192} {
 			for _, np := range []int{1, 2, 37} {
-				stride := 3*n + 8
-				vals := make([]uint16, np*stride)
-				for i := range vals {
-					vals[i] = half()
-				}
-				ms, vs := make([]float32, 4*np), make([]float32, 4*np)
-				for i := range vs {
-					ms[i], vs[i] = 1, float32(r.Float64())
-					switch r.IntN(5) {
-					case 0:
-						ms[i], vs[i] = float32(r.Float64()), 1
-					case 1:
-						ms[i] = 0
+				for _, offs := range [][4]int{{n, n, n, n}, {0, n, 2 * n, 2*n + 8}, {2 * n, 0, 0, n}} {
+					stride := 3*n + 8
+					vals := make([]uint16, np*stride)
+					for i := range vals {
+						vals[i] = half()
 					}
-				}
-				acc := make([]uint16, 4*n)
-				for i := range acc {
-					acc[i] = half()
-				}
-				want := append([]uint16(nil), acc...)
-				MadRowsF16Heads4(acc, vals[n:], stride, ms, vs)
-				for h := 0; h < 4; h++ {
-					hm, hv := make([]float32, np), make([]float32, np)
-					for p := range hv {
-						hm[p], hv[p] = ms[4*p+h], vs[4*p+h]
+					ms, vs := make([]float32, 4*np), make([]float32, 4*np)
+					for i := range vs {
+						ms[i], vs[i] = 1, float32(r.Float64())
+						switch r.IntN(5) {
+						case 0:
+							ms[i], vs[i] = float32(r.Float64()), 1
+						case 1:
+							ms[i] = 0
+						}
 					}
-					vecAt[levelGo].madRowsF16(want[h*n:(h+1)*n], vals[n:], stride, hm, hv)
-				}
-				for i := range acc {
-					if acc[i] != want[i] {
-						t.Fatalf("n %d np %d: head %d acc[%d] = %#x, want %#x (HeadsTogether %d)", n, np, i/n, i%n, acc[i], want[i], HeadsTogether(n))
+					acc := make([]uint16, 4*n)
+					for i := range acc {
+						acc[i] = half()
+					}
+					want := append([]uint16(nil), acc...)
+					MadRowsF16Heads4(acc, vals, stride, offs, ms, vs)
+					for h := 0; h < 4; h++ {
+						hm, hv := make([]float32, np), make([]float32, np)
+						for p := range hv {
+							hm[p], hv[p] = ms[4*p+h], vs[4*p+h]
+						}
+						vecAt[levelGo].madRowsF16(want[h*n:(h+1)*n], vals[offs[h]:], stride, hm, hv)
+					}
+					for i := range acc {
+						if acc[i] != want[i] {
+							heads, apart := HeadsTogether(n)
+							t.Fatalf("n %d np %d offsets %v: head %d acc[%d] = %#x, want %#x (HeadsTogether %d, %v)", n, np, offs, i/n, i%n, acc[i], want[i], heads, apart)
+						}
 					}
 				}
 			}

@@ -17,9 +17,10 @@ type vecFuncs struct {
 	scoresF16  func(out []float32, keys []uint16, stride int, q []uint16)
 	madRowsF16 func(acc []uint16, vals []uint16, stride int, ms, vs []float32)
 	// madRowsF16Heads4 serves MadRowsF16Heads4; heads4, where set, says
-	// for which head sizes it is assembly.
-	madRowsF16Heads4 func(acc []uint16, vals []uint16, stride int, ms, vs []float32)
-	heads4           func(n int) bool
+	// for which head sizes it is assembly, for heads apart (reading
+	// different value rows) or sharing them.
+	madRowsF16Heads4 func(acc []uint16, vals []uint16, stride int, offs [4]int, ms, vs []float32)
+	heads4           func(n int, apart bool) bool
 
 	// Activation conversions (act.go), nil where the Go loops serve.
 	quantQ8_0  func(dst []byte, x []float32, k int32)
