@@ -89,7 +89,7 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 						vs = libm.Expf(sc - maxS)
 					}
 					tensor.Axpy(o, vals[p*kvd+kvh*hd:][:hd], vs)
-					sum = softmaxSum(sum, ms, vs)
+					sum = tensor.SoftmaxSum(sum, ms, vs)
 				}
 			} else {
 				// The scores of every position in one call, the online
@@ -103,7 +103,7 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 				keys, vals = keys[start*kvd:], vals[start*kvd:]
 				sc, ms, vs := scr.grow(np-start, kv.Config().Context)
 				tensor.ScoresF16(sc, keys[kvh*hd:], kvd, qh)
-				sum = softmaxFactors(sc, scale, softcap, ms, vs, 1)
+				sum = tensor.SoftmaxFactors(sc, scale, softcap, ms, vs, 1)
 				tensor.MadRowsF16(acc, vals[kvh*hd:], kvd, ms, vs)
 				for j, a := range acc {
 					o[j] = quant.FP16ToFP32(a)
@@ -118,30 +118,6 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 	}
 }
 
-// softmaxFactors runs the online softmax over the scores sc of one query
-// row and head in position order: position p's factors go to
-// ms[p*step] (what the value sum is scaled by first) and vs[p*step] (the
-// weight of its value row); it returns the sum of the weights.
-func softmaxFactors(sc []float32, scale, softcap float32, ms, vs []float32, step int) float32 {
-	var sum, maxS float32 = 0, float32(math.Inf(-1))
-	for p := range sc {
-		v := sc[p] * scale
-		if softcap != 0 {
-			v = softcap * libm.Tanhf(v)
-		}
-		m, e := float32(1), float32(1)
-		if v > maxS {
-			m = libm.Expf(maxS - v)
-			maxS = v
-		} else {
-			e = libm.Expf(v - maxS)
-		}
-		ms[p*step], vs[p*step] = m, e
-		sum = softmaxSum(sum, m, e)
-	}
-	return sum
-}
-
 // attnHeads4 computes query heads h..h+3 of token i over an F16 cache:
 // each head's scores and softmax as attnRange computes them, the four
 // value sums in one call (each head reading its own KV head's values).
@@ -153,15 +129,13 @@ func (s *State) attnHeads4(scr *attnScratch, layer, i, h, window int, scale, sof
 	start := windowStart(np, window)
 	keys, vals = keys[start*kvd:], vals[start*kvd:]
 	n := np - start
-	sc, _, _ := scr.grow(n, s.kv.Config().Context)
-	ms4, vs4 := scr.grow4(n, s.kv.Config().Context)
-	var sums [4]float32
+	sc4, ms4, vs4 := scr.grow4(n, s.kv.Config().Context)
 	var offs [4]int
-	for j := range sums {
+	for j := range offs {
 		offs[j] = (h + j) / group * hd
-		tensor.ScoresF16(sc, keys[offs[j]:], kvd, s.q16[i*qd+(h+j)*hd:][:hd])
-		sums[j] = softmaxFactors(sc, scale, softcap, ms4[j:], vs4[j:], 4)
+		tensor.ScoresF16(sc4[j*n:(j+1)*n], keys[offs[j]:], kvd, s.q16[i*qd+(h+j)*hd:][:hd])
 	}
+	sums := tensor.SoftmaxFactors4(sc4, n, scale, softcap, ms4, vs4)
 	acc := s.acc16[i*qd+h*hd:][:4*hd]
 	clear(acc)
 	tensor.MadRowsF16Heads4(acc, vals, kvd, offs, ms4, vs4)
@@ -178,18 +152,6 @@ func (s *State) attnHeads4(scr *attnScratch, layer, i, h, window int, scale, sof
 	}
 }
 
-// softmaxSum is the online softmax's S*ms + vs, which GCC fuses into one
-// fma in llama.cpp. Usually the score did not raise the maximum and ms is
-// 1: the fused result is then the exact sum rounded once, which is what a
-// float32 addition computes, so the add gives the same bits without the
-// software fma (a tenth of a small model's attention time).
-func softmaxSum(s, ms, vs float32) float32 {
-	if ms == 1 {
-		return s + vs
-	}
-	return libm.Fmaf(s, ms, vs)
-}
-
 // windowStart is the first of np keys (in position order, the last the
 // query's own) that a sliding window of the given size leaves visible: a
 // query at position p sees p-window+1 .. p. llama.cpp's flash attention
@@ -204,15 +166,15 @@ func windowStart(np, window int) int {
 
 // attnScratch holds one worker's per-position scores and softmax factors
 // (ms4, vs4: four heads' factors interleaved by position).
-type attnScratch struct{ sc, ms, vs, ms4, vs4 []float32 }
+type attnScratch struct{ sc, ms, vs, sc4, ms4, vs4 []float32 }
 
-// grow4 returns room for four heads' factors of n positions.
-func (a *attnScratch) grow4(n, context int) (ms4, vs4 []float32) {
+// grow4 returns room for four heads' scores and factors of n positions.
+func (a *attnScratch) grow4(n, context int) (sc4, ms4, vs4 []float32) {
 	if cap(a.ms4) < 4*n {
 		c := 4 * max(n, context)
-		a.ms4, a.vs4 = make([]float32, c), make([]float32, c)
+		a.sc4, a.ms4, a.vs4 = make([]float32, c), make([]float32, c), make([]float32, c)
 	}
-	return a.ms4[:4*n], a.vs4[:4*n]
+	return a.sc4[:4*n], a.ms4[:4*n], a.vs4[:4*n]
 }
 
 // grow returns room for n positions; context is the most there can be.

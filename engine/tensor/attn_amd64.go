@@ -71,6 +71,7 @@ func attnAVX512(v *vecFuncs) {
 		}
 		dotF16RowsQuadAVX512(unsafe.Pointer(&keys[0]), uintptr(2*stride), len(out), len(q), unsafe.Pointer(&q[0]), unsafe.Pointer(&out[0]))
 	}
+	v.softmax4 = softmax4With
 	// Small heads (under 64 values) take the AVX2 kernel, apart or not;
 	// heads of a multiple of 64 the AVX-512 one, which reads each value
 	// row once for all four and so needs them shared.

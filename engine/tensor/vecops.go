@@ -21,6 +21,9 @@ type vecFuncs struct {
 	// different value rows) or sharing them.
 	madRowsF16Heads4 func(acc []uint16, vals []uint16, stride int, offs [4]int, ms, vs []float32)
 	heads4           func(n int, apart bool) bool
+	// softmax4 serves SoftmaxFactors4 without a softcap, n > 0; nil
+	// where four SoftmaxFactors calls serve.
+	softmax4 func(sc []float32, n int, scale float32, ms, vs []float32) [4]float32
 
 	// Activation conversions (act.go), nil where the Go loops serve.
 	quantQ8_0  func(dst []byte, x []float32, k int32)

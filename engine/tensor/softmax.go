@@ -1,0 +1,70 @@
+package tensor
+
+import (
+	"math"
+
+	"github.com/llmsql/llmsql/engine/libm"
+)
+
+// Flash attention's online softmax between the scores and the value sums
+// (attn.go): one query row and head's scores in position order turned
+// into the factors the value sum is scaled by (ms) and the weights of the
+// value rows (vs), as llama.cpp's CPU flash attention computes them.
+
+// SoftmaxFactors runs the online softmax over the scores sc of one query
+// row and head in position order: position p's factors go to ms[p*step]
+// (what the value sum is scaled by first) and vs[p*step] (the weight of
+// its value row); it returns the sum of the weights. A nonzero softcap
+// caps each scaled score as softcap*tanh(score*scale).
+func SoftmaxFactors(sc []float32, scale, softcap float32, ms, vs []float32, step int) float32 {
+	var sum, maxS float32 = 0, float32(math.Inf(-1))
+	for p := range sc {
+		v := sc[p] * scale
+		if softcap != 0 {
+			v = softcap * libm.Tanhf(v)
+		}
+		m, e := float32(1), float32(1)
+		if v > maxS {
+			m = libm.Expf(maxS - v)
+			maxS = v
+		} else {
+			e = libm.Expf(v - maxS)
+		}
+		ms[p*step], vs[p*step] = m, e
+		sum = SoftmaxSum(sum, m, e)
+	}
+	return sum
+}
+
+// SoftmaxFactors4 is SoftmaxFactors for four heads of one query row at
+// once: head h's n scores are sc[h*n:(h+1)*n], its factors go to
+// ms[4p+h] and vs[4p+h] (the layout MadRowsF16Heads4 reads), and its sum
+// to the result's [h]. Each head gets exactly SoftmaxFactors' operations;
+// with AVX-512 the four run in the lanes of one vector, the exponentials
+// being Expf's operations lane by lane, so a position costs one pass of
+// the loop instead of four calls of Expf.
+func SoftmaxFactors4(sc []float32, n int, scale, softcap float32, ms, vs []float32) [4]float32 {
+	if len(sc) < 4*n || len(ms) < 4*n || len(vs) < 4*n {
+		panic("tensor: SoftmaxFactors4 arguments too short")
+	}
+	if v := vecs(); n > 0 && softcap == 0 && v.softmax4 != nil {
+		return v.softmax4(sc, n, scale, ms, vs)
+	}
+	var sums [4]float32
+	for h := range sums {
+		sums[h] = SoftmaxFactors(sc[h*n:(h+1)*n], scale, softcap, ms[h:], vs[h:], 4)
+	}
+	return sums
+}
+
+// SoftmaxSum is the online softmax's S*ms + vs, which GCC fuses into one
+// fma in llama.cpp. Usually the score did not raise the maximum and ms is
+// 1: the fused result is then the exact sum rounded once, which is what a
+// float32 addition computes, so the add gives the same bits without the
+// software fma (a tenth of a small model's attention time).
+func SoftmaxSum(s, ms, vs float32) float32 {
+	if ms == 1 {
+		return s + vs
+	}
+	return libm.Fmaf(s, ms, vs)
+}

@@ -1,0 +1,120 @@
+package tensor
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/llmsql/llmsql/engine/libm"
+)
+
+// TestSoftmaxSumMatchesFmaf: the online softmax's sum skips the fma when
+// the scale is 1; it must give the fused result's bits either way, over
+// the sums attention sees (positive, growing with the positions, down to
+// subnormal terms) and some it never does (negative, zero, huge).
+func TestSoftmaxSumMatchesFmaf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 0))
+	check := func(s, ms, vs float32) {
+		t.Helper()
+		want := libm.Fmaf(s, ms, vs)
+		if got := SoftmaxSum(s, ms, vs); math.Float32bits(got) != math.Float32bits(want) {
+			t.Fatalf("SoftmaxSum(%g, %g, %g) = %g, want %g", s, ms, vs, got, want)
+		}
+	}
+	for i := 0; i < 200000; i++ {
+		s := float32(rng.Float64() * math.Exp2(float64(rng.IntN(40)-10)))
+		vs := float32(rng.Float64())
+		switch i % 4 {
+		case 1:
+			vs = float32(math.Exp(-rng.Float64() * 104)) // down to subnormal
+		case 2:
+			s = -s
+		case 3:
+			s = float32(math.Ldexp(rng.Float64(), rng.IntN(250)-125))
+		}
+		check(s, 1, vs)
+		check(s, float32(rng.Float64()), vs)
+		check(s, float32(rng.Float64()), 1)
+	}
+	for _, s := range []float32{0, float32(math.Copysign(0, -1)), math.MaxFloat32, float32(math.Inf(1)), 0x1p-149} {
+		for _, vs := range []float32{0, 1, 0x1p-149, 0.5} {
+			check(s, 1, vs)
+		}
+	}
+}
+
+// TestSoftmaxFactors4 holds the four-head online softmax to four
+// SoftmaxFactors calls bit for bit at every level: factors, weights and
+// sums, over scores of every kind attention can give it (a few positions
+// and hundreds, falling, rising so that the maximum moves at every
+// position, spreads that push the exponentials' arguments through
+// Expf's subnormal and underflow ranges) and some it should never (Inf,
+// NaN), with a softcap (which takes the scalar path) and without.
+func TestSoftmaxFactors4(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 5))
+	kinds := []func(p int) float32{
+		func(int) float32 { return float32(rng.NormFloat64()) },
+		func(int) float32 { return float32(rng.NormFloat64() * 40) },
+		func(p int) float32 { return float32(p) * 0.37 },             // rising: a new maximum every time
+		func(p int) float32 { return -float32(p) * 3.1 },             // falling
+		func(int) float32 { return -87 - float32(rng.Float64())*18 }, // arguments through [-105, -87]
+		func(p int) float32 { return -103.1 - float32(p)*0.003 },     // and densely over Expf's last subnormal
+		func(int) float32 {
+			switch rng.IntN(8) {
+			case 0:
+				return float32(math.Inf(1))
+			case 1:
+				return float32(math.Inf(-1))
+			case 2:
+				return math.Float32frombits(0x7fc01234 | uint32(rng.IntN(2))<<31) // a NaN with a payload
+			case 3:
+				return math.MaxFloat32
+			}
+			return float32(rng.NormFloat64() * 1e3)
+		},
+	}
+	forLevels(t, func(t *testing.T, lvl string) {
+		for _, n := range []int{1, 2, 3, 7, 24, 61, 300} {
+			for k := range kinds {
+				for _, softcap := range []float32{0, 30} {
+					sc := make([]float32, 4*n)
+					for h := 0; h < 4; h++ {
+						kind := kinds[(k+h)%len(kinds)]
+						if h == 1 && k%2 == 0 {
+							kind = kinds[k] // not only mixes: all four of one kind too
+						}
+						for p := 0; p < n; p++ {
+							sc[h*n+p] = kind(p)
+						}
+					}
+					if k == 4 || k == 5 {
+						// Put the maximum first so that every later
+						// argument is the spread itself.
+						for h := 0; h < 4; h++ {
+							sc[h*n] = 0
+						}
+					}
+					scale := float32(1)
+					if k == 0 {
+						scale = 0.125
+					}
+					ms, vs := make([]float32, 4*n), make([]float32, 4*n)
+					sums := SoftmaxFactors4(sc, n, scale, softcap, ms, vs)
+					for h := 0; h < 4; h++ {
+						wm, wv := make([]float32, 4*n), make([]float32, 4*n)
+						want := SoftmaxFactors(sc[h*n:(h+1)*n], scale, softcap, wm[h:], wv[h:], 4)
+						if math.Float32bits(sums[h]) != math.Float32bits(want) {
+							t.Fatalf("n %d kind %d softcap %g head %d: sum %v (%#x), want %v (%#x)", n, k, softcap, h, sums[h], math.Float32bits(sums[h]), want, math.Float32bits(want))
+						}
+						for p := 0; p < n; p++ {
+							i := 4*p + h
+							if math.Float32bits(ms[i]) != math.Float32bits(wm[i]) || math.Float32bits(vs[i]) != math.Float32bits(wv[i]) {
+								t.Fatalf("n %d kind %d softcap %g head %d position %d (score %v): factors %v, %v, want %v, %v", n, k, softcap, h, p, sc[h*n+p], ms[i], vs[i], wm[i], wv[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
