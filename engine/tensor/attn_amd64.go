@@ -18,6 +18,9 @@ func madRowsF16AVX2x8(acc, vals *uint16, stride uintptr, n int, ms, vs *float32,
 func madRowsF16Heads4x8AVX2(acc, vals *uint16, stride uintptr, n int, offs *[4]uintptr, ms, vs *float32, np int)
 
 //go:noescape
+func scoresF16Small8AVX512(out *float32, keys *uint16, stride uintptr, np8 int, q *uint16, n int)
+
+//go:noescape
 func scoresF16SmallAVX2(out *float32, keys *uint16, stride uintptr, np int, q *uint16, n int)
 
 // attnAVX2 installs the batched attention loops of small heads (a
@@ -66,6 +69,16 @@ func attnAVX512(v *vecFuncs) {
 	scores, madRows = small.scoresF16, small.madRowsF16
 	v.scoresF16 = func(out []float32, keys []uint16, stride int, q []uint16) {
 		if len(q)%64 != 0 || len(out) == 0 {
+			// Small heads: eight positions at a time, the rest (and
+			// heads this kernel does not take) as before.
+			if n8 := len(out) / 8 * 8; n8 > 0 && len(q)%8 == 0 && len(q) < 64 {
+				_ = keys[(len(out)-1)*stride+len(q)-1]
+				scoresF16Small8AVX512(&out[0], &keys[0], uintptr(2*stride), n8/8, &q[0], len(q))
+				if n8 == len(out) {
+					return
+				}
+				out, keys = out[n8:], keys[n8*stride:]
+			}
 			scores(out, keys, stride, q)
 			return
 		}

@@ -599,3 +599,108 @@ q8mad:
 q8done:
 	VZEROUPPER
 	RET
+
+// scoresF16SmallAVX2's sums for eight positions at once (np8 groups of
+// eight), the positions in the lanes of one float64 vector: each
+// position's n products are computed in float32 (exact), the eight
+// positions' products transposed so that one vector holds product i of
+// each, and the vectors added to the float64 sums in order i = 0, 1, ...:
+// every position's sum is the same chain of adds as one at a time, eight
+// of them side by side instead of a horizontal sum each.
+// Registers: SI the group's first key row (rows BX apart; R12 = 3, R13 =
+// 5, R10 = 7 rows), R11 the chunk's, R8 the query chunk, DX chunks left,
+// DI out, CX groups left; Y0-Y15 products and their transposition, Y16
+// the query chunk, Z17 the sums, Z18 a widened product vector.
+// func scoresF16Small8AVX512(out *float32, keys *uint16, stride uintptr, np8 int, q *uint16, n int)
+TEXT ·scoresF16Small8AVX512(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ keys+8(FP), SI
+	MOVQ stride+16(FP), BX
+	MOVQ np8+24(FP), CX
+	LEAQ (BX)(BX*2), R12
+	LEAQ (BX)(BX*4), R13
+	LEAQ (R12)(BX*4), R10
+	TESTQ CX, CX
+	JZ   s8gdone
+
+s8group:
+	VXORPD Z17, Z17, Z17
+	MOVQ SI, R11
+	MOVQ q+32(FP), R8
+	MOVQ n+40(FP), DX
+	SHRQ $3, DX
+
+s8gchunk:
+	VCVTPH2PS (R8), Y16
+	VCVTPH2PS (R11), Y0
+	VCVTPH2PS (R11)(BX*1), Y1
+	VCVTPH2PS (R11)(BX*2), Y2
+	VCVTPH2PS (R11)(R12*1), Y3
+	VCVTPH2PS (R11)(BX*4), Y4
+	VCVTPH2PS (R11)(R13*1), Y5
+	VCVTPH2PS (R11)(R12*2), Y6
+	VCVTPH2PS (R11)(R10*1), Y7
+	VMULPS Y16, Y0, Y0
+	VMULPS Y16, Y1, Y1
+	VMULPS Y16, Y2, Y2
+	VMULPS Y16, Y3, Y3
+	VMULPS Y16, Y4, Y4
+	VMULPS Y16, Y5, Y5
+	VMULPS Y16, Y6, Y6
+	VMULPS Y16, Y7, Y7
+	// Transpose: Y8+i (i < 8) gets product i of positions 0-7.
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xee, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xee, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xee, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VCVTPS2PD Y8, Z18
+	VADDPD Z18, Z17, Z17
+	VCVTPS2PD Y9, Z18
+	VADDPD Z18, Z17, Z17
+	VCVTPS2PD Y10, Z18
+	VADDPD Z18, Z17, Z17
+	VCVTPS2PD Y11, Z18
+	VADDPD Z18, Z17, Z17
+	VCVTPS2PD Y12, Z18
+	VADDPD Z18, Z17, Z17
+	VCVTPS2PD Y13, Z18
+	VADDPD Z18, Z17, Z17
+	VCVTPS2PD Y14, Z18
+	VADDPD Z18, Z17, Z17
+	VCVTPS2PD Y15, Z18
+	VADDPD Z18, Z17, Z17
+	ADDQ $16, R8
+	ADDQ $16, R11
+	DECQ DX
+	JNZ  s8gchunk
+
+	VCVTPD2PS Z17, Y17
+	VMOVUPS Y17, (DI)
+	ADDQ $32, DI
+	LEAQ (SI)(BX*8), SI
+	DECQ CX
+	JNZ  s8group
+
+s8gdone:
+	VZEROUPPER
+	RET

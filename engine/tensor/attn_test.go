@@ -12,22 +12,30 @@ func TestAttentionLoops(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	half := func() uint16 { return floatToHalf(float32(r.NormFloat64())) }
 	forLevels(t, func(t *testing.T, lvl string) {
-		for _, n := range []int{8, 16, 24, 32, 40, 56, 64, 72, 128} {
-			const np = 37
+		for c, n := range []int{8, 16, 24, 32, 40, 56, 64, 72, 128, 8, 16} {
+			np := []int{37, 8, 3, 64}[c%4]
 			stride := 4*n + 8 // heads of a cache row, with room to spare
 			keys, vals := make([]uint16, np*stride), make([]uint16, np*stride)
 			for i := range keys {
 				keys[i], vals[i] = half(), half()
+				if c%2 == 1 {
+					// Magnitudes far apart, so that the float64 sums
+					// round and their order shows.
+					keys[i] = floatToHalf(float32(r.NormFloat64() * math.Ldexp(1, r.IntN(30)-14)))
+				}
 			}
 			q := make([]uint16, n)
 			for i := range q {
 				q[i] = half()
+				if c%2 == 1 {
+					q[i] = floatToHalf(float32(r.NormFloat64() * math.Ldexp(1, r.IntN(30)-14)))
+				}
 			}
 			got := make([]float32, np)
 			ScoresF16(got, keys[n:], stride, q)
 			for p := range got {
 				if want := dotF16Go(keys[n+p*stride:][:n], q); math.Float32bits(got[p]) != math.Float32bits(want) {
-					t.Fatalf("n %d: score %d = %v, want %v", n, p, got[p], want)
+					t.Fatalf("n %d np %d: score %d = %v, want %v", n, np, p, got[p], want)
 				}
 			}
 			ms, vs := make([]float32, np), make([]float32, np)
@@ -40,7 +48,7 @@ func TestAttentionLoops(t *testing.T) {
 					ms[p] = 0 // a first position
 				}
 			}
-			ms[7] = float32(math.NaN())
+			ms[7%np] = float32(math.NaN())
 			acc, want := make([]uint16, n), make([]uint16, n)
 			for i := range acc {
 				acc[i] = half()
@@ -106,6 +114,46 @@ func TestMadRowsHeads4(t *testing.T) {
 							t.Fatalf("n %d np %d offsets %v: head %d acc[%d] = %#x, want %#x (HeadsTogether %d, %v)", n, np, offs, i/n, i%n, acc[i], want[i], heads, apart)
 						}
 					}
+				}
+			}
+		}
+	})
+}
+
+// TestScoresF16Order: ggml adds a short row's products in order into a
+// float64 sum, and rows are built here where any other order gives a
+// different score: a product of 2^30, one of 2^-48 (lost against it) and
+// then -2^30 sum to 0 in order, to 2^-48 with the last two swapped.
+// Random rows rarely show the order, since exact products seldom round.
+func TestScoresF16Order(t *testing.T) {
+	const big, tiny = 0x7800, 0x0001 // F16 2^15 and 2^-24
+	neg := func(h uint16) uint16 { return h | 0x8000 }
+	forLevels(t, func(t *testing.T, lvl string) {
+		for _, n := range []int{8, 16, 24} {
+			q := make([]uint16, n)
+			for i := range q {
+				q[i] = big
+				if i%3 == 1 {
+					q[i] = tiny
+				}
+			}
+			const np = 21
+			keys := make([]uint16, np*n)
+			for p := 0; p < np; p++ {
+				row := keys[p*n : (p+1)*n]
+				// A big product, the tiny one after it, and the big one
+				// negated after that, at an offset varying by row.
+				at := 3 * (p % (n / 3))
+				row[at], row[at+1], row[at+2] = big, tiny, neg(big)
+				if p%2 == 1 {
+					row[at], row[at+2] = neg(big), big
+				}
+			}
+			got := make([]float32, np)
+			ScoresF16(got, keys, n, q)
+			for p := range got {
+				if want := dotF16Go(keys[p*n:][:n], q); math.Float32bits(got[p]) != math.Float32bits(want) || want != 0 {
+					t.Fatalf("n %d: score %d = %g, want %g (and 0 in ggml's order)", n, p, got[p], want)
 				}
 			}
 		}
