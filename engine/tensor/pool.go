@@ -93,10 +93,24 @@ type parker struct {
 // pause between steps when the caller samples and the database runs.
 const spinRounds = 4096
 
+// syncSpinRounds bounds the polling at a barrier inside a run instead
+// (Sync): about 75 us. The 20 us of spinRounds were too short there: on
+// this project's 2-vCPU machine a quarter of a decode step's barriers
+// outlasted them (a member preempted for a moment, an op's tail), and
+// each such wait became a park and a futex wake-up, 45 context switches a
+// token (TinyLlama Q4_0, 2 threads: 12,000 a 128-token run, now 2,600,
+// and generation 64-70 -> 72-76 t/s). Inside a run the others will come
+// soon: waiting longer there costs nothing the step does not already wait
+// for.
+const syncSpinRounds = 1 << 14
+
 // waitFor returns once done() holds, spinning then parking; wake is what
 // the goroutine that makes done() true calls.
-func (k *parker) waitFor(done func() bool) {
-	for i := 0; i < spinRounds; i++ {
+func (k *parker) waitFor(done func() bool) { k.waitSpinning(spinRounds, done) }
+
+// waitSpinning is waitFor polling up to rounds times before parking.
+func (k *parker) waitSpinning(rounds int, done func() bool) {
+	for i := 0; i < rounds; i++ {
 		if done() {
 			return
 		}
@@ -290,7 +304,7 @@ func (w *Worker) Sync() {
 		}
 		return
 	}
-	w.park.waitFor(func() bool { return b.gen.Load() != g || p.broken.Load() })
+	w.park.waitSpinning(syncSpinRounds, func() bool { return b.gen.Load() != g || p.broken.Load() })
 }
 
 // Range is member w's part of [0, n) in a fixed split: contiguous, in
