@@ -165,7 +165,8 @@ func windowStart(np, window int) int {
 }
 
 // attnScratch holds one worker's per-position scores and softmax factors
-// (ms4, vs4: four heads' factors interleaved by position).
+// (sc4: four heads' scores one head after another; ms4, vs4: their
+// factors interleaved by position).
 type attnScratch struct{ sc, ms, vs, sc4, ms4, vs4 []float32 }
 
 // grow4 returns room for four heads' scores and factors of n positions.
