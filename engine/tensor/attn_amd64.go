@@ -12,6 +12,9 @@ func madRowsF16AVX512x64(acc, vals *uint16, stride uintptr, n int, ms, vs *float
 func madRowsF16Heads4AVX512(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
 
 //go:noescape
+func madRowsF16Heads4ApartAVX512(acc, vals *uint16, stride uintptr, n int, offs *[4]uintptr, ms, vs *float32, np int)
+
+//go:noescape
 func madRowsF16AVX2x8(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
 
 //go:noescape
@@ -85,18 +88,26 @@ func attnAVX512(v *vecFuncs) {
 		dotF16RowsQuadAVX512(unsafe.Pointer(&keys[0]), uintptr(2*stride), len(out), len(q), unsafe.Pointer(&q[0]), unsafe.Pointer(&out[0]))
 	}
 	v.softmax4 = softmax4With
-	// Small heads (under 64 values) take the AVX2 kernel, apart or not;
-	// heads of a multiple of 64 the AVX-512 one, which reads each value
-	// row once for all four and so needs them shared.
+	// Small heads (under 64 values) take the AVX2 kernel; heads of a
+	// multiple of 64 the AVX-512 ones: one that reads each value row once
+	// for all four where they share it, one that reads each head's own.
 	heads4 := small.madRowsF16Heads4
-	v.heads4 = func(n int, apart bool) bool { return small.heads4(n, apart) || (!apart && n%64 == 0 && n > 0) }
+	v.heads4 = func(n int, apart bool) bool { return small.heads4(n, apart) || (n%64 == 0 && n > 0) }
 	v.madRowsF16Heads4 = func(acc []uint16, vals []uint16, stride int, offs [4]int, ms, vs []float32) {
 		n := len(acc) / 4
-		if n%64 != 0 || n == 0 || len(vs) == 0 || offs != [4]int{offs[0], offs[0], offs[0], offs[0]} {
+		if n%64 != 0 || n == 0 || len(vs) == 0 {
 			heads4(acc, vals, stride, offs, ms, vs)
 			return
 		}
-		madRowsF16Heads4AVX512(&acc[0], &vals[offs[0]], uintptr(2*stride), n, &ms[0], &vs[0], len(vs)/4)
+		if offs == [4]int{offs[0], offs[0], offs[0], offs[0]} {
+			madRowsF16Heads4AVX512(&acc[0], &vals[offs[0]], uintptr(2*stride), n, &ms[0], &vs[0], len(vs)/4)
+			return
+		}
+		var b [4]uintptr
+		for h, o := range offs {
+			b[h] = uintptr(2 * o)
+		}
+		madRowsF16Heads4ApartAVX512(&acc[0], &vals[0], uintptr(2*stride), n, &b, &ms[0], &vs[0], len(vs)/4)
 	}
 	v.madRowsF16 = func(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
 		if len(acc)%16 != 0 || len(acc) == 0 || len(vs) == 0 {
