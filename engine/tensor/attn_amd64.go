@@ -26,9 +26,11 @@ func scoresF16Small8AVX512(out *float32, keys *uint16, stride uintptr, np8 int, 
 //go:noescape
 func scoresF16SmallAVX2(out *float32, keys *uint16, stride uintptr, np int, q *uint16, n int)
 
-// attnAVX2 installs the batched attention loops of small heads (a
-// multiple of 8 values, under 64) at the AVX2 level (and, through
-// attnAVX512, above it): one assembly call per query row and head.
+// attnAVX2 installs the batched attention loops at the AVX2 level (and,
+// through attnAVX512, above it): one assembly call per query row and head
+// for small heads' scores and value sums (a multiple of 8 values, under
+// 64), four heads' value sums at once for any multiple of 8, and the
+// four-head online softmax.
 func attnAVX2(v *vecFuncs) {
 	scores, madRows := v.scoresF16, v.madRowsF16
 	v.scoresF16 = func(out []float32, keys []uint16, stride int, q []uint16) {
@@ -46,11 +48,12 @@ func attnAVX2(v *vecFuncs) {
 		}
 		madRowsF16AVX2x8(&acc[0], &vals[0], uintptr(2*stride), len(acc), &ms[0], &vs[0], len(vs))
 	}
+	v.softmax4 = softmax4AVX2With
 	heads4 := v.madRowsF16Heads4
-	v.heads4 = func(n int, apart bool) bool { return n%8 == 0 && n > 0 && n < 64 }
+	v.heads4 = func(n int, apart bool) bool { return n%8 == 0 && n > 0 }
 	v.madRowsF16Heads4 = func(acc []uint16, vals []uint16, stride int, offs [4]int, ms, vs []float32) {
 		n := len(acc) / 4
-		if n%8 != 0 || n == 0 || n >= 64 || len(vs) == 0 {
+		if n%8 != 0 || n == 0 || len(vs) == 0 {
 			heads4(acc, vals, stride, offs, ms, vs)
 			return
 		}
@@ -88,8 +91,8 @@ func attnAVX512(v *vecFuncs) {
 		dotF16RowsQuadAVX512(unsafe.Pointer(&keys[0]), uintptr(2*stride), len(out), len(q), unsafe.Pointer(&q[0]), unsafe.Pointer(&out[0]))
 	}
 	v.softmax4 = softmax4With
-	// Small heads (under 64 values) take the AVX2 kernel; heads of a
-	// multiple of 64 the AVX-512 ones: one that reads each value row once
+	// Heads of a multiple of 64 values take the AVX-512 kernels, others
+	// the AVX2 one: one that reads each value row once
 	// for all four where they share it, one that reads each head's own.
 	heads4 := small.madRowsF16Heads4
 	v.heads4 = func(n int, apart bool) bool { return small.heads4(n, apart) || (n%64 == 0 && n > 0) }

@@ -98,3 +98,88 @@ done:
 	VMOVUPS X18, (AX)
 	VZEROUPPER
 	RET
+
+DATA softmaxMask31<>+0(SB)/8, $31
+GLOBL softmaxMask31<>(SB), RODATA|NOPTR, $8
+DATA softmaxOne<>+0(SB)/4, $0x3f800000
+GLOBL softmaxOne<>(SB), RODATA|NOPTR, $4
+
+// softmax4AVX512's operations with AVX2, for CPUs without AVX-512: the
+// same lanes, the masks as vectors (VBLENDVPS) instead of mask registers,
+// and Expf's constants broadcast from ev at each use, since AVX2's sixteen
+// registers cannot hold them all beside the loop's values.
+// Registers: as softmax4AVX512 (SI, BX, R10, DI, DX, CX, R8), X15 scale,
+// X14 the maxima, X13 the sums, X12 1.0.
+// func softmax4AVX2(sc *float32, hstride uintptr, np int, scale float32, ms, vs *float32, sums *[4]float32, ev *libm.ExpfVector)
+TEXT ·softmax4AVX2(SB), NOSPLIT, $0-64
+	MOVQ sc+0(FP), SI
+	MOVQ hstride+8(FP), BX
+	MOVQ np+16(FP), CX
+	VBROADCASTSS scale+24(FP), X15
+	MOVQ ms+32(FP), DI
+	MOVQ vs+40(FP), DX
+	MOVQ ev+56(FP), R8
+	VBROADCASTSS softmaxOne<>(SB), X12
+	MOVL $0xff800000, AX
+	VMOVD AX, X14
+	VPBROADCASTD X14, X14     // maxima: -Inf
+	VXORPS X13, X13, X13      // sums: 0
+	LEAQ (BX)(BX*2), R10
+	TESTQ CX, CX
+	JZ   done2
+
+loop2:
+	VMOVSS (SI), X0
+	VINSERTPS $0x10, (SI)(BX*1), X0, X0
+	VINSERTPS $0x20, (SI)(BX*2), X0, X0
+	VINSERTPS $0x30, (SI)(R10*1), X0, X0
+	VMULPS X15, X0, X0        // v
+	VCMPPS $0x1e, X14, X0, X1 // v > max (ordered: false for a NaN)
+	VSUBPS X14, X0, X2        // v - max
+	VSUBPS X0, X14, X3        // max - v
+	VBLENDVPS X1, X3, X2, X2  // x: max - v where v > max
+	VBLENDVPS X1, X0, X14, X14 // max = v there
+
+	VCVTPS2PD X2, Y3
+	VBROADCASTSD 256(R8), Y4  // Shift
+	VBROADCASTSD 264(R8), Y5  // InvLn2N
+	VMOVAPD Y4, Y6
+	VFMADD231PD Y5, Y3, Y6    // kd = InvLn2N*x + Shift
+	VSUBPD Y4, Y6, Y7         // kd - Shift
+	VFMSUB231PD Y5, Y3, Y7    // r = InvLn2N*x - kd
+	VPBROADCASTQ softmaxMask31<>(SB), Y8
+	VPAND Y8, Y6, Y8          // ki % 32
+	VPCMPEQD Y9, Y9, Y9
+	VPGATHERQQ Y9, (R8)(Y8*8), Y10
+	VPSLLQ $47, Y6, Y11
+	VPADDQ Y11, Y10, Y10      // s
+	VBROADCASTSD 272(R8), Y4  // C0
+	VBROADCASTSD 280(R8), Y5  // C1
+	VFMADD213PD Y5, Y7, Y4    // z = C0*r + C1
+	VMULPD Y7, Y7, Y11        // r2
+	VBROADCASTSD 288(R8), Y5  // C2
+	VBROADCASTSD 296(R8), Y6  // 1.0
+	VFMADD213PD Y6, Y7, Y5    // y = C2*r + 1
+	VFMADD231PD Y4, Y11, Y5   // y = z*r2 + y
+	VMULPD Y10, Y5, Y5
+	VCVTPD2PSY Y5, X5         // e
+	VBROADCASTSS 304(R8), X6  // Underflow
+	VCMPPS $0x11, X6, X2, X6  // x < Underflow, or -Inf
+	VANDNPS X5, X6, X5        // 0 there
+
+	VBLENDVPS X1, X5, X12, X6 // m
+	VBLENDVPS X1, X12, X5, X7 // e
+	VMOVUPS X6, (DI)
+	VMOVUPS X7, (DX)
+	VFMADD213PS X7, X6, X13   // sum = sum*m + e
+	ADDQ $4, SI
+	ADDQ $16, DI
+	ADDQ $16, DX
+	DECQ CX
+	JNZ  loop2
+
+done2:
+	MOVQ sums+48(FP), AX
+	VMOVUPS X13, (AX)
+	VZEROUPPER
+	RET
