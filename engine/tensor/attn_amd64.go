@@ -57,10 +57,7 @@ func attnAVX2(v *vecFuncs) {
 			heads4(acc, vals, stride, offs, ms, vs)
 			return
 		}
-		var b [4]uintptr
-		for h, o := range offs {
-			b[h] = uintptr(2 * o)
-		}
+		b := byteOffsets(offs)
 		madRowsF16Heads4x8AVX2(&acc[0], &vals[0], uintptr(2*stride), n, &b, &ms[0], &vs[0], len(vs)/4)
 	}
 }
@@ -106,10 +103,7 @@ func attnAVX512(v *vecFuncs) {
 			madRowsF16Heads4AVX512(&acc[0], &vals[offs[0]], uintptr(2*stride), n, &ms[0], &vs[0], len(vs)/4)
 			return
 		}
-		var b [4]uintptr
-		for h, o := range offs {
-			b[h] = uintptr(2 * o)
-		}
+		b := byteOffsets(offs)
 		madRowsF16Heads4ApartAVX512(&acc[0], &vals[0], uintptr(2*stride), n, &b, &ms[0], &vs[0], len(vs)/4)
 	}
 	v.madRowsF16 = func(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
@@ -123,4 +117,13 @@ func attnAVX512(v *vecFuncs) {
 		}
 		madRowsF16AVX512(&acc[0], &vals[0], uintptr(2*stride), len(acc), &ms[0], &vs[0], len(vs))
 	}
+}
+
+// byteOffsets turns MadRowsF16Heads4's offsets, in F16 values, into the
+// byte offsets the four-head kernels take.
+func byteOffsets(offs [4]int) (b [4]uintptr) {
+	for h, o := range offs {
+		b[h] = uintptr(2 * o)
+	}
+	return b
 }

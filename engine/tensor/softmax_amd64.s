@@ -1,5 +1,21 @@
 #include "textflag.h"
 
+// The four-head softmax kernels' shared steps: SCORES4 gathers the four
+// heads' scores at a position (SI, heads BX bytes apart, R10 = 3*BX) into
+// X0; NEXTPOS steps the scores, ms (DI) and vs (DX) to the next position
+// and counts it off CX.
+#define SCORES4 \
+	VMOVSS (SI), X0; \
+	VINSERTPS $0x10, (SI)(BX*1), X0, X0; \
+	VINSERTPS $0x20, (SI)(BX*2), X0, X0; \
+	VINSERTPS $0x30, (SI)(R10*1), X0, X0
+
+#define NEXTPOS \
+	ADDQ $4, SI; \
+	ADDQ $16, DI; \
+	ADDQ $16, DX; \
+	DECQ CX
+
 // SoftmaxFactors4 with AVX-512: four heads' online softmax in the four
 // lanes of one vector, position by position. Per lane the operations are
 // SoftmaxFactors' (softmax.go):
@@ -49,10 +65,7 @@ TEXT ·softmax4AVX512(SB), NOSPLIT, $0-64
 	JZ   done
 
 loop:
-	VMOVSS (SI), X0
-	VINSERTPS $0x10, (SI)(BX*1), X0, X0
-	VINSERTPS $0x20, (SI)(BX*2), X0, X0
-	VINSERTPS $0x30, (SI)(R10*1), X0, X0
+	SCORES4
 	VMULPS X16, X0, X0        // v
 	VCMPPS $0x1e, X17, X0, K1 // v > max (ordered: false for a NaN)
 	VSUBPS X17, X0, X1        // x = v - max
@@ -87,10 +100,7 @@ loop:
 	VMOVUPS X12, (DI)
 	VMOVUPS X13, (DX)
 	VFMADD213PS X13, X12, X18 // sum = sum*m + e
-	ADDQ $4, SI
-	ADDQ $16, DI
-	ADDQ $16, DX
-	DECQ CX
+	NEXTPOS
 	JNZ  loop
 
 done:
@@ -129,10 +139,7 @@ TEXT ·softmax4AVX2(SB), NOSPLIT, $0-64
 	JZ   done2
 
 loop2:
-	VMOVSS (SI), X0
-	VINSERTPS $0x10, (SI)(BX*1), X0, X0
-	VINSERTPS $0x20, (SI)(BX*2), X0, X0
-	VINSERTPS $0x30, (SI)(R10*1), X0, X0
+	SCORES4
 	VMULPS X15, X0, X0        // v
 	VCMPPS $0x1e, X14, X0, X1 // v > max (ordered: false for a NaN)
 	VSUBPS X14, X0, X2        // v - max
@@ -172,10 +179,7 @@ loop2:
 	VMOVUPS X6, (DI)
 	VMOVUPS X7, (DX)
 	VFMADD213PS X7, X6, X13   // sum = sum*m + e
-	ADDQ $4, SI
-	ADDQ $16, DI
-	ADDQ $16, DX
-	DECQ CX
+	NEXTPOS
 	JNZ  loop2
 
 done2:
