@@ -60,6 +60,8 @@ type Model struct {
 	sched *sched.Scheduler
 
 	grammars grammarCache
+
+	packedBytes int64 // repacked copies of weights (planMemory's Packed)
 }
 
 // LoadModel opens path and prepares it for generation.
@@ -115,7 +117,7 @@ func loadFrom(f *gguf.File, cfg LoadConfig) (*Model, error) {
 		return nil, err
 	}
 	pool := tensor.NewPool(cfg.Threads)
-	m := &Model{File: f, Net: net, Tok: tok, Chat: NewChatFormat(f, tok), cfg: cfg, pool: pool, kv: kv}
+	m := &Model{File: f, Net: net, Tok: tok, Chat: NewChatFormat(f, tok), cfg: cfg, pool: pool, kv: kv, packedBytes: need.Packed}
 	m.sched = sched.New(model.NewState(net, pool), kv, net.Vocab, sched.Config{BatchTokens: cfg.BatchSize})
 	return m, nil
 }
@@ -137,12 +139,13 @@ func (m *Model) SchedStats() sched.Stats { return m.sched.Stats() }
 func (m *Model) PassLimit(n int64) { m.sched.PassLimit(n) }
 
 // MemoryBytes estimates what the model holds in memory: its weights (mapped,
-// resident once touched) and its KV cache.
+// resident once touched), the repacked copies of some, and its KV cache:
+// the figure planMemory gave before the load.
 func (m *Model) MemoryBytes() int64 {
 	if m.Net.Encoder {
-		return m.Net.WeightBytes // its cache is never written
+		return m.Net.WeightBytes + m.packedBytes // its cache is never written
 	}
-	return m.Net.WeightBytes + m.kv.Bytes()
+	return m.Net.WeightBytes + m.packedBytes + m.kv.Bytes()
 }
 
 // Context is the number of positions a sequence may use.

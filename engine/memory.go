@@ -77,12 +77,15 @@ func planMemory(f *gguf.File, mc model.Config, cfg LoadConfig) (MemoryNeed, erro
 		n.KVCache = kv
 	}
 	for _, t := range f.Tensors {
-		b := int64(len(t.Data))
-		n.Weights += b
+		n.Weights += int64(len(t.Data))
 		// Matrices are packed, and so are a mixture of experts' 3-D
 		// tensors, an expert at a time.
-		if !cfg.NoPack && (len(t.Dims) == 2 || len(t.Dims) == 3) && t.Name != "token_embd.weight" && tensor.Packs(t.Type) {
-			n.Packed += b
+		if !cfg.NoPack && (len(t.Dims) == 2 || len(t.Dims) == 3) && t.Name != "token_embd.weight" {
+			experts := int64(1)
+			if len(t.Dims) == 3 {
+				experts = int64(t.Dims[2])
+			}
+			n.Packed += experts * tensor.PackedBytes(t.Type, int(t.Dims[1]), int(t.Dims[0]))
 		}
 	}
 	return n, nil

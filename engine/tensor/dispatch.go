@@ -55,8 +55,12 @@ type format struct {
 	blockBytes int                // bytes per weight block
 	round      rounding           // how actF32 activations are rounded
 	corr       int32              // actQ8_0: corr = -corr*sum(qs), corr the offset the kernels add to make weight quants unsigned
-	group      func(cols int) int // packed formats: bytes per group of eight rows
-	impls      [numLevels]*impl
+	group      func(cols int) int // packed formats: bytes per group of groupRows rows
+	// groupRows is the rows per group of a packed format (0: eight);
+	// padded formats also take a last partial group, zero-filled.
+	groupRows int
+	padded    bool
+	impls     [numLevels]*impl
 	// decode, where set, is a level's implementation for decode steps
 	// (MatMulMixed); otherwise impls serves both.
 	decode [numLevels]*impl

@@ -98,7 +98,7 @@ func vecDotF32(n int, w func(i int) float32, a func(i int) float32) float32 {
 	np := n &^ 63
 	n8 := np + (n-np)&^7
 	for i := np; i < n8; i++ {
-		s += w(i) * a(i)
+		s += float32(w(i) * a(i)) // rounded: never fused (GOAMD64=v3 would)
 	}
 	for i := n8; i < n; i++ {
 		s = fma32(w(i), a(i), s)

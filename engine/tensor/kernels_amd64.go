@@ -94,6 +94,9 @@ func registerAMD64() bool {
 	packedFormats[gguf.TypeQ4_K].impls[levelAVX512] = &impl{act: actQ8_K, chunk: 1, tiles: q4KPromptTiles(q4_Kx8GemvVNNIx1, q4_Kx8GemmVNNIx4)}
 	packedFormats[gguf.TypeQ4_K].decode[levelAVX512] = &impl{act: actQ8_K, chunk: 1, tiles: q4KDecodeTiles(q4_Kx8GemvVNNIx1)}
 	registerDecode(gguf.TypeQ4_K, levelAVX512, avx2[gguf.TypeQ4_K])
+	// Short F32 rows transposed in groups of sixteen (f32x16.go).
+	packedFormats[gguf.TypeF32].impls[levelAVX512] = &impl{act: actF32, chunk: 1, tiles: f32x16Tiles(f32x16TinyAVX512)}
+	packedFormats[gguf.TypeF32].decode[levelAVX512] = &impl{act: actF32, chunk: 1, tiles: f32x16Tiles(f32x16VecAVX512)}
 	return true
 }
 

@@ -205,8 +205,13 @@ func (pl *mmPlan) setChunks(n int) {
 		// Rows go in chunks of 64, enough that each chunk's pass over the
 		// activations (L2 or L3 resident for long prompts) is well
 		// amortized; a few chunks per member let the last ones balance
-		// the load; multiples of 8 rows, the tallest kernel tile.
+		// the load; multiples of 8 rows, the tallest kernel tile, or of a
+		// packed format's group.
 		j.chunk = max(8, min(64, j.m.Rows/(4*n))&^7)
+		if j.m.Packed {
+			g := j.f.rowsPerGroup()
+			j.chunk = (j.chunk + g - 1) / g * g
+		}
 		j.chunks = (j.m.Rows + j.chunk - 1) / j.chunk
 		j.firstCh = pl.chunks
 		pl.chunks += j.chunks
@@ -312,9 +317,9 @@ func (j *mmJob) rows(lo, hi int) {
 	nAsm := n / im.chunk * im.chunk
 	w := unsafe.Pointer(unsafe.SliceData(m.Data[lo*rs:]))
 	stride := uintptr(rs)
-	if j.f.group != nil { // packed: groups of eight rows
+	if j.f.group != nil { // packed: groups of rows
 		gs := j.f.group(n)
-		w, stride = unsafe.Pointer(unsafe.SliceData(m.Data[lo/8*gs:])), uintptr(gs)
+		w, stride = unsafe.Pointer(unsafe.SliceData(m.Data[lo/j.f.rowsPerGroup()*gs:])), uintptr(gs)
 	}
 	ts := &im.tiles
 	if im.wideFrom > 0 && b.nTok >= im.wideFrom {

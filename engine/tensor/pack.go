@@ -37,6 +37,13 @@ var packedFormats = map[gguf.GGMLType]*format{
 		impls: [numLevels]*impl{
 			levelGo: {act: actQ8_0, chunk: 1, tiles: [4]tileFn{q4_0x8Go(1), q4_0x8Go(2), q4_0x8Go(3), q4_0x8Go(4)}},
 		}},
+	gguf.TypeF32: {block: 1, blockBytes: 4, groupRows: 16, padded: true, group: func(cols int) int { return cols * 64 },
+		impls: [numLevels]*impl{
+			levelGo: {act: actF32, chunk: 1, tiles: [4]tileFn{f32x16TinyGo(1), f32x16TinyGo(2), f32x16TinyGo(3), f32x16TinyGo(4)}},
+		},
+		decode: [numLevels]*impl{
+			levelGo: {act: actF32, chunk: 1, tiles: [4]tileFn{f32x16VecGo(1), f32x16VecGo(2), f32x16VecGo(3), f32x16VecGo(4)}},
+		}},
 	gguf.TypeQ4_K: {block: 256, blockBytes: 144, group: func(cols int) int { return cols / 256 * q4KGroupBlock },
 		impls: [numLevels]*impl{
 			levelGo: {act: actQ8_K, chunk: 1, tiles: q4KPromptTiles(q4KPackedGo(1, false), q4KPackedGo(4, true))},
@@ -46,46 +53,95 @@ var packedFormats = map[gguf.GGMLType]*format{
 		}},
 }
 
-// packOK says whether Pack packs type t here: where the current kernel
-// level has a packed kernel, and at level go, whose packed kernels are
-// the twins the others follow. (At avx2, Q4_0 has no packed kernel, and
-// its unpacked assembly is faster than the packed Go.)
-func packOK(t gguf.GGMLType) bool {
-	f, ok := packedFormats[t]
-	if !ok {
+// f32PackMaxCols is the longest F32 row Pack transposes. The transposed
+// kernels win where each dot product is short, so that its reduction
+// (a tree of adds per row in ggml's order) costs as much as its
+// multiplies: small models, which are F32 more often than large ones. A
+// group of sixteen such rows (64 bytes a column) also stays in L1 while
+// the prompt kernel walks it once per token. Longer rows keep the
+// row-major kernels, which share each weight load among four tokens.
+const f32PackMaxCols = 512
+
+// packOK says whether Pack packs a matrix of type t and rows x cols here:
+// where the current kernel level has a packed kernel, and at level go,
+// whose packed kernels are the twins the others follow (at avx2, Q4_0
+// has no packed kernel, and its unpacked assembly is faster than the
+// packed Go), for shapes the layout takes.
+func packOK(t gguf.GGMLType, rows, cols int) bool {
+	if !Packs(t) {
 		return false
 	}
-	l := currentLevel()
-	return l == levelGo || f.impls[l] != nil
+	f := packedFormats[t]
+	if rows <= 0 || !f.takesRows(rows) || cols%f.block != 0 {
+		return false
+	}
+	return t != gguf.TypeF32 || cols <= f32PackMaxCols
 }
 
 // Packs reports whether Pack repacks matrices of type t at the current
-// kernel level.
-func Packs(t gguf.GGMLType) bool { return packOK(t) }
+// kernel level (those of a shape the layout takes; see PackedBytes).
+func Packs(t gguf.GGMLType) bool {
+	f, ok := packedFormats[t]
+	l := currentLevel()
+	return ok && (l == levelGo || f.impls[l] != nil)
+}
+
+// PackedBytes is the memory Pack allocates for a matrix of type t and
+// rows x cols at the current kernel level: 0 when it leaves such a
+// matrix as it is. Loaders size their memory with it before packing.
+func PackedBytes(t gguf.GGMLType, rows, cols int) int64 {
+	if !packOK(t, rows, cols) {
+		return 0
+	}
+	return int64(packedFormats[t].packedBytes(rows, cols))
+}
 
 // Pack returns m repacked for the packed kernels when this CPU has them
-// for m's type and m's rows come in whole groups of eight, and m itself
-// otherwise. The packed copy is allocated; m's data is not kept.
+// for m's type and shape (for most formats, rows in whole groups of
+// eight), and m itself otherwise. The packed copy is allocated; m's data
+// is not kept.
 func Pack(m Matrix) Matrix {
-	if !packOK(m.Type) {
+	if !packOK(m.Type, m.Rows, m.Cols) {
 		return m
 	}
 	return packMatrix(m)
 }
 
+// rowsPerGroup is the rows of one group of packed format f.
+func (f *format) rowsPerGroup() int {
+	if f.groupRows == 0 {
+		return 8
+	}
+	return f.groupRows
+}
+
+// takesRows says whether f packs a matrix of n rows: whole groups, or
+// any number for a padded format.
+func (f *format) takesRows(n int) bool { return f.padded || n%f.rowsPerGroup() == 0 }
+
+// packedBytes is the size of a packed matrix of rows x cols, a padded
+// format's last group included whole.
+func (f *format) packedBytes(rows, cols int) int {
+	g := f.rowsPerGroup()
+	return (rows + g - 1) / g * f.group(cols)
+}
+
 // packMatrix packs m whatever the CPU (tests use it everywhere).
 func packMatrix(m Matrix) Matrix {
-	if m.Packed || m.Rows%8 != 0 || m.Rows == 0 || packedFormats[m.Type] == nil || m.Check() != nil {
+	f := packedFormats[m.Type]
+	if m.Packed || m.Rows == 0 || f == nil || !f.takesRows(m.Rows) || m.Check() != nil {
 		return m
 	}
 	p := m
-	p.Data = make([]byte, m.Rows/8*packedFormats[m.Type].group(m.Cols))
+	p.Data = make([]byte, f.packedBytes(m.Rows, m.Cols))
 	p.Packed = true
 	switch m.Type {
 	case gguf.TypeQ4_0:
 		packQ4_0(p.Data, m.Data, m.Rows, m.Cols)
 	case gguf.TypeQ4_K:
 		packQ4_K(p.Data, m.Data, m.Rows, m.Cols)
+	case gguf.TypeF32:
+		packF32x16(p.Data, m.Data, m.Rows, m.Cols)
 	}
 	return p
 }

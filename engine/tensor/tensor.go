@@ -70,7 +70,7 @@ func (m Matrix) Check() error {
 	if m.Rows < 0 || m.Cols < 0 {
 		return fmt.Errorf("tensor: negative matrix shape %dx%d", m.Rows, m.Cols)
 	}
-	if m.Packed && (packedFormats[m.Type] == nil || m.Rows%8 != 0) {
+	if m.Packed && (packedFormats[m.Type] == nil || !packedFormats[m.Type].takesRows(m.Rows)) {
 		return fmt.Errorf("tensor: no packed %s layout for %d rows", m.Type, m.Rows)
 	}
 	if m.Cols%f.block != 0 {
@@ -78,7 +78,7 @@ func (m Matrix) Check() error {
 	}
 	need := m.Rows * m.RowSize()
 	if m.Packed {
-		need = m.Rows / 8 * packedFormats[m.Type].group(m.Cols)
+		need = packedFormats[m.Type].packedBytes(m.Rows, m.Cols)
 	}
 	if len(m.Data) < need {
 		return fmt.Errorf("tensor: %s matrix %dx%d needs %d bytes, has %d", m.Type, m.Rows, m.Cols, need, len(m.Data))
