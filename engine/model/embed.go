@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/llmsql/llmsql/engine/kvcache"
-	"github.com/llmsql/llmsql/engine/quant"
+	"github.com/llmsql/llmsql/engine/tensor"
 )
 
 // Sequences to embed run whole in one pass and keep nothing: their keys
@@ -149,10 +149,8 @@ func (s *State) storeSpanKV(i int) {
 	kvd := s.m.KVHeads * s.m.HeadDim
 	kr, vr := s.k[i*kvd:(i+1)*kvd], s.v[i*kvd:(i+1)*kvd]
 	kd, vd := s.k16[i*kvd:(i+1)*kvd], s.v16[i*kvd:(i+1)*kvd]
-	for j := range kr {
-		kd[j] = quant.FP32ToFP16(kr[j])
-		vd[j] = quant.FP32ToFP16(vr[j])
-	}
+	tensor.FloatsToHalves(kd, kr)
+	tensor.FloatsToHalves(vd, vr)
 }
 
 // attnRows returns the number of positions token i attends to and the

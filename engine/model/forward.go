@@ -6,7 +6,6 @@ import (
 
 	"github.com/llmsql/llmsql/engine/kvcache"
 	"github.com/llmsql/llmsql/engine/libm"
-	"github.com/llmsql/llmsql/engine/quant"
 	"github.com/llmsql/llmsql/engine/tensor"
 )
 
@@ -350,9 +349,7 @@ func (s *State) afterQKV(layer, lo, hi int) {
 	}
 	s.storeKV(layer, lo, hi)
 	if !s.kv.IsF32() {
-		for i, x := range q {
-			s.q16[lo*qd+i] = quant.FP32ToFP16(x)
-		}
+		tensor.FloatsToHalves(s.q16[lo*qd:hi*qd], q)
 	}
 }
 
@@ -549,10 +546,8 @@ func (s *State) storeKV(layer, lo, hi int) {
 		}
 		kd := kv.K16(layer, seq, pos+1)[pos*kvd:]
 		vd := kv.V16(layer, seq, pos+1)[pos*kvd:]
-		for j := range kr {
-			kd[j] = quant.FP32ToFP16(kr[j])
-			vd[j] = quant.FP32ToFP16(vr[j])
-		}
+		tensor.FloatsToHalves(kd, kr)
+		tensor.FloatsToHalves(vd, vr)
 	}
 }
 

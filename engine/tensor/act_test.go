@@ -208,3 +208,31 @@ func TestActQuantizersMatchGo(t *testing.T) {
 		restore()
 	}
 }
+
+// TestFloatsToHalves: the vector conversion gives floatToHalf's bits at
+// every level, NaN payloads, the round-to-even boundaries, subnormals and
+// the tails of lengths not a multiple of the vector included.
+func TestFloatsToHalves(t *testing.T) {
+	rng := newRand(6)
+	src := []float32{0, float32(math.Copysign(0, -1)), 65504, 65519.99, 65520, -65520, 2.98e-8, 2.99e-8, 5.96e-8,
+		6.1e-5, 6.0e-5, 1 + 0x1p-11, 1 + 3*0x1p-11, float32(math.Inf(1)), float32(math.Inf(-1)),
+		math.Float32frombits(0x7fc00001), math.Float32frombits(0xff812345), math.Float32frombits(0x7f801000)}
+	for len(src) < 4096 {
+		src = append(src, math.Float32frombits(rng.Uint32()))
+	}
+	forLevels(t, func(t *testing.T, lvl string) {
+		for _, n := range []int{0, 1, 7, 8, 9, 17, 40, len(src)} {
+			dst := make([]uint16, n+1)
+			dst[n] = 0xbeef
+			FloatsToHalves(dst, src[:n])
+			for i, f := range src[:n] {
+				if want := floatToHalf(f); dst[i] != want {
+					t.Fatalf("n=%d: %#08x -> %#04x, want %#04x", n, math.Float32bits(f), dst[i], want)
+				}
+			}
+			if dst[n] != 0xbeef {
+				t.Fatalf("n=%d: wrote past the end", n)
+			}
+		}
+	})
+}

@@ -31,6 +31,7 @@ type vecFuncs struct {
 	quantQ8_0L func(dst []byte, x []float32)
 	quantQ8_K  func(dst []byte, x []float32)
 	roundF16   func(dst []byte, x []float32)
+	toHalves   func(dst []uint16, src []float32)
 }
 
 var vecAt = [numLevels]*vecFuncs{levelGo: {
@@ -38,7 +39,22 @@ var vecAt = [numLevels]*vecFuncs{levelGo: {
 	dotF32: dotF32Go, axpy: axpyGo, scaleF32: scaleF32Go, swiglu16: swiglu16Go,
 	scoresF16: scoresWith(dotF16Go), madRowsF16: madRowsWith(scaleF16Go, madF16Go),
 	madRowsF16Heads4: madRowsHeads4With(scaleF16Go, madF16Go),
+	toHalves:         floatsToHalvesGo,
 }}
+
+// FloatsToHalves rounds src to halves in dst (len(dst) >= len(src)), to
+// nearest with ties to even, as ggml-cpu converts activations and the F16
+// KV cache's entries (F16C's VCVTPS2PH): overflow gives Inf, NaNs stay
+// NaN with their payload's top bits.
+func FloatsToHalves(dst []uint16, src []float32) {
+	vecs().toHalves(dst[:len(src)], src)
+}
+
+func floatsToHalvesGo(dst []uint16, src []float32) {
+	for i, x := range src {
+		dst[i] = floatToHalf(x)
+	}
+}
 
 func vecs() *vecFuncs {
 	for l := currentLevel(); l > levelGo; l-- {

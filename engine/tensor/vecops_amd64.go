@@ -75,6 +75,7 @@ func registerVecAMD64() {
 			}
 		},
 		swiglu16: swiglu16With(swiglu16AVX2),
+		toHalves: floatsToHalvesF16C,
 		roundF16: func(dst []byte, x []float32) {
 			n := len(x) &^ 7
 			_ = dst[4*len(x)-1]
