@@ -508,21 +508,12 @@ func (s *State) rope(x []float32, k, lo, hi, heads int) {
 	width := heads * c.HeadDim
 	for i := lo; i < hi; i++ {
 		cs, sn := s.ropeCos[k][i*half:(i+1)*half], s.ropeSin[k][i*half:(i+1)*half]
-		for h := 0; h < heads; h++ {
-			v := x[(i-lo)*width+h*c.HeadDim:][:c.HeadDim]
-			for j := 0; j < half; j++ {
-				var a, b int
-				if c.RopeType == RopeNeox {
-					a, b = j, j+half
-				} else {
-					a, b = 2*j, 2*j+1
-				}
-				// GCC compiles ggml's x0*cos - x1*sin and x0*sin + x1*cos
-				// with the first product fused into the add.
-				x0, x1 := v[a], v[b]
-				v[a] = libm.Fmaf(x0, cs[j], -(x1 * sn[j]))
-				v[b] = libm.Fmaf(x0, sn[j], x1*cs[j])
-			}
+		// (The rotations compute as GCC compiles ggml's x0*cos - x1*sin
+		// and x0*sin + x1*cos: the first product fused into the add.)
+		if c.RopeType == RopeNeox {
+			tensor.RopeHalves(x[(i-lo)*width:], heads, c.HeadDim, cs, sn)
+		} else {
+			tensor.RopePairs(x[(i-lo)*width:], heads, c.HeadDim, cs, sn)
 		}
 	}
 }

@@ -32,6 +32,8 @@ type vecFuncs struct {
 	quantQ8_K  func(dst []byte, x []float32)
 	roundF16   func(dst []byte, x []float32)
 	toHalves   func(dst []uint16, src []float32)
+	ropePairs  func(x []float32, heads, stride int, cs, sn []float32)
+	ropeHalves func(x []float32, heads, stride int, cs, sn []float32)
 }
 
 var vecAt = [numLevels]*vecFuncs{levelGo: {
@@ -40,6 +42,8 @@ var vecAt = [numLevels]*vecFuncs{levelGo: {
 	scoresF16: scoresWith(dotF16Go), madRowsF16: madRowsWith(scaleF16Go, madF16Go),
 	madRowsF16Heads4: madRowsHeads4With(scaleF16Go, madF16Go),
 	toHalves:         floatsToHalvesGo,
+	ropePairs:        ropePairsGo,
+	ropeHalves:       ropeHalvesGo,
 }}
 
 // FloatsToHalves rounds src to halves in dst (len(dst) >= len(src)), to

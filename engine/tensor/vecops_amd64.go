@@ -74,8 +74,10 @@ func registerVecAMD64() {
 				quantQ8_KAVX2(&dst[0], &x[0], nb)
 			}
 		},
-		swiglu16: swiglu16With(swiglu16AVX2),
-		toHalves: floatsToHalvesF16C,
+		swiglu16:   swiglu16With(swiglu16AVX2),
+		toHalves:   floatsToHalvesF16C,
+		ropePairs:  ropePairsVec,
+		ropeHalves: ropeHalvesVec,
 		roundF16: func(dst []byte, x []float32) {
 			n := len(x) &^ 7
 			_ = dst[4*len(x)-1]
