@@ -305,11 +305,15 @@ func (m *Model) Generate(ctx context.Context, req Request) (*Result, error) {
 			mu.Lock()
 			res.GeneratedIDs = append(res.GeneratedIDs, tok)
 			piece, stopped := out.Add(m.Tok.Piece(tok))
-			if piece != "" {
+			// Only a streaming caller is woken for each piece: a batched
+			// statement's rows would otherwise wake a goroutine per
+			// token, each competing with the forward pass's threads.
+			stream := piece != "" && req.OnText != nil
+			if stream {
 				ready = append(ready, piece)
 			}
 			mu.Unlock()
-			if piece != "" {
+			if stream {
 				select {
 				case notify <- struct{}{}:
 				default:
