@@ -86,9 +86,11 @@ func (w *Worker) MatMulRuns(x []float32, nTok, nDecode int, runs []int, ps ...Pr
 	pl.bind(w.p.act)
 
 	// Convert the activations: items are (buffer, token, segment).
-	lo, hi := w.Range(pl.quantItems)
-	pl.quantize(lo, hi)
-	w.Sync()
+	if pl.quantItems > 0 {
+		lo, hi := w.Range(pl.quantItems)
+		pl.quantize(lo, hi)
+		w.Sync()
+	}
 
 	c := w.Chunks(pl.chunks, 1)
 	for lo, hi, ok := c.Next(); ok; lo, hi, ok = c.Next() {
@@ -143,11 +145,12 @@ type actBuf struct {
 	f        *format
 	kind     actKind
 	t0, nTok int // the part's tokens
-	row      int // bytes per token, a multiple of 64
+	row      int // bytes per token, a multiple of 64 (an alias: 4*cols)
 	off      int // offset in the scratch
 	seg      int // values per quantization item
-	segs     int // items per token
+	segs     int // items per token (0 for an alias)
 	data     []byte
+	alias    bool // data is x itself (F32 weights)
 }
 
 // mmJob is one product's rows for one part.
@@ -190,6 +193,15 @@ func (pl *mmPlan) build(x []float32, nTok, nDecode int, ps []Product, members in
 	}
 	for i := 0; i < pl.nBufs; i++ {
 		b := &pl.bufs[i]
+		if b.kind == actF32 && b.f.round == roundNone && littleEndian {
+			// F32 weights read the activations as they are: point at x
+			// rather than copy it (and the MatMul skips a barrier when
+			// nothing else needs converting).
+			b.alias, b.row, b.segs = true, 4*pl.cols, 0
+			xs := x[b.t0*pl.cols : (b.t0+b.nTok)*pl.cols]
+			b.data = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(xs))), 4*len(xs))
+			continue
+		}
 		b.off = pl.actBytes
 		pl.actBytes += b.nTok * b.row
 		pl.quantItems += b.nTok * b.segs
@@ -253,8 +265,9 @@ func sameConversion(f, g *format, k actKind) bool {
 func (pl *mmPlan) bind(act []byte) {
 	base := int(-uintptr(unsafe.Pointer(unsafe.SliceData(act))) & 63)
 	for i := 0; i < pl.nBufs; i++ {
-		b := &pl.bufs[i]
-		b.data = act[base+b.off : base+b.off+b.nTok*b.row]
+		if b := &pl.bufs[i]; !b.alias {
+			b.data = act[base+b.off : base+b.off+b.nTok*b.row]
+		}
 	}
 }
 
