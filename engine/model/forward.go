@@ -421,21 +421,11 @@ func (s *State) normRows(dst, src, w []float32, lo, hi int) {
 	normRange(dst, src, w, s.m.Embd, lo, hi, s.m.RMSEps)
 }
 
-// normRange is RMSNorm of rows [lo, hi) of width d in llama.cpp's order:
-// the sum of squares in float64, the scale in float32.
+// normRange is RMSNorm of rows [lo, hi) of width d in llama.cpp's order
+// (tensor.RMSNorm): the sum of squares in float64, the scale in float32.
 func normRange(dst, src, w []float32, d, lo, hi int, eps float32) {
-	for r := lo; r < hi; r++ {
-		x := src[r*d : (r+1)*d]
-		y := dst[r*d : (r+1)*d]
-		var sum float64
-		for _, v := range x {
-			sum += float64(v * v)
-		}
-		mean := float32(sum / float64(d))
-		scale := 1 / float32(math.Sqrt(float64(mean+eps)))
-		for i, v := range x {
-			y[i] = (v * scale) * w[i]
-		}
+	if hi > lo {
+		tensor.RMSNorm(dst[lo*d:hi*d], src[lo*d:hi*d], w, d, hi-lo, eps)
 	}
 }
 

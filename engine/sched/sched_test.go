@@ -325,7 +325,9 @@ func TestPanicEndsOnlyThatPass(t *testing.T) {
 // more, so both bounds still catch one.
 func TestDecodeAllocatesNothing(t *testing.T) {
 	for _, threads := range []int{1, 2} {
-		for _, seqs := range []int{1, 3} {
+		// Nine sequences: rows in whole groups of eight, which some
+		// kernels take together (RMSNorm's sums).
+		for _, seqs := range []int{1, 3, 9} {
 			t.Run(fmt.Sprintf("threads%d/seqs%d", threads, seqs), func(t *testing.T) {
 				f := newFixtureThreads(t, seqs, threads, 1024, Config{})
 				const warm, n = 100, 800
@@ -338,7 +340,7 @@ func TestDecodeAllocatesNothing(t *testing.T) {
 				lagged := false
 				reqs := make([]Request, seqs)
 				for i := range reqs {
-					reqs[i] = Request{Prompt: prompts[i], MaxTokens: warm + n, Sampler: sample.New(sample.Params{}),
+					reqs[i] = Request{Prompt: prompts[i%len(prompts)], MaxTokens: warm + n, Sampler: sample.New(sample.Params{}),
 						OnToken: func(int32) (bool, error) {
 							// The scheduler calls OnToken on its own goroutine,
 							// so the counts are read there without locks.

@@ -5,3 +5,6 @@ package tensor
 // registerArch is called once by the package's init: other architectures
 // run the pure-Go kernels.
 func registerArch() {}
+
+// rmsSums8AVX512 is never called here (vecFuncs.rmsSums8 is false).
+func rmsSums8AVX512(x *float32, d int, sums *[8]float64) { panic("tensor: no AVX-512") }

@@ -34,6 +34,11 @@ type vecFuncs struct {
 	toHalves   func(dst []uint16, src []float32)
 	ropePairs  func(x []float32, heads, stride int, cs, sn []float32)
 	ropeHalves func(x []float32, heads, stride int, cs, sn []float32)
+	scaleMul   func(y, x, w []float32, scale float32)
+	// rmsSums8 says RMSNorm's sums of squares go eight rows at a time
+	// (rmsSums8AVX512, called directly: through a function value the
+	// sums would escape to the heap).
+	rmsSums8 bool
 }
 
 var vecAt = [numLevels]*vecFuncs{levelGo: {
@@ -44,6 +49,7 @@ var vecAt = [numLevels]*vecFuncs{levelGo: {
 	toHalves:         floatsToHalvesGo,
 	ropePairs:        ropePairsGo,
 	ropeHalves:       ropeHalvesGo,
+	scaleMul:         scaleMulGo,
 }}
 
 // FloatsToHalves rounds src to halves in dst (len(dst) >= len(src)), to

@@ -78,6 +78,7 @@ func registerVecAMD64() {
 		toHalves:   floatsToHalvesF16C,
 		ropePairs:  ropePairsVec,
 		ropeHalves: ropeHalvesVec,
+		scaleMul:   scaleMulVec,
 		roundF16: func(dst []byte, x []float32) {
 			n := len(x) &^ 7
 			_ = dst[4*len(x)-1]
@@ -98,6 +99,7 @@ func registerVecAMD64() {
 		v.dotF16 = func(a, b []uint16) float32 { return dotF16Split(a, b, dotF16x64AVX512) }
 		v.swiglu16 = swiglu16With(swiglu16AVX512)
 		attnAVX512(&v)
+		v.rmsSums8 = true
 		v.quantQ8_0L = func(dst []byte, x []float32) {
 			if nb := len(x) / 32; nb > 0 {
 				_ = dst[nb*q8LBlockBytes-1]
