@@ -113,7 +113,9 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 			if sum != 0 {
 				inv = 1 / sum
 			}
-			tensor.ScaleF32(o, inv)
+			for j := range o {
+				o[j] *= inv
+			}
 		}
 	}
 }
@@ -140,15 +142,16 @@ func (s *State) attnHeads4(scr *attnScratch, layer, i, h, window int, scale, sof
 	clear(acc)
 	tensor.MadRowsF16Heads4(acc, vals, kvd, offs, ms4, vs4)
 	for j, sum := range sums {
-		o := s.attOut[i*qd+(h+j)*hd:][:hd]
-		for k, a := range acc[j*hd : (j+1)*hd] {
-			o[k] = quant.FP16ToFP32(a)
-		}
 		inv := float32(0)
 		if sum != 0 {
 			inv = 1 / sum
 		}
-		tensor.ScaleF32(o, inv)
+		// Widen and scale in one loop: a vector call to scale eight
+		// values just written one by one would stall on reading them.
+		o := s.attOut[i*qd+(h+j)*hd:][:hd]
+		for k, a := range acc[j*hd : (j+1)*hd] {
+			o[k] = quant.FP16ToFP32(a) * inv
+		}
 	}
 }
 
