@@ -16,6 +16,43 @@
 	BZHIQ R9, CX, CX; \
 	KMOVW CX, K1
 
+// PAIR1 is one lane pair (i, i+8) of ggml_vec_dot_f32's accumulators
+// for a row of exactly one step of 64 (SI the group's weights, DI the
+// token's activations; o4 = 4*i, o64 = 64*i): the eight products, added
+// pairwise as the loop in f32x16VecAVX512 adds them, t8_i into U.
+#define PAIR1(o4, o64, U) \
+	VXORPS Z0, Z0, Z0; \
+	VXORPS Z1, Z1, Z1; \
+	VXORPS Z2, Z2, Z2; \
+	VXORPS Z3, Z3, Z3; \
+	VXORPS Z4, Z4, Z4; \
+	VXORPS Z5, Z5, Z5; \
+	VXORPS Z6, Z6, Z6; \
+	VXORPS Z7, Z7, Z7; \
+	VBROADCASTSS o4+0(DI), Z8; \
+	VFMADD231PS o64+0(SI), Z8, Z0; \
+	VBROADCASTSS o4+32(DI), Z9; \
+	VFMADD231PS o64+512(SI), Z9, Z4; \
+	VBROADCASTSS o4+64(DI), Z10; \
+	VFMADD231PS o64+1024(SI), Z10, Z1; \
+	VBROADCASTSS o4+96(DI), Z11; \
+	VFMADD231PS o64+1536(SI), Z11, Z5; \
+	VBROADCASTSS o4+128(DI), Z12; \
+	VFMADD231PS o64+2048(SI), Z12, Z2; \
+	VBROADCASTSS o4+160(DI), Z13; \
+	VFMADD231PS o64+2560(SI), Z13, Z6; \
+	VBROADCASTSS o4+192(DI), Z14; \
+	VFMADD231PS o64+3072(SI), Z14, Z3; \
+	VBROADCASTSS o4+224(DI), Z15; \
+	VFMADD231PS o64+3584(SI), Z15, Z7; \
+	VADDPS Z2, Z0, Z0; \
+	VADDPS Z3, Z1, Z1; \
+	VADDPS Z1, Z0, Z0; \
+	VADDPS Z6, Z4, Z4; \
+	VADDPS Z7, Z5, Z5; \
+	VADDPS Z5, Z4, Z4; \
+	VADDPS Z0, Z4, U
+
 // func f32x16VecAVX512(w unsafe.Pointer, gStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr, T int)
 //
 // ggml_vec_dot_f32's order (vecDotF32): for each of the eight lane pairs
@@ -45,6 +82,27 @@ vtoken:
 	SHRQ $6, AX                // steps of 64
 	VXORPS Z16, Z16, Z16
 	JZ   vstoreres
+	CMPQ AX, $1
+	JNE  vsteps
+	// One step (rows of 64 to 127 values): straight-line, the eight t8
+	// in registers.
+	PAIR1(0, 0, Z16)
+	PAIR1(4, 64, Z17)
+	PAIR1(8, 128, Z18)
+	PAIR1(12, 192, Z19)
+	PAIR1(16, 256, Z20)
+	PAIR1(20, 320, Z21)
+	PAIR1(24, 384, Z22)
+	PAIR1(28, 448, Z23)
+	VADDPS Z16, Z20, Z16
+	VADDPS Z17, Z21, Z17
+	VADDPS Z18, Z22, Z18
+	VADDPS Z19, Z23, Z19
+	VADDPS Z18, Z16, Z16
+	VADDPS Z19, Z17, Z17
+	VADDPS Z17, Z16, Z16
+	JMP  vstoreres
+vsteps:
 	XORQ R15, R15              // 64*i: lane pair i, t8 slot
 vpair:
 	LEAQ (SI)(R15*1), R14      // weights of column i
