@@ -12,6 +12,12 @@
 #
 #   testdata/engine_bench.sh LLMSQL ROUNDS THREADS MODEL...
 #
+# With PAIRS=N it also times generation alone N times per model, ours then
+# native back to back (ours `-p 0 -n 64 -r 2`, native `llama-bench -p 0
+# -n 64 -r 2`, the best of each), one line per pair: memory-bound
+# generation follows the host's phases, which a pair shares more closely
+# than the rounds above do.
+#
 # llama.cpp built as ../shared/README.md says, in $NATIVE (default
 # /tmp/native/llama.cpp/build/bin). Needs python3 for the JSON.
 set -eu
@@ -28,5 +34,13 @@ for r in $(seq "$R"); do
 			python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join("%.1f" % max(x["samples_ts"]) for x in d))')
 		npp=${n% *} ntg=${n#* }
 		python3 -c "print('round $r $(basename "$m") threads $T load $(cut -d' ' -f1 /proc/loadavg): pp ours/native $pp/$npp = %.2fx, tg ours/native $tg/$ntg = %.2fx' % ($pp/$npp, $tg/$ntg))"
+	done
+done
+for m in "$@"; do
+	for p in $(seq "${PAIRS:-0}"); do
+		tg=$("$B" bench -m "$m" -t "$T" -p 0 -n 64 -r 2 --json 2>/dev/null | field gen_tokens_per_s)
+		ntg=$("$NB/llama-bench" -m "$m" -t "$T" -p 0 -n 64 -r 2 -o json 2>/dev/null |
+			python3 -c 'import json,sys; print("%.2f" % max(json.load(sys.stdin)[0]["samples_ts"]))')
+		python3 -c "print('pair $p $(basename "$m") threads $T: tg ours/native $tg/$ntg = %.3fx' % ($tg/$ntg))"
 	done
 done
