@@ -80,8 +80,14 @@ func registerAMD64() bool {
 	for t, im := range avx512 {
 		register(t, levelAVX512, im)
 	}
-	// Q8_0 decode rows one at a time (the eight-row tiles are for prompts).
-	registerDecode(gguf.TypeQ8_0, levelAVX512, q(actQ8_0L, q8_0VNNIx1, q8_0VNNIx2, q8_0VNNIx3, q8_0VNNIx4, dotQ8_0L))
+	// Q8_0 decode rows one at a time (the eight-row tiles are for
+	// prompts), which streams the weights best; from eight decode tokens
+	// on (a batch of sequences) arithmetic is the bound instead, and the
+	// eight-row tiles, which sum each row in the same order (one Go twin,
+	// dotQ8_0L, serves both), take them.
+	q8dec := q(actQ8_0L, q8_0VNNIx1, q8_0VNNIx2, q8_0VNNIx3, q8_0VNNIx4, dotQ8_0L)
+	q8dec.wide, q8dec.wideFrom = avx512[gguf.TypeQ8_0].tiles, 8
+	registerDecode(gguf.TypeQ8_0, levelAVX512, q8dec)
 	registerDecode(gguf.TypeQ4_0, levelAVX512, q(actQ8_0, q4_0VNNIx1, q4_0VNNIx2, q4_0VNNIx3, q4_0VNNIx4, dotQ4_0))
 	// F16 decode rows of whole steps of 64 in one call (no leftovers to
 	// add in float64); other lengths go row by row through dotF16Decode.

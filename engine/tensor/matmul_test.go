@@ -217,3 +217,35 @@ func TestParallelUsesWorkers(t *testing.T) {
 		t.Fatal("the second chunk did not run while the first was waiting")
 	}
 }
+
+// TestDecodeBatchedEqualsAlone: a decode token gives the same bits in a
+// batch of decode tokens as alone, for every weight format, packed or
+// not, at every level, with batches past the point where some formats
+// switch to their wide kernels (Q8_0 at AVX-512 from eight tokens).
+func TestDecodeBatchedEqualsAlone(t *testing.T) {
+	rng := newRand(33)
+	forLevels(t, func(t *testing.T, lvl string) {
+		for typ := range formats {
+			const rows, cols = 40, 512
+			m := randomMatrix(rng, typ, rows, cols)
+			for _, mat := range []Matrix{m, packMatrix(m)} {
+				for _, nTok := range []int{7, 8, 13} {
+					x := randomAct(rng, nTok*cols, false)
+					p := NewPool(2)
+					batched := make([]float32, nTok*rows)
+					p.MatMulMixed(batched, mat, x, nTok, nTok)
+					for tok := 0; tok < nTok; tok++ {
+						alone := make([]float32, rows)
+						p.MatMulMixed(alone, mat, x[tok*cols:(tok+1)*cols], 1, 1)
+						for r, v := range alone {
+							if w := batched[tok*rows+r]; math.Float32bits(v) != math.Float32bits(w) {
+								t.Fatalf("%s (packed %v), %d decode tokens: token %d row %d = %v batched, %v alone", typ, mat.Packed, nTok, tok, r, w, v)
+							}
+						}
+					}
+					p.Close()
+				}
+			}
+		}
+	})
+}
