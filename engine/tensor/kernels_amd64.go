@@ -98,7 +98,7 @@ func registerAMD64() bool {
 	q40.wide, q40.wideFrom = [4]tileFn{q4_0x16VNNIx1, q4_0x16VNNIx2, q4_0x16VNNIx3, q4_0x16VNNIx4}, 8
 	packedFormats[gguf.TypeQ4_0].impls[levelAVX512] = q40
 	packedFormats[gguf.TypeQ4_K].impls[levelAVX512] = &impl{act: actQ8_K, chunk: 1, tiles: q4KPromptTiles(q4_Kx8GemvVNNIx1, q4_Kx8GemmVNNIx4)}
-	packedFormats[gguf.TypeQ4_K].decode[levelAVX512] = &impl{act: actQ8_K, chunk: 1, tiles: q4KDecodeTiles(q4_Kx8GemvVNNIx1)}
+	packedFormats[gguf.TypeQ4_K].decode[levelAVX512] = &impl{act: actQ8_K, chunk: 1, tiles: q4KDecodeTilesPair(q4_Kx8GemvVNNIx1, q4_Kx8GemvPairVNNIx2)}
 	registerDecode(gguf.TypeQ4_K, levelAVX512, avx2[gguf.TypeQ4_K])
 	// Short F32 rows transposed in groups of sixteen (f32x16.go).
 	packedFormats[gguf.TypeF32].impls[levelAVX512] = &impl{act: actF32, chunk: 1, tiles: f32x16Tiles(f32x16TinyAVX512)}

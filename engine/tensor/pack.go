@@ -291,6 +291,21 @@ func q4KPromptTiles(gemv1, gemm4 tileFn) [4]tileFn {
 	return ts
 }
 
+// q4KDecodeTilesPair is q4KDecodeTiles with a kernel that runs the gemv
+// for two tokens at once (the same operations per token): pairs of
+// tokens through gemv2, an odd last one through gemv1.
+func q4KDecodeTilesPair(gemv1, gemv2 tileFn) [4]tileFn {
+	ts := [4]tileFn{gemv1, gemv2}
+	for T := 3; T <= 4; T++ {
+		ts[T-1] = func(w unsafe.Pointer, wStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr) {
+			gemv2(w, wStride, nRows, n, a, aStride, out, oStride)
+			a, out = unsafe.Add(a, 2*aStride), unsafe.Add(out, 2*oStride)
+			ts[T-3](w, wStride, nRows, n, a, aStride, out, oStride)
+		}
+	}
+	return ts
+}
+
 func q4KDecodeTiles(gemv1 tileFn) [4]tileFn {
 	var ts [4]tileFn
 	ts[0] = gemv1

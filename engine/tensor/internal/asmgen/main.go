@@ -205,7 +205,7 @@ func generate() (asm, decl []byte, err error) {
 		}
 		names = append(names, q4_0x8VNNI(g, T), q4_0x16VNNI(g, T), q8_0x8VNNI(g, T), f16WideAVX512(g, T))
 	}
-	names = append(names, q4_Kx8GemvVNNI(g), q4_Kx8GemmVNNI(g), q4_Kx8GemvAVX2(g), q4_Kx8GemmAVX2(g), q6_KPairsAVX512(g))
+	names = append(names, q4_Kx8GemvVNNI(g), q4_Kx8GemvPairVNNI(g), q4_Kx8GemmVNNI(g), q4_Kx8GemvAVX2(g), q4_Kx8GemmAVX2(g), q6_KPairsAVX512(g))
 	var decls []string
 	for _, v := range append(vecops(), quantOps()...) {
 		name := v.decl[:strings.Index(v.decl, "(")]

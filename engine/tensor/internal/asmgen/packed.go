@@ -221,6 +221,48 @@ func q4_Kx8GemvVNNI(g *gen) string {
 	})
 }
 
+// q4_Kx8GemvPairVNNI is q4_Kx8GemvVNNI for two tokens at once: each
+// token's operations are the gemv's, in its order, and each sub-block
+// pair's nibbles are unpacked once for both. Decode steps of a batch of
+// sequences are bound by that arithmetic, not by the weights' stream.
+// Y0 d, Y1 dmin, Y2/Y3 the tokens' block dots, Y6/Y7 their acc, Y8/Y9
+// their accMin, Y10/Y11 a pair's dots, Y12/Y13 temporaries, Y14 the
+// rows' mins, Y15 a token's mins term, Y16..Y31 a pair's nibbles.
+func q4_Kx8GemvPairVNNI(g *gen) string {
+	const T = 2
+	return emitPackedAcc(g, "q4_Kx8GemvPairVNNI", T, 8, 6, 2*T, 1248, 320, nil, func() {
+		g.i("VCVTPH2PS (R8), Y0")
+		g.i("VCVTPH2PS 16(R8), Y1")
+		for t := 0; t < T; t++ {
+			g.i("VPXORD %s, %s, %s", y(2+t), y(2+t), y(2+t))
+		}
+		for i := 0; i < 4; i++ {
+			q4KLoadPair(g, i)
+			for t := 0; t < T; t++ {
+				q4KPairDots(g, t, i)
+				g.i("VPADDD Y10, %s, %s", y(2+t), y(2+t))
+			}
+		}
+		for t := 0; t < T; t++ {
+			g.i("VPXORD Y15, Y15, Y15")
+			for p := 0; p < 4; p++ {
+				g.i("VMOVDQU64 %d(R8), Y14", 96+32*p)
+				g.i("VPDPWSSD.BCST %s, Y14, Y15", act(t, 288+4*p))
+			}
+			g.i("VCVTDQ2PS %s, Y13", y(2+t))
+			g.i("VMULPS.BCST %s, Y0, Y12", act(t, 304))
+			g.i("VFMADD231PS Y12, Y13, %s", y(6+t))
+			g.i("VCVTDQ2PS Y15, Y13")
+			g.i("VMULPS.BCST %s, Y1, Y12", act(t, 304))
+			g.i("VFMADD231PS Y12, Y13, %s", y(8+t))
+		}
+	}, func() {
+		for t := 0; t < T; t++ {
+			g.i("VSUBPS %s, %s, %s", y(8+t), y(6+t), y(6+t))
+		}
+	})
+}
+
 // q4_Kx8GemmVNNI (four tokens) adds each sub-block pair's sums as it
 // goes: Y0 d, Y1 dmin, Y2..Y5 the tokens' acc, Y6..Y9 their accMin,
 // Y10/Y11 a pair's dots, Y12/Y13 temporaries, Y14 the pair's mins, Y15
