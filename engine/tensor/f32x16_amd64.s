@@ -16,11 +16,14 @@
 	BZHIQ R9, CX, CX; \
 	KMOVW CX, K1
 
-// PAIR1 is one lane pair (i, i+8) of ggml_vec_dot_f32's accumulators
-// for a row of exactly one step of 64 (SI the group's weights, DI the
-// token's activations; o4 = 4*i, o64 = 64*i): the eight products, added
-// pairwise as the loop in f32x16VecAVX512 adds them, t8_i into U.
-#define PAIR1(o4, o64, U) \
+// The steps of one lane pair (i, i+8) of ggml_vec_dot_f32's four 16-lane
+// accumulators, sixteen rows per vector: PAIRZERO clears the sums
+// (Z0-Z3 lane i, Z4-Z7 lane i+8); PAIRSTEP adds one step of 64 columns
+// (W the step's weights, A its activations; o4 = 4*i and o64 = 64*i, or
+// 0 where W and A already point at column i), each activation broadcast
+// (Z8-Z15); PAIRADD adds them pairwise as ggml does (sum0 += sum2, sum1
+// += sum3, sum0 += sum1, per lane) and leaves t8_i = V_i+8 + V_i in U.
+#define PAIRZERO \
 	VXORPS Z0, Z0, Z0; \
 	VXORPS Z1, Z1, Z1; \
 	VXORPS Z2, Z2, Z2; \
@@ -28,23 +31,27 @@
 	VXORPS Z4, Z4, Z4; \
 	VXORPS Z5, Z5, Z5; \
 	VXORPS Z6, Z6, Z6; \
-	VXORPS Z7, Z7, Z7; \
-	VBROADCASTSS o4+0(DI), Z8; \
-	VFMADD231PS o64+0(SI), Z8, Z0; \
-	VBROADCASTSS o4+32(DI), Z9; \
-	VFMADD231PS o64+512(SI), Z9, Z4; \
-	VBROADCASTSS o4+64(DI), Z10; \
-	VFMADD231PS o64+1024(SI), Z10, Z1; \
-	VBROADCASTSS o4+96(DI), Z11; \
-	VFMADD231PS o64+1536(SI), Z11, Z5; \
-	VBROADCASTSS o4+128(DI), Z12; \
-	VFMADD231PS o64+2048(SI), Z12, Z2; \
-	VBROADCASTSS o4+160(DI), Z13; \
-	VFMADD231PS o64+2560(SI), Z13, Z6; \
-	VBROADCASTSS o4+192(DI), Z14; \
-	VFMADD231PS o64+3072(SI), Z14, Z3; \
-	VBROADCASTSS o4+224(DI), Z15; \
-	VFMADD231PS o64+3584(SI), Z15, Z7; \
+	VXORPS Z7, Z7, Z7
+
+#define PAIRSTEP(A, W, o4, o64) \
+	VBROADCASTSS o4+0(A), Z8; \
+	VFMADD231PS o64+0(W), Z8, Z0; \
+	VBROADCASTSS o4+32(A), Z9; \
+	VFMADD231PS o64+512(W), Z9, Z4; \
+	VBROADCASTSS o4+64(A), Z10; \
+	VFMADD231PS o64+1024(W), Z10, Z1; \
+	VBROADCASTSS o4+96(A), Z11; \
+	VFMADD231PS o64+1536(W), Z11, Z5; \
+	VBROADCASTSS o4+128(A), Z12; \
+	VFMADD231PS o64+2048(W), Z12, Z2; \
+	VBROADCASTSS o4+160(A), Z13; \
+	VFMADD231PS o64+2560(W), Z13, Z6; \
+	VBROADCASTSS o4+192(A), Z14; \
+	VFMADD231PS o64+3072(W), Z14, Z3; \
+	VBROADCASTSS o4+224(A), Z15; \
+	VFMADD231PS o64+3584(W), Z15, Z7
+
+#define PAIRADD(U) \
 	VADDPS Z2, Z0, Z0; \
 	VADDPS Z3, Z1, Z1; \
 	VADDPS Z1, Z0, Z0; \
@@ -52,6 +59,13 @@
 	VADDPS Z7, Z5, Z5; \
 	VADDPS Z5, Z4, Z4; \
 	VADDPS Z0, Z4, U
+
+// PAIR1 is a whole lane pair for a row of exactly one step of 64 (SI the
+// group's weights, DI the token's activations).
+#define PAIR1(o4, o64, U) \
+	PAIRZERO; \
+	PAIRSTEP(DI, SI, o4, o64); \
+	PAIRADD(U)
 
 // func f32x16VecAVX512(w unsafe.Pointer, gStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr, T int)
 //
@@ -109,44 +123,15 @@ vpair:
 	MOVQ R15, DX
 	SHRQ $4, DX
 	ADDQ DI, DX                // activation i
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
+	PAIRZERO
 	MOVQ AX, R8
 vstep:
-	VBROADCASTSS 0(DX), Z8
-	VFMADD231PS 0(R14), Z8, Z0
-	VBROADCASTSS 32(DX), Z9
-	VFMADD231PS 512(R14), Z9, Z4
-	VBROADCASTSS 64(DX), Z10
-	VFMADD231PS 1024(R14), Z10, Z1
-	VBROADCASTSS 96(DX), Z11
-	VFMADD231PS 1536(R14), Z11, Z5
-	VBROADCASTSS 128(DX), Z12
-	VFMADD231PS 2048(R14), Z12, Z2
-	VBROADCASTSS 160(DX), Z13
-	VFMADD231PS 2560(R14), Z13, Z6
-	VBROADCASTSS 192(DX), Z14
-	VFMADD231PS 3072(R14), Z14, Z3
-	VBROADCASTSS 224(DX), Z15
-	VFMADD231PS 3584(R14), Z15, Z7
+	PAIRSTEP(DX, R14, 0, 0)
 	ADDQ $4096, R14
 	ADDQ $256, DX
 	DECQ R8
 	JNZ  vstep
-	// sum0 += sum2, sum1 += sum3, sum0 += sum1, lane i and lane i+8.
-	VADDPS Z2, Z0, Z0
-	VADDPS Z3, Z1, Z1
-	VADDPS Z1, Z0, Z0
-	VADDPS Z6, Z4, Z4
-	VADDPS Z7, Z5, Z5
-	VADDPS Z5, Z4, Z4
-	VADDPS Z0, Z4, Z0          // t8_i = V_i+8 + V_i
+	PAIRADD(Z0)
 	VMOVUPS Z0, (SP)(R15*1)
 	ADDQ $64, R15
 	CMPQ R15, $512
