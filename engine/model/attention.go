@@ -29,17 +29,23 @@ func (s *State) attention(w *tensor.Worker, layer, n int) {
 	grain := 1
 	if !s.kv.IsF32() {
 		grain, _ = tensor.HeadsTogether(s.m.Config.HeadDim)
+		// Eight heads at once where the value sums have that kernel and
+		// the pass has tokens enough to keep every member busy with
+		// eights (one token's two fours still go to two members).
+		if s.m.Heads%8 == 0 && tensor.Heads8(s.m.Config.HeadDim) && n*s.m.Heads/8 >= 4*w.N() {
+			grain = 8
+		}
 	}
 	c := w.Chunks(n*s.m.Heads, grain)
 	for lo, hi, ok := c.Next(); ok; lo, hi, ok = c.Next() {
-		s.attnRange(w.ID(), layer, lo, hi)
+		s.attnRange(w.ID(), layer, lo, hi, grain == 8)
 	}
 	w.Sync()
 }
 
 // attnRange computes the (token, head) items [lo, hi) with member id's
-// scratch.
-func (s *State) attnRange(id, layer, lo, hi int) {
+// scratch, eight heads in a call where eights says so.
+func (s *State) attnRange(id, layer, lo, hi int, eights bool) {
 	c := s.m.Config
 	scr := &s.attnScratch[id]
 	kv, q, out := s.kv, s.q, s.attOut
@@ -64,6 +70,11 @@ func (s *State) attnRange(id, layer, lo, hi int) {
 		for item := lo; item < hi; item++ {
 			i, h := item/c.Heads, item%c.Heads
 			kvh := h / group
+			if eights && h%8 == 0 && item+8 <= hi {
+				s.attnHeads8(scr, layer, i, h, window, scale, softcap)
+				item += 7
+				continue
+			}
 			if heads4 && item+4 <= hi && h+3 < c.Heads && (apart || (h+3)/group == kvh) {
 				s.attnHeads4(scr, layer, i, h, window, scale, softcap)
 				item += 3
@@ -155,6 +166,44 @@ func (s *State) attnHeads4(scr *attnScratch, layer, i, h, window int, scale, sof
 	}
 }
 
+// attnHeads8 is attnHeads4 for query heads h..h+7 of token i: each head's
+// scores and softmax as attnRange computes them, the eight value sums in
+// one call.
+func (s *State) attnHeads8(scr *attnScratch, layer, i, h, window int, scale, softcap float32) {
+	c := s.m.Config
+	qd, kvd, hd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim, c.HeadDim
+	group := c.Heads / c.KVHeads
+	keys, vals, np := s.keys16(layer, i)
+	start := windowStart(np, window)
+	keys, vals = keys[start*kvd:], vals[start*kvd:]
+	n := np - start
+	sc8, ms8, vs8 := scr.grow8(n, s.kv.Config().Context)
+	var offs [8]int
+	for j := range offs {
+		offs[j] = (h + j) / group * hd
+		tensor.ScoresF16(sc8[j*n:(j+1)*n], keys[offs[j]:], kvd, s.q16[i*qd+(h+j)*hd:][:hd])
+	}
+	lo := tensor.SoftmaxFactors4(sc8[:4*n], n, scale, softcap, ms8[:4*n], vs8[:4*n])
+	hi := tensor.SoftmaxFactors4(sc8[4*n:], n, scale, softcap, ms8[4*n:], vs8[4*n:])
+	acc := s.acc16[i*qd+h*hd:][:8*hd]
+	clear(acc)
+	tensor.MadRowsF16Heads8(acc, vals, kvd, offs, ms8, vs8)
+	for j := range 8 {
+		sum := lo[j%4]
+		if j >= 4 {
+			sum = hi[j%4]
+		}
+		inv := float32(0)
+		if sum != 0 {
+			inv = 1 / sum
+		}
+		o := s.attOut[i*qd+(h+j)*hd:][:hd]
+		for k, a := range acc[j*hd : (j+1)*hd] {
+			o[k] = quant.FP16ToFP32(a) * inv
+		}
+	}
+}
+
 // windowStart is the first of np keys (in position order, the last the
 // query's own) that a sliding window of the given size leaves visible: a
 // query at position p sees p-window+1 .. p. llama.cpp's flash attention
@@ -175,10 +224,19 @@ type attnScratch struct{ sc, ms, vs, sc4, ms4, vs4 []float32 }
 // grow4 returns room for four heads' scores and factors of n positions.
 func (a *attnScratch) grow4(n, context int) (sc4, ms4, vs4 []float32) {
 	if cap(a.ms4) < 4*n {
-		c := 4 * max(n, context)
+		c := 8 * max(n, context) // room for attnHeads8 too
 		a.sc4, a.ms4, a.vs4 = make([]float32, c), make([]float32, c), make([]float32, c)
 	}
 	return a.sc4[:4*n], a.ms4[:4*n], a.vs4[:4*n]
+}
+
+// grow8 returns room for eight heads' scores and factors of n positions.
+func (a *attnScratch) grow8(n, context int) (sc8, ms8, vs8 []float32) {
+	if cap(a.ms4) < 8*n {
+		c := 8 * max(n, context)
+		a.sc4, a.ms4, a.vs4 = make([]float32, c), make([]float32, c), make([]float32, c)
+	}
+	return a.sc4[:8*n], a.ms4[:8*n], a.vs4[:8*n]
 }
 
 // grow returns room for n positions; context is the most there can be.

@@ -12,6 +12,7 @@ import (
 	"github.com/llmsql/llmsql/engine/kvcache"
 	"github.com/llmsql/llmsql/engine/sample"
 	"github.com/llmsql/llmsql/engine/tensor"
+	"github.com/llmsql/llmsql/internal/synth"
 	"github.com/llmsql/llmsql/internal/testutil"
 )
 
@@ -269,5 +270,45 @@ func TestRefusesUnsupportedArchitecture(t *testing.T) {
 	defer f.Close()
 	if _, err := Load(f, Options{}); err == nil || !strings.Contains(err.Error(), `"mamba" is not supported`) {
 		t.Fatalf("Load: %v", err)
+	}
+}
+
+// TestEightHeadsBatchedEqualAlone: with eight query heads of eight values
+// (stories260K's shape), a pass of many tokens takes attention eight heads
+// a call (attnHeads8) and a single decode step four (attnHeads4); each
+// sequence's decode logits are the same bits either way.
+func TestEightHeadsBatchedEqualAlone(t *testing.T) {
+	spec := synth.Tiny()
+	spec.Heads, spec.KVHeads = 8, 4
+	path := writeSynth(t, spec)
+	const seqs = 11
+	r := openModel(t, path, 2, seqs)
+	prompts := make([][]int32, seqs)
+	for i := range prompts {
+		prompts[i] = []int32{1, int32(260 + 3*i), int32(270 + i), int32(300 - 2*i)}[:2+i%3]
+	}
+	next := func(i int) int32 { return int32(280 + i) }
+	alone := make([][]float32, seqs)
+	for i, p := range prompts {
+		r.prompt(t, i, p)
+		alone[i] = append([]float32(nil), r.step(t, i, next(i), len(p))...)
+		r.kv.Clear(i)
+		r.prompt(t, i, p)
+	}
+	var b Batch
+	for i, p := range prompts {
+		b.Add(next(i), int32(len(p)), int32(i), true)
+	}
+	logits, err := r.st.Forward(&b, r.kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := r.m.Vocab
+	for i := range prompts {
+		for j, x := range logits[i*v : (i+1)*v] {
+			if math.Float32bits(x) != math.Float32bits(alone[i][j]) {
+				t.Fatalf("sequence %d logit %d: %v in a pass of %d, %v alone (Heads8 %v)", i, j, x, seqs, alone[i][j], tensor.Heads8(spec.Embd/spec.Heads))
+			}
+		}
 	}
 }

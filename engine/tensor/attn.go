@@ -68,6 +68,45 @@ func MadRowsF16Heads4(acc []uint16, vals []uint16, stride int, offs [4]int, ms, 
 	vecs().madRowsF16Heads4(acc, vals, stride, offs, ms[:len(vs)], vs)
 }
 
+// MadRowsF16Heads8 is MadRowsF16Heads4 for eight heads, each four laid
+// out as MadRowsF16Heads4's: head h's accumulator is acc[h*n:(h+1)*n] for
+// n = len(acc)/8, its value rows vals[offs[h]+p*stride:][:n], and the
+// factors of heads 0-3 are ms[:4np] and vs[:4np], those of heads 4-7
+// ms[4np:] and vs[4np:] (two SoftmaxFactors4 results side by side), for
+// np = len(vs)/8 positions. Each head gets exactly MadRowsF16's
+// operations. Heads8 says where it has assembly; elsewhere it is two
+// MadRowsF16Heads4 calls.
+func MadRowsF16Heads8(acc []uint16, vals []uint16, stride int, offs [8]int, ms, vs []float32) {
+	n, np := len(acc)/8, len(vs)/8
+	if len(acc) != 8*n || len(vs) != 8*np || len(ms) < len(vs) {
+		panic("tensor: MadRowsF16Heads8 arguments do not fit")
+	}
+	for _, o := range offs {
+		if o < 0 || (np > 0 && len(vals) < o+(np-1)*stride+n) {
+			panic("tensor: MadRowsF16Heads8 value rows too short")
+		}
+	}
+	if v := vecs(); v.heads8 != nil && v.heads8(n) && np > 0 {
+		var b [8]uintptr
+		for h, o := range offs {
+			b[h] = uintptr(2 * o)
+		}
+		madRowsF16Heads8AVX512(&acc[0], &vals[0], uintptr(2*stride), n, &b, &ms[0], &vs[0], np)
+		return
+	}
+	lo, hi := [4]int(offs[:4]), [4]int(offs[4:])
+	MadRowsF16Heads4(acc[:4*n], vals, stride, lo, ms[:4*np], vs[:4*np])
+	MadRowsF16Heads4(acc[4*n:], vals, stride, hi, ms[4*np:8*np], vs[4*np:])
+}
+
+// Heads8 says whether MadRowsF16Heads8 has assembly for heads of n
+// values at the current kernel level (two MadRowsF16Heads4 calls serve
+// elsewhere, no faster than the callers making them).
+func Heads8(n int) bool {
+	v := vecs()
+	return v.heads8 != nil && v.heads8(n)
+}
+
 // HeadsTogether is how many heads of n values the value sums should be
 // given at once at the current kernel level: 4 where MadRowsF16Heads4
 // has its interleaved assembly, 1 where MadRowsF16 one head at a time is

@@ -15,6 +15,9 @@ func madRowsF16Heads4AVX512(acc, vals *uint16, stride uintptr, n int, ms, vs *fl
 func madRowsF16Heads4ApartAVX512(acc, vals *uint16, stride uintptr, n int, offs *[4]uintptr, ms, vs *float32, np int)
 
 //go:noescape
+func madRowsF16Heads8AVX512(acc, vals *uint16, stride uintptr, n int, offs *[8]uintptr, ms, vs *float32, np int)
+
+//go:noescape
 func madRowsF16AVX2x8(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
 
 //go:noescape
@@ -106,6 +109,8 @@ func attnAVX512(v *vecFuncs) {
 		b := byteOffsets(offs)
 		madRowsF16Heads4ApartAVX512(&acc[0], &vals[0], uintptr(2*stride), n, &b, &ms[0], &vs[0], len(vs)/4)
 	}
+	// Eight heads of a multiple of 8 values under 64 go two to a vector.
+	v.heads8 = func(n int) bool { return n%8 == 0 && n > 0 && n < 64 }
 	v.madRowsF16 = func(acc []uint16, vals []uint16, stride int, ms, vs []float32) {
 		if len(acc)%16 != 0 || len(acc) == 0 || len(vs) == 0 {
 			madRows(acc, vals, stride, ms, vs) // the small-head kernel, or Go

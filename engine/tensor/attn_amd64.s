@@ -714,3 +714,186 @@ a4scale2:
 a4scale3:
 	H4SCALE(Z12, Z13, Z14, Z15)
 	JMP  a4mad3
+
+// madRowsF16Heads8AVX512: MadRowsF16Heads8's eight heads' value sums, two
+// heads in the halves of one 512-bit vector (heads 2k and 2k+1 in Zk), so
+// that each F16 rounding (VCVTPS2PH and back, the chain every position
+// waits on) serves two heads for the price of one: Zen 4 converts sixteen
+// values as fast as eight. Each head gets exactly MadRowsF16's operations
+// (the scale by ms, rounded, where any head's ms is not 1, which for the
+// others is exact; then the fused multiply-add by vs, rounded), on
+// chunks of eight values at a time.
+// Registers: DI the chunk's accumulators (heads AX = 2n bytes apart), R11
+// the position's value rows for the chunk (head h's at R11+offs[h], from
+// R14), R8/R9 the position's ms/vs for heads 0-3 (R15 bytes on, heads
+// 4-7's), BX stride, DX positions left, CX chunks left; Z0-Z3 the sums,
+// Y8 the position's eight factors, Z9-Z12 them spread over the pairs'
+// lanes by the indices Z20-Z23, Y15 1.0 (K1: heads whose ms is not 1).
+// func madRowsF16Heads8AVX512(acc, vals *uint16, stride uintptr, n int, offs *[8]uintptr, ms, vs *float32, np int)
+TEXT ·madRowsF16Heads8AVX512(SB), NOSPLIT, $0-64
+	MOVQ n+24(FP), CX
+	MOVQ CX, AX
+	SHLQ $1, AX
+	SHRQ $3, CX
+	JZ   h8done
+	MOVQ np+56(FP), R15
+	TESTQ R15, R15
+	JZ   h8done
+	SHLQ $4, R15
+	MOVQ offs+32(FP), R14
+	MOVQ stride+16(FP), BX
+	MOVQ acc+0(FP), DI
+	VBROADCASTSS attnOne<>(SB), Y15
+	VMOVDQU32 h8idx<>+0(SB), Z20
+	VMOVDQU32 h8idx<>+64(SB), Z21
+	VMOVDQU32 h8idx<>+128(SB), Z22
+	VMOVDQU32 h8idx<>+192(SB), Z23
+
+h8chunk:
+	// Z0-Z3 = heads (0,1), (2,3), (4,5), (6,7) of the chunk.
+	LEAQ (DI)(AX*1), R12
+	VMOVDQU (DI), X0
+	VINSERTI128 $1, (R12), Y0, Y0
+	VMOVDQU (DI)(AX*2), X1
+	VINSERTI128 $1, (R12)(AX*2), Y1, Y1
+	VMOVDQU (DI)(AX*4), X2
+	VINSERTI128 $1, (R12)(AX*4), Y2, Y2
+	LEAQ (AX)(AX*2), R13
+	VMOVDQU (DI)(R13*2), X3
+	VINSERTI128 $1, (R12)(R13*2), Y3, Y3
+	VCVTPH2PS Y0, Z0
+	VCVTPH2PS Y1, Z1
+	VCVTPH2PS Y2, Z2
+	VCVTPH2PS Y3, Z3
+	MOVQ DI, R11
+	SUBQ acc+0(FP), R11
+	ADDQ vals+8(FP), R11
+	MOVQ ms+40(FP), R8
+	MOVQ vs+48(FP), R9
+	MOVQ np+56(FP), DX
+
+h8pos:
+	VMOVUPS (R8), X8
+	VINSERTF128 $1, (R8)(R15*1), Y8, Y8
+	VCMPPS $4, Y15, Y8, K1
+	KORTESTB K1, K1
+	JZ   h8mad
+	VPERMPS Z8, Z20, Z9
+	VPERMPS Z8, Z21, Z10
+	VPERMPS Z8, Z22, Z11
+	VPERMPS Z8, Z23, Z12
+	VMULPS Z9, Z0, Z0
+	VMULPS Z10, Z1, Z1
+	VMULPS Z11, Z2, Z2
+	VMULPS Z12, Z3, Z3
+	VCVTPS2PH $0, Z0, Y4
+	VCVTPS2PH $0, Z1, Y5
+	VCVTPS2PH $0, Z2, Y6
+	VCVTPS2PH $0, Z3, Y7
+	VCVTPH2PS Y4, Z0
+	VCVTPH2PS Y5, Z1
+	VCVTPH2PS Y6, Z2
+	VCVTPH2PS Y7, Z3
+
+h8mad:
+	VMOVUPS (R9), X8
+	VINSERTF128 $1, (R9)(R15*1), Y8, Y8
+	VPERMPS Z8, Z20, Z9
+	VPERMPS Z8, Z21, Z10
+	VPERMPS Z8, Z22, Z11
+	VPERMPS Z8, Z23, Z12
+	MOVQ 0(R14), R12
+	MOVQ 8(R14), R13
+	VMOVDQU (R11)(R12*1), X4
+	VINSERTI128 $1, (R11)(R13*1), Y4, Y4
+	MOVQ 16(R14), R12
+	MOVQ 24(R14), R13
+	VMOVDQU (R11)(R12*1), X5
+	VINSERTI128 $1, (R11)(R13*1), Y5, Y5
+	MOVQ 32(R14), R12
+	MOVQ 40(R14), R13
+	VMOVDQU (R11)(R12*1), X6
+	VINSERTI128 $1, (R11)(R13*1), Y6, Y6
+	MOVQ 48(R14), R12
+	MOVQ 56(R14), R13
+	VMOVDQU (R11)(R12*1), X7
+	VINSERTI128 $1, (R11)(R13*1), Y7, Y7
+	VCVTPH2PS Y4, Z4
+	VCVTPH2PS Y5, Z5
+	VCVTPH2PS Y6, Z6
+	VCVTPH2PS Y7, Z7
+	VFMADD231PS Z9, Z4, Z0
+	VFMADD231PS Z10, Z5, Z1
+	VFMADD231PS Z11, Z6, Z2
+	VFMADD231PS Z12, Z7, Z3
+	VCVTPS2PH $0, Z0, Y4
+	VCVTPS2PH $0, Z1, Y5
+	VCVTPS2PH $0, Z2, Y6
+	VCVTPS2PH $0, Z3, Y7
+	VCVTPH2PS Y4, Z0
+	VCVTPH2PS Y5, Z1
+	VCVTPH2PS Y6, Z2
+	VCVTPH2PS Y7, Z3
+	ADDQ BX, R11
+	ADDQ $16, R8
+	ADDQ $16, R9
+	DECQ DX
+	JNZ  h8pos
+
+	LEAQ (DI)(AX*1), R12
+	LEAQ (AX)(AX*2), R13
+	VCVTPS2PH $0, Z0, Y4
+	VCVTPS2PH $0, Z1, Y5
+	VCVTPS2PH $0, Z2, Y6
+	VCVTPS2PH $0, Z3, Y7
+	VMOVDQU X4, (DI)
+	VEXTRACTI128 $1, Y4, (R12)
+	VMOVDQU X5, (DI)(AX*2)
+	VEXTRACTI128 $1, Y5, (R12)(AX*2)
+	VMOVDQU X6, (DI)(AX*4)
+	VEXTRACTI128 $1, Y6, (R12)(AX*4)
+	VMOVDQU X7, (DI)(R13*2)
+	VEXTRACTI128 $1, Y7, (R12)(R13*2)
+	ADDQ $16, DI
+	DECQ CX
+	JNZ  h8chunk
+
+h8done:
+	VZEROUPPER
+	RET
+
+// h8idx spreads a position's eight factors over the four pairs' lanes:
+// lanes 0-7 of pair k take factor 2k, lanes 8-15 factor 2k+1.
+DATA h8idx<>+0(SB)/8, $0x0000000000000000
+DATA h8idx<>+8(SB)/8, $0x0000000000000000
+DATA h8idx<>+16(SB)/8, $0x0000000000000000
+DATA h8idx<>+24(SB)/8, $0x0000000000000000
+DATA h8idx<>+32(SB)/8, $0x0000000100000001
+DATA h8idx<>+40(SB)/8, $0x0000000100000001
+DATA h8idx<>+48(SB)/8, $0x0000000100000001
+DATA h8idx<>+56(SB)/8, $0x0000000100000001
+DATA h8idx<>+64(SB)/8, $0x0000000200000002
+DATA h8idx<>+72(SB)/8, $0x0000000200000002
+DATA h8idx<>+80(SB)/8, $0x0000000200000002
+DATA h8idx<>+88(SB)/8, $0x0000000200000002
+DATA h8idx<>+96(SB)/8, $0x0000000300000003
+DATA h8idx<>+104(SB)/8, $0x0000000300000003
+DATA h8idx<>+112(SB)/8, $0x0000000300000003
+DATA h8idx<>+120(SB)/8, $0x0000000300000003
+DATA h8idx<>+128(SB)/8, $0x0000000400000004
+DATA h8idx<>+136(SB)/8, $0x0000000400000004
+DATA h8idx<>+144(SB)/8, $0x0000000400000004
+DATA h8idx<>+152(SB)/8, $0x0000000400000004
+DATA h8idx<>+160(SB)/8, $0x0000000500000005
+DATA h8idx<>+168(SB)/8, $0x0000000500000005
+DATA h8idx<>+176(SB)/8, $0x0000000500000005
+DATA h8idx<>+184(SB)/8, $0x0000000500000005
+DATA h8idx<>+192(SB)/8, $0x0000000600000006
+DATA h8idx<>+200(SB)/8, $0x0000000600000006
+DATA h8idx<>+208(SB)/8, $0x0000000600000006
+DATA h8idx<>+216(SB)/8, $0x0000000600000006
+DATA h8idx<>+224(SB)/8, $0x0000000700000007
+DATA h8idx<>+232(SB)/8, $0x0000000700000007
+DATA h8idx<>+240(SB)/8, $0x0000000700000007
+DATA h8idx<>+248(SB)/8, $0x0000000700000007
+GLOBL h8idx<>(SB), RODATA|NOPTR, $256

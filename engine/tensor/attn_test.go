@@ -120,6 +120,66 @@ func TestMadRowsHeads4(t *testing.T) {
 	})
 }
 
+// TestMadRowsHeads8 holds the eight-head value sums to eight one-head
+// pure-Go MadRowsF16 calls, bit for bit, at every level: heads sharing
+// value rows in twos, in fours and all apart, sizes the assembly takes
+// and sizes it leaves to MadRowsF16Heads4, factors that scale some heads
+// and not others (and NaN).
+func TestMadRowsHeads8(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	half := func() uint16 { return floatToHalf(float32(r.NormFloat64())) }
+	forLevels(t, func(t *testing.T, lvl string) {
+		for _, n := range []int{8, 16, 24, 48, 56, 64, 128} {
+			for _, np := range []int{1, 2, 9, 37} {
+				for _, offs := range [][8]int{
+					{0, 0, n, n, 2 * n, 2 * n, 3 * n, 3 * n},
+					{n, n, n, n, 0, 0, 0, 0},
+					{3 * n, 0, 2 * n, n, 8, 2*n + 8, 0, 3*n - 8},
+				} {
+					stride := 4*n + 8
+					vals := make([]uint16, np*stride)
+					for i := range vals {
+						vals[i] = half()
+					}
+					ms, vs := make([]float32, 8*np), make([]float32, 8*np)
+					for i := range vs {
+						ms[i], vs[i] = 1, float32(r.Float64())
+						switch r.IntN(6) {
+						case 0:
+							ms[i], vs[i] = float32(r.Float64()), 1
+						case 1:
+							ms[i] = 0
+						case 2:
+							if r.IntN(8) == 0 {
+								ms[i] = float32(math.NaN())
+							}
+						}
+					}
+					acc := make([]uint16, 8*n)
+					for i := range acc {
+						acc[i] = half()
+					}
+					want := append([]uint16(nil), acc...)
+					MadRowsF16Heads8(acc, vals, stride, offs, ms, vs)
+					for h := 0; h < 8; h++ {
+						base := h / 4 * 4 * np
+						hm, hv := make([]float32, np), make([]float32, np)
+						for p := range hv {
+							hm[p], hv[p] = ms[base+4*p+h%4], vs[base+4*p+h%4]
+						}
+						vecAt[levelGo].madRowsF16(want[h*n:(h+1)*n], vals[offs[h]:], stride, hm, hv)
+					}
+					for i := range acc {
+						if acc[i] != want[i] && !(halfToFloat(acc[i]) != halfToFloat(acc[i]) && halfToFloat(want[i]) != halfToFloat(want[i])) {
+							t.Fatalf("n %d np %d offsets %v: head %d acc[%d] = %#x, want %#x (Heads8 %v)", n, np, offs, i/n, i%n, acc[i], want[i], Heads8(n))
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestScoresF16Order: ggml adds a short row's products in order into a
 // float64 sum, and rows are built here where any other order gives a
 // different score: a product of 2^30, one of 2^-48 (lost against it) and

@@ -21,6 +21,10 @@ type vecFuncs struct {
 	// different value rows) or sharing them.
 	madRowsF16Heads4 func(acc []uint16, vals []uint16, stride int, offs [4]int, ms, vs []float32)
 	heads4           func(n int, apart bool) bool
+	// heads8, where set, says for which head sizes MadRowsF16Heads8 runs
+	// madRowsF16Heads8AVX512 (called directly: through a function value
+	// its offsets would escape to the heap).
+	heads8 func(n int) bool
 	// softmax4 serves SoftmaxFactors4 without a softcap, n > 0; nil
 	// where four SoftmaxFactors calls serve.
 	softmax4 func(sc []float32, n int, scale float32, ms, vs []float32) [4]float32
