@@ -39,6 +39,10 @@ type LoadConfig struct {
 	BatchSize int
 	// NoPack keeps Q4_0/Q4_K weights in the file's layout (model.Options).
 	NoPack bool
+	// Mmap maps the weights from the file (gguf.Open) instead of reading
+	// them into huge-page memory (gguf.Load, the default): less of the
+	// process's own memory, slower generation.
+	Mmap bool
 }
 
 // Model is a loaded model ready to generate: weights mapped from the GGUF
@@ -70,6 +74,19 @@ func LoadModel(path string, cfg LoadConfig) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !cfg.Mmap {
+		// The weights are about to become the process's own memory:
+		// check that they fit, beside what the load allocates after
+		// them, before reading them.
+		err := guardFaults(func() error { return checkResident(f, cfg) })
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		if f, err = gguf.Load(path); err != nil {
+			return nil, err
+		}
+	}
 	var m *Model
 	err = guardFaults(func() error {
 		m, err = loadFrom(f, cfg)
@@ -81,6 +98,21 @@ func LoadModel(path string, cfg LoadConfig) (*Model, error) {
 	}
 	m.Path = path
 	return m, nil
+}
+
+// checkResident refuses to read f's weights into memory when they and
+// what the load allocates after them exceed the memory available now.
+func checkResident(f *gguf.File, cfg LoadConfig) error {
+	mc, err := model.ReadConfig(f)
+	if err != nil {
+		return err
+	}
+	need, err := planMemory(f, mc, cfg.resolve(mc))
+	if err != nil {
+		return err
+	}
+	need.Resident = true
+	return checkAvailable(need)
 }
 
 func loadFrom(f *gguf.File, cfg LoadConfig) (*Model, error) {

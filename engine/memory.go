@@ -23,18 +23,27 @@ import (
 
 // MemoryNeed is what loading a model takes.
 type MemoryNeed struct {
-	Weights int64 // tensor data in the file (mapped)
+	Weights int64 // tensor data in the file (mapped, or read into memory)
 	Packed  int64 // allocated copies of repacked weights
 	KVCache int64 // allocated at load
 	Slots   int   // sequences decoded at once
 	Context int   // positions per sequence
+	// Resident is true when the weights are to be read into the
+	// process's memory (gguf.Load) rather than mapped.
+	Resident bool
 }
 
 // Total is the memory the model holds once loaded and used.
 func (n MemoryNeed) Total() int64 { return n.Weights + n.Packed + n.KVCache }
 
-// allocated is the part that is not backed by the file.
-func (n MemoryNeed) allocated() int64 { return n.Packed + n.KVCache }
+// allocated is the part that is not backed by the file: all of it when
+// the weights are to be read into memory (Resident).
+func (n MemoryNeed) allocated() int64 {
+	if n.Resident {
+		return n.Weights + n.Packed + n.KVCache
+	}
+	return n.Packed + n.KVCache
+}
 
 // resolve fills in LoadConfig's defaults for the model mc (its training
 // context, whether it is an encoder).
@@ -129,6 +138,9 @@ func (e *MemoryError) Error() string {
 		FormatBytes(n.allocated()), FormatBytes(n.KVCache), n.Slots, n.Context)
 	if n.Packed > 0 {
 		fmt.Fprintf(&b, " and repacked weights of %s", FormatBytes(n.Packed))
+	}
+	if n.Resident {
+		fmt.Fprintf(&b, " and weights read into memory of %s (LLMSQL_MMAP=1 maps them from the file instead)", FormatBytes(n.Weights))
 	}
 	what := "memory available now"
 	if e.Machine {

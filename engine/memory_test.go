@@ -143,3 +143,27 @@ func TestFormatBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestResidentWeightsCount: weights to be read into memory count as
+// allocated, so that a file too big for the memory available is refused
+// before it is read, with an error that says so and how to map it instead;
+// mapped, the same weights do not count.
+func TestResidentWeightsCount(t *testing.T) {
+	avail := AvailableMemory()
+	if avail < 0 {
+		t.Skip("available memory unknown here")
+	}
+	need := MemoryNeed{Weights: 4 * avail, Packed: 1 << 20, KVCache: 1 << 20, Slots: 1, Context: 16}
+	if err := checkAvailable(need); err != nil {
+		t.Fatalf("mapped weights counted: %v", err)
+	}
+	need.Resident = true
+	err := checkAvailable(need)
+	var me *MemoryError
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), "weights read into memory of") || !strings.Contains(err.Error(), "LLMSQL_MMAP=1") {
+		t.Fatalf("resident weights of 4x the available memory: %v", err)
+	}
+	if me.Need.allocated() != need.Weights+need.Packed+need.KVCache {
+		t.Fatalf("allocated %d", me.Need.allocated())
+	}
+}

@@ -34,6 +34,9 @@ type PoolConfig struct {
 	ResultCacheBytes int64
 	// NoPack keeps Q4_0/Q4_K weights in the file's layout (LoadConfig).
 	NoPack bool
+	// Mmap maps model files instead of reading them into memory
+	// (LoadConfig).
+	Mmap bool
 }
 
 // Usage is what one model has done since the pool started.
@@ -189,7 +192,7 @@ func (p *Pool) Register(name, path string) (ModelInfo, error) {
 
 // loadConfig is how the pool loads models.
 func (p *Pool) loadConfig() LoadConfig {
-	return LoadConfig{Threads: p.cfg.Threads, Slots: p.cfg.MaxSequences, Context: p.cfg.Context, NoPack: p.cfg.NoPack}
+	return LoadConfig{Threads: p.cfg.Threads, Slots: p.cfg.MaxSequences, Context: p.cfg.Context, NoPack: p.cfg.NoPack, Mmap: p.cfg.Mmap}
 }
 
 // fits refuses a model that could never be loaded: more than the memory

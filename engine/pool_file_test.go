@@ -129,38 +129,58 @@ func TestPoolFileChanges(t *testing.T) {
 }
 
 // TestPoolFileShrinksWhileGenerating: the file is truncated while a
-// generation reads its mapped weights. The reads fault (SIGBUS); the
-// generation fails with an error that says why, and the process lives on.
+// generation reads its weights. Mapped (Mmap), the reads fault (SIGBUS);
+// the generation fails with an error that says why, and the process lives
+// on. Read into memory (the default), the generation does not notice and
+// gives what it gives with the file intact.
 func TestPoolFileShrinksWhileGenerating(t *testing.T) {
 	spec := tinySpec
 	spec.Embd, spec.FF, spec.Heads, spec.KVHeads = 256, 512, 4, 2 // enough pages to fault on
 	path, orig := writeSpec(t, spec)
 	want := answer(t, path, "Once upon a time")
-	p := NewPool(PoolConfig{Threads: 2, ResultCacheBytes: -1})
-	defer p.Close()
-	if _, err := p.Register("m", path); err != nil {
-		t.Fatal(err)
-	}
 	opts := greedy(200)
 	opts.IgnoreEOS = true
-	var once sync.Once
-	_, err := p.Run(context.Background(), "m", Request{Prompt: "Once upon a time", Options: opts, OnText: func(string) error {
-		once.Do(func() {
-			if err := os.Truncate(path, 100); err != nil {
-				t.Error(err)
+	whole := func(mmap bool) string {
+		p := NewPool(PoolConfig{Threads: 2, ResultCacheBytes: -1, Mmap: mmap})
+		defer p.Close()
+		if _, err := p.Register("m", path); err != nil {
+			t.Fatal(err)
+		}
+		got, err := p.Generate(context.Background(), "m", "Once upon a time", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}(false)
+	for _, mmap := range []bool{true, false} {
+		p := NewPool(PoolConfig{Threads: 2, ResultCacheBytes: -1, Mmap: mmap})
+		if _, err := p.Register("m", path); err != nil {
+			t.Fatal(err)
+		}
+		var once sync.Once
+		got, err := p.Run(context.Background(), "m", Request{Prompt: "Once upon a time", Options: opts, OnText: func(string) error {
+			once.Do(func() {
+				if err := os.Truncate(path, 100); err != nil {
+					t.Error(err)
+				}
+			})
+			return nil
+		}})
+		if mmap {
+			if err == nil || !strings.Contains(err.Error(), "changed on disk while in use") {
+				t.Fatalf("mapped: got %v, want an error saying the file changed", err)
 			}
-		})
-		return nil
-	}})
-	if err == nil || !strings.Contains(err.Error(), "changed on disk while in use") {
-		t.Fatalf("got %v, want an error saying the file changed", err)
-	}
-	t.Logf("error: %v", err)
-	if err := os.WriteFile(path, orig, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, err := p.Generate(context.Background(), "m", "Once upon a time", greedy(12))
-	if err != nil || got != want {
-		t.Fatalf("after restoring the file: %q, %v; want %q", got, err, want)
+			t.Logf("error: %v", err)
+		} else if err != nil || got.Text != whole {
+			t.Fatalf("read into memory: %q, %v; want %q", got.Text, err, whole)
+		}
+		if err := os.WriteFile(path, orig, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		g, err := p.Generate(context.Background(), "m", "Once upon a time", greedy(12))
+		if err != nil || g != want {
+			t.Fatalf("after restoring the file (mapped %v): %q, %v; want %q", mmap, g, err, want)
+		}
+		p.Close()
 	}
 }

@@ -178,7 +178,7 @@ func runChat(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := loadModel(stderr, path, engine.LoadConfig{Threads: *threads, Slots: 1, Context: *ctxLen, NoPack: engineOpts.NoPack})
+	m, err := loadModel(stderr, path, engine.LoadConfig{Threads: *threads, Slots: 1, Context: *ctxLen, NoPack: engineOpts.NoPack, Mmap: engineOpts.Mmap})
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := loadModel(stderr, path, engine.LoadConfig{Threads: *threads, Slots: 1, BatchSize: *batch, NoPack: engineOpts.NoPack})
+	m, err := loadModel(stderr, path, engine.LoadConfig{Threads: *threads, Slots: 1, BatchSize: *batch, NoPack: engineOpts.NoPack, Mmap: engineOpts.Mmap})
 	if err != nil {
 		return err
 	}

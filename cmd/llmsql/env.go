@@ -15,9 +15,11 @@ import (
 //
 //	LLMSQL_KERNELS=go|avx2|avx512  kernel level (default: the CPU's best)
 //	LLMSQL_PACK=0                  keep Q4_0/Q4_K weights in the file's layout
+//	LLMSQL_MMAP=1                  map model files instead of reading them into memory
 type engineEnv struct {
 	Kernels string
 	NoPack  bool
+	Mmap    bool
 }
 
 // engineOpts is what run read for the command being run.
@@ -27,6 +29,7 @@ func readEngineEnv(getenv func(string) string) engineEnv {
 	return engineEnv{
 		Kernels: strings.TrimSpace(getenv("LLMSQL_KERNELS")),
 		NoPack:  strings.TrimSpace(getenv("LLMSQL_PACK")) == "0",
+		Mmap:    strings.TrimSpace(getenv("LLMSQL_MMAP")) == "1",
 	}
 }
 

@@ -72,7 +72,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := loadModel(stderr, path, engine.LoadConfig{Threads: *threads, Slots: 1, NoPack: engineOpts.NoPack})
+	m, err := loadModel(stderr, path, engine.LoadConfig{Threads: *threads, Slots: 1, NoPack: engineOpts.NoPack, Mmap: engineOpts.Mmap})
 	if err != nil {
 		return err
 	}
@@ -204,7 +204,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		defer stop()
 		return benchSequences(stdout, *modelPath, *threads, *reps, *p, *n, seqs, *asJSON)
 	}
-	m, err := engine.LoadModel(*modelPath, engine.LoadConfig{Threads: *threads, Slots: 1, Context: max(*p+1, *n+2, 16), NoPack: engineOpts.NoPack})
+	m, err := engine.LoadModel(*modelPath, engine.LoadConfig{Threads: *threads, Slots: 1, Context: max(*p+1, *n+2, 16), NoPack: engineOpts.NoPack, Mmap: engineOpts.Mmap})
 	if err != nil {
 		return err
 	}
@@ -248,7 +248,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 // benchSequences is bench --sequences: each count of sequences in turn on
 // one loaded model, the best of reps runs of each.
 func benchSequences(stdout io.Writer, path string, threads, reps, p, n int, seqs []int, asJSON bool) error {
-	m, err := engine.LoadModel(path, engine.LoadConfig{Threads: threads, Slots: slices.Max(seqs), Context: p + n + 2, NoPack: engineOpts.NoPack})
+	m, err := engine.LoadModel(path, engine.LoadConfig{Threads: threads, Slots: slices.Max(seqs), Context: p + n + 2, NoPack: engineOpts.NoPack, Mmap: engineOpts.Mmap})
 	if err != nil {
 		return err
 	}

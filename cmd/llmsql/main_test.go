@@ -25,7 +25,10 @@ func TestEngineEnv(t *testing.T) {
 	if e := readEngineEnv(env(map[string]string{"LLMSQL_KERNELS": " go ", "LLMSQL_PACK": "0"})); e.Kernels != "go" || !e.NoPack {
 		t.Fatalf("read %+v", e)
 	}
-	if e := readEngineEnv(env(nil)); e.Kernels != "" || e.NoPack {
+	if e := readEngineEnv(env(map[string]string{"LLMSQL_MMAP": "1"})); !e.Mmap || e.NoPack {
+		t.Errorf("LLMSQL_MMAP=1: %+v", e)
+	}
+	if e := readEngineEnv(env(nil)); e.Kernels != "" || e.NoPack || e.Mmap {
 		t.Fatalf("empty environment read as %+v", e)
 	}
 	var stderr bytes.Buffer

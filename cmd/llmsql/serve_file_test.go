@@ -42,7 +42,10 @@ func TestServeModelFileChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c := startChild(t, childOptions{}, "--memory", "--model", "m="+path, "--model", "big="+bigPath)
+	// Mapped (LLMSQL_MMAP=1), the server reads weights from the file while
+	// it generates, so the file changing under it is what this tests (read
+	// into memory, the default, a running statement does not see it).
+	c := startChild(t, childOptions{env: []string{"LLMSQL_MMAP=1"}}, "--memory", "--model", "m="+path, "--model", "big="+bigPath)
 	db := c.db()
 	const q = `SELECT generate('m', 'Once upon a time', '{"temperature": 0, "max_tokens": 16}')`
 	want := queryRows(t, db, q)

@@ -135,7 +135,7 @@ func startServer(cfg serveConfig) (_ *llmServer, err error) {
 		}
 	}()
 
-	pool := engine.NewPool(engine.PoolConfig{Threads: cfg.Threads, MaxSequences: cfg.MaxSequences, Context: cfg.Context, NoPack: engineOpts.NoPack,
+	pool := engine.NewPool(engine.PoolConfig{Threads: cfg.Threads, MaxSequences: cfg.MaxSequences, Context: cfg.Context, NoPack: engineOpts.NoPack, Mmap: engineOpts.Mmap,
 		MemoryBudget: cfg.MemoryBudget, ResultCacheBytes: cfg.ResultCacheBytes})
 	defer func() {
 		if err != nil {

@@ -26,8 +26,34 @@ func Open(path string) (*File, error) {
 	return f, nil
 }
 
+// Load is Open with the file read into memory instead of mapped: anonymous
+// memory that the kernel backs with transparent huge pages where it
+// allows them (MADV_HUGEPAGE, see hugepage_linux.go). Decoding streams
+// every weight once per token; over a mapping of the file's 4 KiB pages
+// that is a TLB miss per 4 KiB and a hardware prefetcher stopping at
+// every page edge, and on huge pages it is neither: F16 TinyLlama decodes
+// 17-30% faster (issue 19's closing notes). The memory is the process's
+// own, not the page cache's, and is freed by Close.
+func Load(path string) (*File, error) {
+	f, err := openOneWith(path, true)
+	if err != nil {
+		return nil, err
+	}
+	if n, err := f.Uint("split.count"); err == nil && n > 1 {
+		if err := f.openPartsWith(path, int(n), true); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
 // openOne maps and parses one file.
-func openOne(path string) (*File, error) {
+func openOne(path string) (*File, error) { return openOneWith(path, false) }
+
+// openOneWith maps one file, or reads it into memory when resident is set,
+// and parses it.
+func openOneWith(path string, resident bool) (*File, error) {
 	fd, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -47,17 +73,28 @@ func openOne(path string) (*File, error) {
 	if int64(int(size)) != size {
 		return nil, fmt.Errorf("gguf: %s: file too large to map", path)
 	}
-	data, err := unix.Mmap(int(fd.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
-		return nil, fmt.Errorf("gguf: mmap %s: %w", path, err)
+	var data []byte
+	var unmap func() error
+	if resident {
+		data, unmap, err = readResident(fd, int(size))
+		if err != nil {
+			return nil, fmt.Errorf("gguf: reading %s: %w", path, err)
+		}
+	} else {
+		data, err = unix.Mmap(int(fd.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+		if err != nil {
+			return nil, fmt.Errorf("gguf: mmap %s: %w", path, err)
+		}
+		unmap = func() error { return unix.Munmap(data) }
 	}
 	f, err := Parse(data)
 	if err != nil {
-		unix.Munmap(data)
+		unmap()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	f.mapping = data
-	f.unmap = func() error { return unix.Munmap(data) }
+	f.unmap = unmap
+	f.resident = resident
 	return f, nil
 }
 
@@ -82,9 +119,10 @@ func (f *File) Close() error {
 }
 
 // Prefetch asks the kernel to start reading the whole file ahead of use,
-// so the first forward pass does not fault its weights in page by page.
+// so the first forward pass does not fault its weights in page by page
+// (a file Load read is in memory already).
 func (f *File) Prefetch() {
-	if f.mapping != nil {
+	if f.mapping != nil && !f.resident {
 		_ = unix.Madvise(f.mapping, unix.MADV_WILLNEED)
 	}
 	for _, p := range f.parts {

@@ -387,7 +387,55 @@ func TestCorruptFiles(t *testing.T) {
 			if _, err := Open(p); err == nil {
 				t.Fatal("Open succeeded")
 			}
+			if _, err := Load(p); err == nil || !strings.Contains(err.Error(), p) {
+				t.Fatalf("Load: %v, want an error naming %s", err, p)
+			}
 		})
+	}
+}
+
+// TestLoad: a file Load reads into memory holds what Open maps, in memory
+// of its own (not the file's: rewriting the file does not change it),
+// starting on a huge page.
+func TestLoad(t *testing.T) {
+	_, data := sample(t)
+	p := filepath.Join(t.TempDir(), "m.gguf")
+	must(t, os.WriteFile(p, data, 0o644))
+	mapped, err := Open(p)
+	must(t, err)
+	defer mapped.Close()
+	f, err := Load(p)
+	must(t, err)
+	if !f.resident || mapped.resident {
+		t.Fatalf("resident: Load %v, Open %v", f.resident, mapped.resident)
+	}
+	if !bytes.Equal(f.mapping, data) {
+		t.Fatal("Load's bytes differ from the file's")
+	}
+	if a := addrOf(f.mapping); a%hugePage != 0 {
+		t.Errorf("data at %#x, not on a %d-byte page", a, hugePage)
+	}
+	if !reflect.DeepEqual(f.Metadata, mapped.Metadata) || len(f.Tensors) != len(mapped.Tensors) {
+		t.Fatal("Load's metadata or tensors differ from Open's")
+	}
+	for i, tt := range f.Tensors {
+		m := mapped.Tensors[i]
+		if tt.Name != m.Name || tt.Type != m.Type || !bytes.Equal(tt.Data, m.Data) {
+			t.Fatalf("tensor %s differs", tt.Name)
+		}
+	}
+	// The file changing under a loaded model does not reach its weights.
+	changed := append([]byte(nil), data...)
+	last := f.Tensors[len(f.Tensors)-1]
+	changed[int(f.DataOffset)+int(last.Offset)] ^= 0xff
+	must(t, os.WriteFile(p, changed, 0o644))
+	if !bytes.Equal(f.mapping, data) {
+		t.Fatal("a loaded file changed with the file on disk")
+	}
+	f.Prefetch()
+	must(t, f.Close())
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.gguf")); err == nil {
+		t.Fatal("Load of a missing file succeeded")
 	}
 }
 

@@ -91,7 +91,8 @@ type File struct {
 
 	kvIndex     map[string]int
 	tensorIndex map[string]int
-	mapping     []byte // the whole file, when mapped by Open
+	mapping     []byte // the whole file, when mapped by Open or read by Load
+	resident    bool   // mapping is memory Load read the file into
 	unmap       func() error
 	parts       []*File // the other parts of a split model, opened with the first
 }

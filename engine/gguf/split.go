@@ -18,7 +18,11 @@ func SplitPath(prefix string, idx, n int) string {
 
 // openParts opens parts 2..n of the split model whose first part f was
 // opened from path, adding their tensors to f; Close closes them too.
-func (f *File) openParts(path string, n int) error {
+func (f *File) openParts(path string, n int) error { return f.openPartsWith(path, n, false) }
+
+// openPartsWith is openParts, reading the parts into memory when resident
+// is set (Load).
+func (f *File) openPartsWith(path string, n int, resident bool) error {
 	if no, err := f.Uint("split.no"); err == nil && no != 0 {
 		return fmt.Errorf("gguf: %s is part %d of a split model of %d: open the first part", path, no+1, n)
 	}
@@ -28,7 +32,7 @@ func (f *File) openParts(path string, n int) error {
 	}
 	for idx := 2; idx <= n; idx++ {
 		p := SplitPath(prefix, idx, n)
-		part, err := openOne(p)
+		part, err := openOneWith(p, resident)
 		if err != nil {
 			return fmt.Errorf("gguf: part %d of %d of %s: %w", idx, n, path, err)
 		}

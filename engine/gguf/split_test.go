@@ -51,25 +51,28 @@ func TestOpenSplit(t *testing.T) {
 		t.Fatalf("SplitPath: %s", first)
 	}
 
-	f, err := gguf.Open(first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(f.Tensors) != len(orig.Tensors) {
-		t.Fatalf("%d tensors, want %d", len(f.Tensors), len(orig.Tensors))
-	}
-	for _, o := range orig.Tensors {
-		g := f.Tensor(o.Name)
-		if g == nil || !bytes.Equal(g.Data, o.Data) || g.Type != o.Type {
-			t.Errorf("tensor %s differs", o.Name)
+	// Mapped (Open) and read into memory (Load), every part.
+	for _, open := range []func(string) (*gguf.File, error){gguf.Open, gguf.Load} {
+		f, err := open(first)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if name, _ := f.String("general.name"); name != "split test" {
-		t.Errorf("metadata: %q", name)
-	}
-	f.Prefetch()
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
+		if len(f.Tensors) != len(orig.Tensors) {
+			t.Fatalf("%d tensors, want %d", len(f.Tensors), len(orig.Tensors))
+		}
+		for _, o := range orig.Tensors {
+			g := f.Tensor(o.Name)
+			if g == nil || !bytes.Equal(g.Data, o.Data) || g.Type != o.Type {
+				t.Errorf("tensor %s differs", o.Name)
+			}
+		}
+		if name, _ := f.String("general.name"); name != "split test" {
+			t.Errorf("metadata: %q", name)
+		}
+		f.Prefetch()
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	if _, err := gguf.Open(gguf.SplitPath(prefix, 2, 3)); err == nil || !strings.Contains(err.Error(), "open the first part") {
@@ -78,6 +81,9 @@ func TestOpenSplit(t *testing.T) {
 	os.Remove(gguf.SplitPath(prefix, 3, 3))
 	if _, err := gguf.Open(first); err == nil || !strings.Contains(err.Error(), "part 3 of 3") {
 		t.Errorf("missing part: %v", err)
+	}
+	if _, err := gguf.Load(first); err == nil || !strings.Contains(err.Error(), "part 3 of 3") {
+		t.Errorf("missing part, loaded: %v", err)
 	}
 	renamed := filepath.Join(dir, "renamed.gguf")
 	os.Rename(first, renamed)
