@@ -167,8 +167,8 @@ func (s *State) attnHeads4(scr *attnScratch, layer, i, h, window int, scale, sof
 }
 
 // attnHeads8 is attnHeads4 for query heads h..h+7 of token i: each head's
-// scores and softmax as attnRange computes them, the eight value sums in
-// one call.
+// scores, softmax and value sums as attnRange computes them, the eight
+// heads' of each in one call.
 func (s *State) attnHeads8(scr *attnScratch, layer, i, h, window int, scale, softcap float32) {
 	c := s.m.Config
 	qd, kvd, hd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim, c.HeadDim
@@ -181,18 +181,13 @@ func (s *State) attnHeads8(scr *attnScratch, layer, i, h, window int, scale, sof
 	var offs [8]int
 	for j := range offs {
 		offs[j] = (h + j) / group * hd
-		tensor.ScoresF16(sc8[j*n:(j+1)*n], keys[offs[j]:], kvd, s.q16[i*qd+(h+j)*hd:][:hd])
 	}
-	lo := tensor.SoftmaxFactors4(sc8[:4*n], n, scale, softcap, ms8[:4*n], vs8[:4*n])
-	hi := tensor.SoftmaxFactors4(sc8[4*n:], n, scale, softcap, ms8[4*n:], vs8[4*n:])
+	tensor.ScoresF16Heads8(sc8, keys, kvd, offs, s.q16[i*qd+h*hd:][:8*hd])
+	sums := tensor.SoftmaxFactors8(sc8, n, scale, softcap, ms8, vs8)
 	acc := s.acc16[i*qd+h*hd:][:8*hd]
 	clear(acc)
 	tensor.MadRowsF16Heads8(acc, vals, kvd, offs, ms8, vs8)
-	for j := range 8 {
-		sum := lo[j%4]
-		if j >= 4 {
-			sum = hi[j%4]
-		}
+	for j, sum := range sums {
 		inv := float32(0)
 		if sum != 0 {
 			inv = 1 / sum

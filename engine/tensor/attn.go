@@ -24,6 +24,46 @@ func scoresWith(dot func(a, b []uint16) float32) func(out []float32, keys []uint
 	}
 }
 
+// ScoresF16Heads8 is ScoresF16 for eight query heads of n = len(q)/8
+// values each: head h's query is q[h*n:(h+1)*n], its keys the rows
+// keys[offs[h]+p*stride:][:n], and its np = len(out)/8 scores go to
+// out[h*np:(h+1)*np]. Each score is ScoresF16's, bit for bit; where the
+// level has the kernel (heads under 64 values, a multiple of 8), the
+// heads that read one KV head share the conversion of its keys.
+func ScoresF16Heads8(out []float32, keys []uint16, stride int, offs [8]int, q []uint16) {
+	n, np := len(q)/8, len(out)/8
+	if len(q) != 8*n || len(out) != 8*np {
+		panic("tensor: ScoresF16Heads8 arguments do not fit")
+	}
+	for _, o := range offs {
+		if o < 0 || (np > 0 && len(keys) < o+(np-1)*stride+n) {
+			panic("tensor: ScoresF16Heads8 keys too short")
+		}
+	}
+	if np == 0 {
+		return
+	}
+	if v := vecs(); v.scoresHeads8 && n%8 == 0 && n > 0 && n < 64 {
+		n8, rem := np/8*8, np%8
+		far := 0 // the furthest element a whole last group reads
+		for _, o := range offs {
+			far = max(far, o+(n8+7)*stride+n)
+		}
+		if rem == 0 || cap(keys) >= far {
+			var b [8]uintptr
+			for h, o := range offs {
+				b[h] = uintptr(2 * o)
+			}
+			var q32 [8 * 56]float32
+			scoresF16Heads8AVX512(&out[0], uintptr(4*np), &keys[0], uintptr(2*stride), n8/8, &q[0], &q32[0], n, &b, rem)
+			return
+		}
+	}
+	for h, o := range offs {
+		ScoresF16(out[h*np:(h+1)*np], keys[o:], stride, q[h*n:(h+1)*n])
+	}
+}
+
 // MadRowsF16 runs, for p < len(vs), acc *= ms[p] when ms[p] != 1 (rounded
 // to F16, ggml_vec_scale_f16) and then acc += vals[p*stride:]*vs[p]
 // (ggml_vec_mad_f16): the value accumulation of online softmax.

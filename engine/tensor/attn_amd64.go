@@ -24,7 +24,10 @@ func madRowsF16AVX2x8(acc, vals *uint16, stride uintptr, n int, ms, vs *float32,
 func madRowsF16Heads4x8AVX2(acc, vals *uint16, stride uintptr, n int, offs *[4]uintptr, ms, vs *float32, np int)
 
 //go:noescape
-func scoresF16Small8AVX512(out *float32, keys *uint16, stride uintptr, np8 int, q *uint16, n int)
+func scoresF16Small8AVX512(out *float32, keys *uint16, stride uintptr, np8 int, q *uint16, n int, rem int)
+
+//go:noescape
+func scoresF16Heads8AVX512(out *float32, ostride uintptr, keys *uint16, stride uintptr, np8 int, q *uint16, q32 *float32, n int, offs *[8]uintptr, rem int)
 
 //go:noescape
 func scoresF16SmallAVX2(out *float32, keys *uint16, stride uintptr, np int, q *uint16, n int)
@@ -76,14 +79,23 @@ func attnAVX512(v *vecFuncs) {
 	v.scoresF16 = func(out []float32, keys []uint16, stride int, q []uint16) {
 		if len(q)%64 != 0 || len(out) == 0 {
 			// Small heads: eight positions at a time, the rest (and
-			// heads this kernel does not take) as before.
-			if n8 := len(out) / 8 * 8; n8 > 0 && len(q)%8 == 0 && len(q) < 64 {
+			// heads this kernel does not take) as before. A last
+			// partial eight goes whole through the kernel where the
+			// slice's capacity holds its rows (a KV cache's keys run on
+			// to the end of the cache), its extra sums not stored.
+			if n8 := len(out) / 8 * 8; len(q)%8 == 0 && len(q) < 64 {
 				_ = keys[(len(out)-1)*stride+len(q)-1]
-				scoresF16Small8AVX512(&out[0], &keys[0], uintptr(2*stride), n8/8, &q[0], len(q))
-				if n8 == len(out) {
+				if rem := len(out) - n8; rem > 0 && cap(keys) >= (n8+7)*stride+len(q) {
+					scoresF16Small8AVX512(&out[0], &keys[0], uintptr(2*stride), n8/8, &q[0], len(q), rem)
 					return
 				}
-				out, keys = out[n8:], keys[n8*stride:]
+				if n8 > 0 {
+					scoresF16Small8AVX512(&out[0], &keys[0], uintptr(2*stride), n8/8, &q[0], len(q), 0)
+					if n8 == len(out) {
+						return
+					}
+					out, keys = out[n8:], keys[n8*stride:]
+				}
 			}
 			scores(out, keys, stride, q)
 			return
@@ -91,6 +103,8 @@ func attnAVX512(v *vecFuncs) {
 		dotF16RowsQuadAVX512(unsafe.Pointer(&keys[0]), uintptr(2*stride), len(out), len(q), unsafe.Pointer(&q[0]), unsafe.Pointer(&out[0]))
 	}
 	v.softmax4 = softmax4With
+	v.softmax8 = softmax8With
+	v.scoresHeads8 = true
 	// Heads of a multiple of 64 values take the AVX-512 kernels, others
 	// the AVX2 one: one that reads each value row once
 	// for all four where they share it, one that reads each head's own.

@@ -38,6 +38,29 @@ func TestAttentionLoops(t *testing.T) {
 					t.Fatalf("n %d np %d: score %d = %v, want %v", n, np, p, got[p], want)
 				}
 			}
+			// Again with the keys running on past the positions, as a KV
+			// cache's do (rows of NaNs and infinities here), where a last
+			// partial eight goes whole through the kernel: the same
+			// scores, and nothing written past them.
+			roomy := make([]uint16, (np+8)*stride)
+			copy(roomy, keys)
+			for i := np * stride; i < len(roomy); i++ {
+				roomy[i] = []uint16{0x7e01, 0x7c00, 0xfc00, half()}[i%4]
+			}
+			got2 := make([]float32, np+8)
+			for i := range got2 {
+				got2[i] = -12345
+			}
+			ScoresF16(got2[:np], roomy[n:np*stride], stride, q)
+			for p := range got2 {
+				want := float32(-12345)
+				if p < np {
+					want = got[p]
+				}
+				if math.Float32bits(got2[p]) != math.Float32bits(want) {
+					t.Fatalf("n %d np %d, keys with room: score %d = %v, want %v", n, np, p, got2[p], want)
+				}
+			}
 			ms, vs := make([]float32, np), make([]float32, np)
 			for p := range vs {
 				ms[p], vs[p] = 1, float32(r.Float64())
@@ -172,6 +195,67 @@ func TestMadRowsHeads8(t *testing.T) {
 					for i := range acc {
 						if acc[i] != want[i] && !(halfToFloat(acc[i]) != halfToFloat(acc[i]) && halfToFloat(want[i]) != halfToFloat(want[i])) {
 							t.Fatalf("n %d np %d offsets %v: head %d acc[%d] = %#x, want %#x (Heads8 %v)", n, np, offs, i/n, i%n, acc[i], want[i], Heads8(n))
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestScoresF16Heads8 holds the eight-head scores to ggml's dot product
+// one head and position at a time (dotF16Go), bit for bit, at every
+// level: heads sharing KV heads in twos, fours and eights and all apart,
+// sizes the kernel takes and sizes it leaves to ScoresF16, positions in
+// whole eights and not, with the keys running on past the positions (rows
+// of NaNs and infinities) and without.
+func TestScoresF16Heads8(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	half := func(wide bool) uint16 {
+		if wide {
+			return floatToHalf(float32(r.NormFloat64() * math.Ldexp(1, r.IntN(30)-14)))
+		}
+		return floatToHalf(float32(r.NormFloat64()))
+	}
+	forLevels(t, func(t *testing.T, lvl string) {
+		for c, n := range []int{8, 16, 24, 48, 56, 64, 72} {
+			for _, np := range []int{1, 7, 8, 9, 37} {
+				for oi, offs := range [][8]int{
+					{0, 0, n, n, 2 * n, 2 * n, 3 * n, 3 * n},
+					{n, n, n, n, 0, 0, 0, 0},
+					{2 * n, 2 * n, 2 * n, 2 * n, 2 * n, 2 * n, 2 * n, 2 * n},
+					{3 * n, 0, 2 * n, n, 8, 2*n + 8, 0, 3*n - 8},
+				} {
+					for _, room := range []bool{false, true} {
+						stride := 4*n + 8
+						rows := np
+						if room {
+							rows += 8
+						}
+						keys := make([]uint16, rows*stride)
+						for i := range keys {
+							keys[i] = half((c+oi)%2 == 1)
+							if i >= np*stride {
+								keys[i] = []uint16{0x7e01, 0x7c00, 0xfc00, keys[i]}[i%4]
+							}
+						}
+						q := make([]uint16, 8*n)
+						for i := range q {
+							q[i] = half((c+oi)%2 == 1)
+						}
+						out := make([]float32, 8*np+8)
+						for i := range out {
+							out[i] = -12345
+						}
+						ScoresF16Heads8(out[:8*np], keys[:np*stride], stride, offs, q)
+						for i, got := range out {
+							want := float32(-12345)
+							if h, p := i/np, i%np; i < 8*np {
+								want = dotF16Go(keys[offs[h]+p*stride:][:n], q[h*n:(h+1)*n])
+							}
+							if math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("n %d np %d offsets %v room %v: out[%d] = %v, want %v", n, np, offs, room, i, got, want)
+							}
 						}
 					}
 				}

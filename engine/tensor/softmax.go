@@ -57,6 +57,24 @@ func SoftmaxFactors4(sc []float32, n int, scale, softcap float32, ms, vs []float
 	return sums
 }
 
+// SoftmaxFactors8 is SoftmaxFactors4 for eight heads of one query row:
+// head h's n scores are sc[h*n:(h+1)*n]; the factors of heads 0-3 go to
+// ms[:4n] and vs[:4n] as SoftmaxFactors4 lays them out, those of heads 4-7
+// to ms[4n:] and vs[4n:] (MadRowsF16Heads8's layout), and head h's sum to
+// the result's [h]. With AVX-512 the eight run in the lanes of one vector;
+// elsewhere it is two SoftmaxFactors4 calls.
+func SoftmaxFactors8(sc []float32, n int, scale, softcap float32, ms, vs []float32) [8]float32 {
+	if len(sc) < 8*n || len(ms) < 8*n || len(vs) < 8*n {
+		panic("tensor: SoftmaxFactors8 arguments too short")
+	}
+	if v := vecs(); n > 0 && softcap == 0 && v.softmax8 != nil {
+		return v.softmax8(sc, n, scale, ms, vs)
+	}
+	lo := SoftmaxFactors4(sc[:4*n], n, scale, softcap, ms[:4*n], vs[:4*n])
+	hi := SoftmaxFactors4(sc[4*n:8*n], n, scale, softcap, ms[4*n:8*n], vs[4*n:8*n])
+	return [8]float32{lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]}
+}
+
 // SoftmaxSum is the online softmax's S*ms + vs, which GCC fuses into one
 // fma in llama.cpp. Usually the score did not raise the maximum and ms is
 // 1: the fused result is then the exact sum rounded once, which is what a

@@ -187,3 +187,115 @@ done2:
 	VMOVUPS X13, (AX)
 	VZEROUPPER
 	RET
+
+// SoftmaxFactors8 with AVX-512: softmax4AVX512's operations for eight
+// heads in the eight lanes of one vector (Expf's float64 steps in a
+// 512-bit vector), so that a position's pass of the loop serves eight
+// heads. The scores of a position are gathered from the eight heads'
+// rows (Y19: their byte offsets, multiples of hstride); Expf's table is
+// read with two-table permutes from registers (Z10-Z13) instead of a
+// gather. The factors of heads 0-3 go to ms/vs as softmax4AVX512 writes
+// them and those of heads 4-7 R15 = 16*np bytes on (MadRowsF16Heads8's
+// layout).
+// Registers: SI head 0's score at the position, DI/DX the position's
+// ms/vs, CX positions left; Y16 scale, Y17 the maxima, Y18 the sums,
+// Z20-Z25 Expf's constants, Z26 16 (the table half's bit), Y27 1.0,
+// Y28 Underflow, Y31 zero.
+// func softmax8AVX512(sc *float32, hstride uintptr, np int, scale float32, ms, vs *float32, sums *[8]float32, ev *libm.ExpfVector)
+TEXT ·softmax8AVX512(SB), NOSPLIT, $0-64
+	MOVQ sc+0(FP), SI
+	MOVQ np+16(FP), CX
+	MOVQ CX, R15
+	SHLQ $4, R15
+	VBROADCASTSS scale+24(FP), Y16
+	MOVQ ms+32(FP), DI
+	MOVQ vs+40(FP), DX
+	MOVQ ev+56(FP), R8
+	VMOVDQU64 0(R8), Z10
+	VMOVDQU64 64(R8), Z11
+	VMOVDQU64 128(R8), Z12
+	VMOVDQU64 192(R8), Z13
+	VBROADCASTSD 256(R8), Z20 // Shift
+	VBROADCASTSD 264(R8), Z21 // InvLn2N
+	VBROADCASTSD 272(R8), Z22 // C0
+	VBROADCASTSD 280(R8), Z23 // C1
+	VBROADCASTSD 288(R8), Z24 // C2
+	VBROADCASTSD 296(R8), Z25 // 1.0
+	VBROADCASTSS 304(R8), Y28 // Underflow
+	MOVQ $16, AX
+	VPBROADCASTQ AX, Z26
+	MOVL $0x3f800000, AX
+	VPBROADCASTD AX, Y27
+	VPXORD Y31, Y31, Y31
+	MOVL $0xff800000, AX
+	VPBROADCASTD AX, Y17      // maxima: -Inf
+	VXORPS Y18, Y18, Y18      // sums: 0
+	MOVQ hstride+8(FP), AX
+	VPBROADCASTD AX, Y19
+	VPMULLD softmaxIota<>(SB), Y19, Y19
+	TESTQ CX, CX
+	JZ   s8done
+
+s8loop:
+	KXNORB K2, K2, K2
+	VGATHERDPS (SI)(Y19*1), K2, Y0
+	VMULPS Y16, Y0, Y0        // v
+	VCMPPS $0x1e, Y17, Y0, K1 // v > max (ordered: false for a NaN)
+	VSUBPS Y17, Y0, Y1        // x = v - max
+	VSUBPS Y0, Y17, K1, Y1    // or max - v where v > max
+	VMOVAPS Y0, K1, Y17       // max = v there
+
+	VCVTPS2PD Y1, Z3
+	VMOVAPD Z20, Z4
+	VFMADD231PD Z21, Z3, Z4   // kd = InvLn2N*x + Shift
+	VSUBPD Z20, Z4, Z5        // kd - Shift
+	VFMSUB231PD Z21, Z3, Z5   // r = InvLn2N*x - kd
+	VMOVDQA64 Z4, Z6
+	VPERMI2Q Z11, Z10, Z6     // tab[ki%16] of entries 0-15
+	VMOVDQA64 Z4, Z7
+	VPERMI2Q Z13, Z12, Z7     // and of entries 16-31
+	VPTESTMQ Z26, Z4, K3
+	VMOVDQA64 Z7, K3, Z6      // tab[ki%32]
+	VPSLLQ $47, Z4, Z8
+	VPADDQ Z8, Z6, Z6         // s
+	VMOVAPD Z23, Z9
+	VFMADD231PD Z22, Z5, Z9   // z = C0*r + C1
+	VMULPD Z5, Z5, Z14        // r2
+	VMOVAPD Z25, Z15
+	VFMADD231PD Z24, Z5, Z15  // y = C2*r + 1
+	VFMADD231PD Z9, Z14, Z15  // y = z*r2 + y
+	VMULPD Z6, Z15, Z15
+	VCVTPD2PS Z15, Y2         // e
+	VCMPPS $0x11, Y28, Y1, K3 // x < Underflow, or -Inf
+	VMOVAPS Y31, K3, Y2
+
+	VMOVAPS Y27, Y29
+	VMOVAPS Y2, K1, Y29       // m
+	VMOVAPS Y2, Y30
+	VMOVAPS Y27, K1, Y30      // e
+	VMOVUPS X29, (DI)
+	VEXTRACTF32X4 $1, Y29, (DI)(R15*1)
+	VMOVUPS X30, (DX)
+	VEXTRACTF32X4 $1, Y30, (DX)(R15*1)
+	VFMADD213PS Y30, Y29, Y18 // sum = sum*m + e
+	ADDQ $4, SI
+	ADDQ $16, DI
+	ADDQ $16, DX
+	DECQ CX
+	JNZ  s8loop
+
+s8done:
+	MOVQ sums+48(FP), AX
+	VMOVUPS Y18, (AX)
+	VZEROUPPER
+	RET
+
+DATA softmaxIota<>+0(SB)/4, $0
+DATA softmaxIota<>+4(SB)/4, $1
+DATA softmaxIota<>+8(SB)/4, $2
+DATA softmaxIota<>+12(SB)/4, $3
+DATA softmaxIota<>+16(SB)/4, $4
+DATA softmaxIota<>+20(SB)/4, $5
+DATA softmaxIota<>+24(SB)/4, $6
+DATA softmaxIota<>+28(SB)/4, $7
+GLOBL softmaxIota<>(SB), RODATA|NOPTR, $32

@@ -118,3 +118,78 @@ func TestSoftmaxFactors4(t *testing.T) {
 		}
 	})
 }
+
+// TestSoftmaxFactors8 holds the eight-head online softmax to eight
+// SoftmaxFactors calls, bit for bit, at every level, over the same kinds
+// of scores as TestSoftmaxFactors4, each head's factors where
+// MadRowsF16Heads8 reads them.
+func TestSoftmaxFactors8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 6))
+	kinds := []func(p int) float32{
+		func(int) float32 { return float32(rng.NormFloat64()) },
+		func(int) float32 { return float32(rng.NormFloat64() * 40) },
+		func(p int) float32 { return float32(p) * 0.37 },             // rising: a new maximum every time
+		func(p int) float32 { return -float32(p) * 3.1 },             // falling
+		func(int) float32 { return -87 - float32(rng.Float64())*18 }, // arguments through [-105, -87]
+		func(p int) float32 { return -103.1 - float32(p)*0.003 },     // and densely over Expf's last subnormal
+		func(int) float32 {
+			switch rng.IntN(8) {
+			case 0:
+				return float32(math.Inf(1))
+			case 1:
+				return float32(math.Inf(-1))
+			case 2:
+				return math.Float32frombits(0x7fc01234 | uint32(rng.IntN(2))<<31) // a NaN with a payload
+			case 3:
+				return math.MaxFloat32
+			}
+			return float32(rng.NormFloat64() * 1e3)
+		},
+	}
+	forLevels(t, func(t *testing.T, lvl string) {
+		for _, n := range []int{1, 2, 3, 7, 24, 61, 300} {
+			for k := range kinds {
+				for _, softcap := range []float32{0, 30} {
+					sc := make([]float32, 8*n)
+					for h := 0; h < 8; h++ {
+						kind := kinds[(k+h)%len(kinds)]
+						if h == 1 && k%2 == 0 {
+							kind = kinds[k] // not only mixes: all of one kind too
+						}
+						for p := 0; p < n; p++ {
+							sc[h*n+p] = kind(p)
+						}
+					}
+					if k == 4 || k == 5 {
+						// Put the maximum first so that every later
+						// argument is the spread itself.
+						for h := 0; h < 8; h++ {
+							sc[h*n] = 0
+						}
+					}
+					scale := float32(1)
+					if k == 0 {
+						scale = 0.125
+					}
+					ms, vs := make([]float32, 8*n), make([]float32, 8*n)
+					sums := SoftmaxFactors8(sc, n, scale, softcap, ms, vs)
+					for h := 0; h < 8; h++ {
+						// Heads 4-7's factors follow heads 0-3's.
+						base := h / 4 * 4 * n
+						wm, wv := make([]float32, 8*n), make([]float32, 8*n)
+						want := SoftmaxFactors(sc[h*n:(h+1)*n], scale, softcap, wm[base+h%4:], wv[base+h%4:], 4)
+						if math.Float32bits(sums[h]) != math.Float32bits(want) {
+							t.Fatalf("n %d kind %d softcap %g head %d: sum %v (%#x), want %v (%#x)", n, k, softcap, h, sums[h], math.Float32bits(sums[h]), want, math.Float32bits(want))
+						}
+						for p := 0; p < n; p++ {
+							i := base + 4*p + h%4
+							if math.Float32bits(ms[i]) != math.Float32bits(wm[i]) || math.Float32bits(vs[i]) != math.Float32bits(wv[i]) {
+								t.Fatalf("n %d kind %d softcap %g head %d position %d (score %v): factors %v, %v, want %v, %v", n, k, softcap, h, p, sc[h*n+p], ms[i], vs[i], wm[i], wv[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -25,9 +25,15 @@ type vecFuncs struct {
 	// madRowsF16Heads8AVX512 (called directly: through a function value
 	// its offsets would escape to the heap).
 	heads8 func(n int) bool
+	// scoresHeads8 says ScoresF16Heads8 runs scoresF16Heads8AVX512 for
+	// heads under 64 values, a multiple of 8 (called directly, as above).
+	scoresHeads8 bool
 	// softmax4 serves SoftmaxFactors4 without a softcap, n > 0; nil
 	// where four SoftmaxFactors calls serve.
 	softmax4 func(sc []float32, n int, scale float32, ms, vs []float32) [4]float32
+	// softmax8 serves SoftmaxFactors8 likewise; nil where two
+	// SoftmaxFactors4 calls serve.
+	softmax8 func(sc []float32, n int, scale float32, ms, vs []float32) [8]float32
 
 	// Activation conversions (act.go), nil where the Go loops serve.
 	quantQ8_0  func(dst []byte, x []float32, k int32)
