@@ -153,17 +153,14 @@ func (s *State) attnHeads4(scr *attnScratch, layer, i, h, window int, scale, sof
 	clear(acc)
 	tensor.MadRowsF16Heads4(acc, vals, kvd, offs, ms4, vs4)
 	for j, sum := range sums {
-		inv := float32(0)
+		scr.inv[j] = 0
 		if sum != 0 {
-			inv = 1 / sum
-		}
-		// Widen and scale in one loop: a vector call to scale eight
-		// values just written one by one would stall on reading them.
-		o := s.attOut[i*qd+(h+j)*hd:][:hd]
-		for k, a := range acc[j*hd : (j+1)*hd] {
-			o[k] = quant.FP16ToFP32(a) * inv
+			scr.inv[j] = 1 / sum
 		}
 	}
+	// Widen and scale in one step: a vector call to scale values just
+	// widened one by one would stall on reading them.
+	tensor.WidenScaleHeads(s.attOut[i*qd+h*hd:][:4*hd], acc, scr.inv[:4])
 }
 
 // attnHeads8 is attnHeads4 for query heads h..h+7 of token i: each head's
@@ -188,15 +185,12 @@ func (s *State) attnHeads8(scr *attnScratch, layer, i, h, window int, scale, sof
 	clear(acc)
 	tensor.MadRowsF16Heads8(acc, vals, kvd, offs, ms8, vs8)
 	for j, sum := range sums {
-		inv := float32(0)
+		scr.inv[j] = 0
 		if sum != 0 {
-			inv = 1 / sum
-		}
-		o := s.attOut[i*qd+(h+j)*hd:][:hd]
-		for k, a := range acc[j*hd : (j+1)*hd] {
-			o[k] = quant.FP16ToFP32(a) * inv
+			scr.inv[j] = 1 / sum
 		}
 	}
+	tensor.WidenScaleHeads(s.attOut[i*qd+h*hd:][:8*hd], acc, scr.inv[:8])
 }
 
 // windowStart is the first of np keys (in position order, the last the
@@ -213,8 +207,12 @@ func windowStart(np, window int) int {
 
 // attnScratch holds one worker's per-position scores and softmax factors
 // (sc4: four heads' scores one head after another; ms4, vs4: their
-// factors interleaved by position).
-type attnScratch struct{ sc, ms, vs, sc4, ms4, vs4 []float32 }
+// factors interleaved by position; the same for eight heads, twice).
+type attnScratch struct {
+	sc, ms, vs, sc4, ms4, vs4 []float32
+	inv                       [8]float32 // the heads' 1/sum, for WidenScaleHeads
+	_                         [64]byte   // members write inv: no line shared with the next's
+}
 
 // grow4 returns room for four heads' scores and factors of n positions.
 func (a *attnScratch) grow4(n, context int) (sc4, ms4, vs4 []float32) {

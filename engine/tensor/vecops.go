@@ -42,6 +42,7 @@ type vecFuncs struct {
 	quantQ8_K  func(dst []byte, x []float32)
 	roundF16   func(dst []byte, x []float32)
 	toHalves   func(dst []uint16, src []float32)
+	widenScale func(out []float32, acc []uint16, inv []float32)
 	ropePairs  func(x []float32, heads, stride int, cs, sn []float32)
 	ropeHalves func(x []float32, heads, stride int, cs, sn []float32)
 	scaleMul   func(y, x, w []float32, scale float32)
@@ -57,6 +58,7 @@ var vecAt = [numLevels]*vecFuncs{levelGo: {
 	scoresF16: scoresWith(dotF16Go), madRowsF16: madRowsWith(scaleF16Go, madF16Go),
 	madRowsF16Heads4: madRowsHeads4With(scaleF16Go, madF16Go),
 	toHalves:         floatsToHalvesGo,
+	widenScale:       widenScaleGo,
 	ropePairs:        ropePairsGo,
 	ropeHalves:       ropeHalvesGo,
 	scaleMul:         scaleMulGo,
@@ -68,6 +70,29 @@ var vecAt = [numLevels]*vecFuncs{levelGo: {
 // NaN with their payload's top bits.
 func FloatsToHalves(dst []uint16, src []float32) {
 	vecs().toHalves(dst[:len(src)], src)
+}
+
+// WidenScaleHeads sets out[h*n+k] = acc[h*n+k] (a half) * inv[h] for the
+// len(inv) heads of n = len(acc)/len(inv) values each: attention's last
+// step, a head's F16 sum of values widened and divided by its softmax sum
+// (llama.cpp converts VKQ16 to float32, then scales by 1/S).
+func WidenScaleHeads(out []float32, acc []uint16, inv []float32) {
+	if len(inv) == 0 || len(acc)%len(inv) != 0 || len(out) < len(acc) {
+		panic("tensor: WidenScaleHeads arguments do not fit")
+	}
+	if len(acc) == 0 {
+		return
+	}
+	vecs().widenScale(out, acc, inv)
+}
+
+func widenScaleGo(out []float32, acc []uint16, inv []float32) {
+	n := len(acc) / len(inv)
+	for h, s := range inv {
+		for k, a := range acc[h*n : (h+1)*n] {
+			out[h*n+k] = halfToFloat(a) * s
+		}
+	}
 }
 
 func floatsToHalvesGo(dst []uint16, src []float32) {

@@ -76,6 +76,7 @@ func registerVecAMD64() {
 		},
 		swiglu16:   swiglu16With(swiglu16AVX2),
 		toHalves:   floatsToHalvesF16C,
+		widenScale: widenScaleF16C,
 		ropePairs:  ropePairsVec,
 		ropeHalves: ropeHalvesVec,
 		scaleMul:   scaleMulVec,

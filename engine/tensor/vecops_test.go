@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -124,4 +125,35 @@ func TestVecOpsLengthChecks(t *testing.T) {
 			f()
 		}()
 	}
+}
+
+// TestWidenScaleHeads holds the widen-and-scale step to its Go loop, bit
+// for bit, at every level: head sizes the kernel takes and others, scales
+// of 0, 1 and others, halves of every kind (subnormal, infinite, NaN).
+func TestWidenScaleHeads(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	forLevels(t, func(t *testing.T, lvl string) {
+		for _, n := range []int{8, 16, 24, 64, 12, 3} {
+			for _, heads := range []int{1, 4, 8} {
+				acc := make([]uint16, heads*n)
+				for i := range acc {
+					acc[i] = uint16(r.Uint32())
+				}
+				acc[0], acc[len(acc)-1] = 0x7c00, 0x0001
+				inv := make([]float32, heads)
+				for h := range inv {
+					inv[h] = []float32{0, 1, float32(r.Float64()), 1 / float32(r.Float64()*1e4)}[h%4]
+				}
+				got, want := make([]float32, heads*n+1), make([]float32, heads*n+1)
+				got[heads*n], want[heads*n] = 7, 7
+				WidenScaleHeads(got, acc, inv)
+				widenScaleGo(want, acc, inv)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+						t.Fatalf("n %d heads %d: out[%d] = %v, want %v", n, heads, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	})
 }
