@@ -180,10 +180,16 @@ func (s *State) attnHeads8(scr *attnScratch, layer, i, h, window int, scale, sof
 		offs[j] = (h + j) / group * hd
 	}
 	tensor.ScoresF16Heads8(sc8, keys, kvd, offs, s.q16[i*qd+h*hd:][:8*hd])
-	sums := tensor.SoftmaxFactors8(sc8, n, scale, softcap, ms8, vs8)
 	acc := s.acc16[i*qd+h*hd:][:8*hd]
 	clear(acc)
-	tensor.MadRowsF16Heads8(acc, vals, kvd, offs, ms8, vs8)
+	var sums [8]float32
+	if hd == 8 {
+		// One pass: each position's factors applied as they are made.
+		sums = tensor.SoftmaxMadHeads8(acc, vals, kvd, offs, sc8, scale, softcap, ms8, vs8)
+	} else {
+		sums = tensor.SoftmaxFactors8(sc8, n, scale, softcap, ms8, vs8)
+		tensor.MadRowsF16Heads8(acc, vals, kvd, offs, ms8, vs8)
+	}
 	for j, sum := range sums {
 		scr.inv[j] = 0
 		if sum != 0 {

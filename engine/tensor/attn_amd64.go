@@ -105,6 +105,7 @@ func attnAVX512(v *vecFuncs) {
 	v.softmax4 = softmax4With
 	v.softmax8 = softmax8With
 	v.scoresHeads8 = true
+	v.softmaxMad8 = true
 	// Heads of a multiple of 64 values take the AVX-512 kernels, others
 	// the AVX2 one: one that reads each value row once
 	// for all four where they share it, one that reads each head's own.

@@ -75,6 +75,36 @@ func SoftmaxFactors8(sc []float32, n int, scale, softcap float32, ms, vs []float
 	return [8]float32{lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]}
 }
 
+// SoftmaxMadHeads8 is SoftmaxFactors8 over sc (n = len(sc)/8 positions)
+// followed by MadRowsF16Heads8 over its factors, for eight heads of 8
+// values (acc: 64 halves): the same operations, and with AVX-512 one pass
+// over the positions that applies each position's factors as it makes
+// them (softmaxMadHeads8AVX512). ms and vs (8n each) are the two calls'
+// scratch where that kernel does not serve.
+func SoftmaxMadHeads8(acc, vals []uint16, stride int, offs [8]int, sc []float32, scale, softcap float32, ms, vs []float32) [8]float32 {
+	n := len(sc) / 8
+	if len(acc) != 64 || len(sc) != 8*n {
+		panic("tensor: SoftmaxMadHeads8 arguments do not fit")
+	}
+	for _, o := range offs {
+		if o < 0 || (n > 0 && len(vals) < o+(n-1)*stride+8) {
+			panic("tensor: SoftmaxMadHeads8 value rows too short")
+		}
+	}
+	if v := vecs(); n > 0 && softcap == 0 && v.softmaxMad8 {
+		var b [8]uintptr
+		for h, o := range offs {
+			b[h] = uintptr(2 * o)
+		}
+		var sums [8]float32
+		softmaxMadHeads8AVX512(&acc[0], &vals[0], uintptr(2*stride), &b, &sc[0], uintptr(4*n), n, scale, &sums, libm.ExpfVectorData())
+		return sums
+	}
+	sums := SoftmaxFactors8(sc, n, scale, softcap, ms[:8*n], vs[:8*n])
+	MadRowsF16Heads8(acc, vals, stride, offs, ms[:8*n], vs[:8*n])
+	return sums
+}
+
 // SoftmaxSum is the online softmax's S*ms + vs, which GCC fuses into one
 // fma in llama.cpp. Usually the score did not raise the maximum and ms is
 // 1: the fused result is then the exact sum rounded once, which is what a

@@ -9,6 +9,9 @@ func softmax4AVX512(sc *float32, hstride uintptr, np int, scale float32, ms, vs 
 func softmax8AVX512(sc *float32, hstride uintptr, np int, scale float32, ms, vs *float32, sums *[8]float32, ev *libm.ExpfVector)
 
 //go:noescape
+func softmaxMadHeads8AVX512(acc, vals *uint16, stride uintptr, offs *[8]uintptr, sc *float32, hstride uintptr, np int, scale float32, sums *[8]float32, ev *libm.ExpfVector)
+
+//go:noescape
 func softmax4AVX2(sc *float32, hstride uintptr, np int, scale float32, ms, vs *float32, sums *[4]float32, ev *libm.ExpfVector)
 
 // softmax4AVX2With is SoftmaxFactors4's AVX2 kernel behind the vecFuncs

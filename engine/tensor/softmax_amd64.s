@@ -299,3 +299,239 @@ DATA softmaxIota<>+20(SB)/4, $5
 DATA softmaxIota<>+24(SB)/4, $6
 DATA softmaxIota<>+28(SB)/4, $7
 GLOBL softmaxIota<>(SB), RODATA|NOPTR, $32
+
+// The fused kernel's two steps, as macros so that its software pipeline
+// can place them. SMFACTORS is softmax8AVX512's loop body for the
+// position at SI: the scores gathered, the maxima raised, the exponential
+// (Expf's steps, its constants broadcast from R8), m in Y30 and e in Y31,
+// the sums in Y18 updated, SI stepped. SMMAD is madRowsF16Heads8AVX512's
+// for the position at R11 with m in Y8 and e in Y9: the scale by m where
+// any head's is not 1 (skip labels the multiply-add after it), then the
+// fused multiply-add of the value rows by e, each rounded to F16.
+#define SMFACTORS \
+	KXNORB K2, K2, K2; \
+	VGATHERDPS (SI)(Y19*1), K2, Y24; \
+	VMULPS Y16, Y24, Y24; \
+	VCMPPS $0x1e, Y17, Y24, K1; \
+	VSUBPS Y17, Y24, Y25; \
+	VSUBPS Y24, Y17, K1, Y25; \
+	VMOVAPS Y24, K1, Y17; \
+	VCVTPS2PD Y25, Z26; \
+	VBROADCASTSD 256(R8), Z27; \
+	VFMADD231PD.BCST 264(R8), Z26, Z27; \
+	VSUBPD.BCST 256(R8), Z27, Z28; \
+	VFMSUB231PD.BCST 264(R8), Z26, Z28; \
+	VMOVDQA64 Z27, Z29; \
+	VPERMI2Q Z11, Z10, Z29; \
+	VMOVDQA64 Z27, Z30; \
+	VPERMI2Q Z13, Z12, Z30; \
+	VPTESTMQ.BCST sm16<>(SB), Z27, K3; \
+	VMOVDQA64 Z30, K3, Z29; \
+	VPSLLQ $47, Z27, Z31; \
+	VPADDQ Z31, Z29, Z29; \
+	VBROADCASTSD 280(R8), Z4; \
+	VFMADD231PD.BCST 272(R8), Z28, Z4; \
+	VMULPD Z28, Z28, Z5; \
+	VBROADCASTSD 296(R8), Z6; \
+	VFMADD231PD.BCST 288(R8), Z28, Z6; \
+	VFMADD231PD Z4, Z5, Z6; \
+	VMULPD Z29, Z6, Z6; \
+	VCVTPD2PS Z6, Y7; \
+	VBROADCASTSS 304(R8), Y26; \
+	VCMPPS $0x11, Y26, Y25, K3; \
+	VXORPS Y7, Y7, K3, Y7; \
+	VMOVAPS Y15, Y30; \
+	VMOVAPS Y7, K1, Y30; \
+	VMOVAPS Y7, Y31; \
+	VMOVAPS Y15, K1, Y31; \
+	VFMADD213PS Y31, Y30, Y18; \
+	ADDQ $4, SI;
+
+#define SMMAD(skip) \
+	VCMPPS $4, Y15, Y8, K4; \
+	KORTESTB K4, K4; \
+	JZ   skip; \
+	VPERMPS Z8, Z20, Z24; \
+	VPERMPS Z8, Z21, Z25; \
+	VPERMPS Z8, Z22, Z26; \
+	VPERMPS Z8, Z23, Z27; \
+	VMULPS Z24, Z0, Z0; \
+	VMULPS Z25, Z1, Z1; \
+	VMULPS Z26, Z2, Z2; \
+	VMULPS Z27, Z3, Z3; \
+	VCVTPS2PH $0, Z0, Y4; \
+	VCVTPS2PH $0, Z1, Y5; \
+	VCVTPS2PH $0, Z2, Y6; \
+	VCVTPS2PH $0, Z3, Y7; \
+	VCVTPH2PS Y4, Z0; \
+	VCVTPH2PS Y5, Z1; \
+	VCVTPH2PS Y6, Z2; \
+	VCVTPH2PS Y7, Z3; \
+	skip: \
+	VPERMPS Z9, Z20, Z24; \
+	VPERMPS Z9, Z21, Z25; \
+	VPERMPS Z9, Z22, Z26; \
+	VPERMPS Z9, Z23, Z27; \
+	MOVQ 0(R14), R12; \
+	MOVQ 8(R14), R13; \
+	VMOVDQU (R11)(R12*1), X4; \
+	VINSERTI128 $1, (R11)(R13*1), Y4, Y4; \
+	MOVQ 16(R14), R12; \
+	MOVQ 24(R14), R13; \
+	VMOVDQU (R11)(R12*1), X5; \
+	VINSERTI128 $1, (R11)(R13*1), Y5, Y5; \
+	MOVQ 32(R14), R12; \
+	MOVQ 40(R14), R13; \
+	VMOVDQU (R11)(R12*1), X6; \
+	VINSERTI128 $1, (R11)(R13*1), Y6, Y6; \
+	MOVQ 48(R14), R12; \
+	MOVQ 56(R14), R13; \
+	VMOVDQU (R11)(R12*1), X7; \
+	VINSERTI128 $1, (R11)(R13*1), Y7, Y7; \
+	VCVTPH2PS Y4, Z4; \
+	VCVTPH2PS Y5, Z5; \
+	VCVTPH2PS Y6, Z6; \
+	VCVTPH2PS Y7, Z7; \
+	VFMADD231PS Z24, Z4, Z0; \
+	VFMADD231PS Z25, Z5, Z1; \
+	VFMADD231PS Z26, Z6, Z2; \
+	VFMADD231PS Z27, Z7, Z3; \
+	VCVTPS2PH $0, Z0, Y4; \
+	VCVTPS2PH $0, Z1, Y5; \
+	VCVTPS2PH $0, Z2, Y6; \
+	VCVTPS2PH $0, Z3, Y7; \
+	VCVTPH2PS Y4, Z0; \
+	VCVTPH2PS Y5, Z1; \
+	VCVTPH2PS Y6, Z2; \
+	VCVTPH2PS Y7, Z3;
+
+// softmaxMadHeads8AVX512: SoftmaxFactors8 and MadRowsF16Heads8 for eight
+// heads of 8 values in one pass over the positions: softmax8AVX512's
+// operations make the eight heads' factors m and e of a position
+// (SMFACTORS, not stored) and madRowsF16Heads8AVX512's apply them to the
+// running sums (SMMAD), the factors made one position ahead of their use.
+// The value sums' chain (a fused multiply-add and an F16 rounding per
+// position) is latency-bound and the softmax's steps are independent of
+// it, so each fills the other's idle cycles: 8 heads over 35 positions,
+// 483-503 ns against 572-610 for the two kernels apart. Made in the same
+// iteration as their use, the factors' test for the scale waited on the
+// exponential, and the kernel was slower than the two apart (830 ns).
+// Registers: SI head 0's score at the position (Y19 the heads' byte
+// offsets), R8 Expf's table and constants (Z10-Z13 the table; the
+// constants read as broadcast operands), R11 the position's value rows
+// (head h's at R11+offs[h], from R14), BX stride, CX positions left;
+// Z0-Z3 the sums of heads (0,1), (2,3), (4,5), (6,7), Y15 1.0, Y16 scale,
+// Y17 the maxima, Y18 the softmax sums, Z20-Z23 the factor spreads.
+// func softmaxMadHeads8AVX512(acc, vals *uint16, stride uintptr, offs *[8]uintptr, sc *float32, hstride uintptr, np int, scale float32, sums *[8]float32, ev *libm.ExpfVector)
+TEXT ·softmaxMadHeads8AVX512(SB), NOSPLIT, $0-80
+	MOVQ np+48(FP), CX
+	MOVQ acc+0(FP), DI
+	VBROADCASTSS attn1<>(SB), Y15
+	VMOVDQU16 (DI), Y0
+	VMOVDQU16 32(DI), Y1
+	VMOVDQU16 64(DI), Y2
+	VMOVDQU16 96(DI), Y3
+	VCVTPH2PS Y0, Z0
+	VCVTPH2PS Y1, Z1
+	VCVTPH2PS Y2, Z2
+	VCVTPH2PS Y3, Z3
+	VXORPS Y18, Y18, Y18      // sums: 0
+	MOVL $0xff800000, AX
+	VPBROADCASTD AX, Y17      // maxima: -Inf
+	TESTQ CX, CX
+	JZ   smdone
+	MOVQ vals+8(FP), R11
+	MOVQ stride+16(FP), BX
+	MOVQ offs+24(FP), R14
+	MOVQ sc+32(FP), SI
+	VBROADCASTSS scale+56(FP), Y16
+	MOVQ ev+72(FP), R8
+	VMOVDQU64 0(R8), Z10
+	VMOVDQU64 64(R8), Z11
+	VMOVDQU64 128(R8), Z12
+	VMOVDQU64 192(R8), Z13
+	VMOVDQU32 smidx<>+0(SB), Z20
+	VMOVDQU32 smidx<>+64(SB), Z21
+	VMOVDQU32 smidx<>+128(SB), Z22
+	VMOVDQU32 smidx<>+192(SB), Z23
+	MOVQ hstride+40(FP), AX
+	VPBROADCASTD AX, Y19
+	VPMULLD smiota<>(SB), Y19, Y19
+
+	// Software-pipelined: the factors of the next position are made
+	// before the value sums take this one's, so that the test of this
+	// position's factors (and its branch) does not wait on their making.
+	SMFACTORS
+	VMOVAPS Y30, Y8
+	VMOVAPS Y31, Y9
+	DECQ CX
+	JZ   smlast
+
+smloop:
+	SMFACTORS
+	SMMAD(smskip1)
+	VMOVAPS Y30, Y8
+	VMOVAPS Y31, Y9
+	ADDQ BX, R11
+	DECQ CX
+	JNZ  smloop
+
+smlast:
+	SMMAD(smskip2)
+
+smdone:
+	VCVTPS2PH $0, Z0, (DI)
+	VCVTPS2PH $0, Z1, 32(DI)
+	VCVTPS2PH $0, Z2, 64(DI)
+	VCVTPS2PH $0, Z3, 96(DI)
+	MOVQ sums+64(FP), AX
+	VMOVUPS Y18, (AX)
+	VZEROUPPER
+	RET
+
+DATA attn1<>+0(SB)/4, $0x3f800000
+GLOBL attn1<>(SB), RODATA|NOPTR, $4
+DATA sm16<>+0(SB)/8, $16
+GLOBL sm16<>(SB), RODATA|NOPTR, $8
+DATA smiota<>+0(SB)/4, $0
+DATA smiota<>+4(SB)/4, $1
+DATA smiota<>+8(SB)/4, $2
+DATA smiota<>+12(SB)/4, $3
+DATA smiota<>+16(SB)/4, $4
+DATA smiota<>+20(SB)/4, $5
+DATA smiota<>+24(SB)/4, $6
+DATA smiota<>+28(SB)/4, $7
+GLOBL smiota<>(SB), RODATA|NOPTR, $32
+DATA smidx<>+0(SB)/8, $0x0000000000000000
+DATA smidx<>+8(SB)/8, $0x0000000000000000
+DATA smidx<>+16(SB)/8, $0x0000000000000000
+DATA smidx<>+24(SB)/8, $0x0000000000000000
+DATA smidx<>+32(SB)/8, $0x0000000100000001
+DATA smidx<>+40(SB)/8, $0x0000000100000001
+DATA smidx<>+48(SB)/8, $0x0000000100000001
+DATA smidx<>+56(SB)/8, $0x0000000100000001
+DATA smidx<>+64(SB)/8, $0x0000000200000002
+DATA smidx<>+72(SB)/8, $0x0000000200000002
+DATA smidx<>+80(SB)/8, $0x0000000200000002
+DATA smidx<>+88(SB)/8, $0x0000000200000002
+DATA smidx<>+96(SB)/8, $0x0000000300000003
+DATA smidx<>+104(SB)/8, $0x0000000300000003
+DATA smidx<>+112(SB)/8, $0x0000000300000003
+DATA smidx<>+120(SB)/8, $0x0000000300000003
+DATA smidx<>+128(SB)/8, $0x0000000400000004
+DATA smidx<>+136(SB)/8, $0x0000000400000004
+DATA smidx<>+144(SB)/8, $0x0000000400000004
+DATA smidx<>+152(SB)/8, $0x0000000400000004
+DATA smidx<>+160(SB)/8, $0x0000000500000005
+DATA smidx<>+168(SB)/8, $0x0000000500000005
+DATA smidx<>+176(SB)/8, $0x0000000500000005
+DATA smidx<>+184(SB)/8, $0x0000000500000005
+DATA smidx<>+192(SB)/8, $0x0000000600000006
+DATA smidx<>+200(SB)/8, $0x0000000600000006
+DATA smidx<>+208(SB)/8, $0x0000000600000006
+DATA smidx<>+216(SB)/8, $0x0000000600000006
+DATA smidx<>+224(SB)/8, $0x0000000700000007
+DATA smidx<>+232(SB)/8, $0x0000000700000007
+DATA smidx<>+240(SB)/8, $0x0000000700000007
+DATA smidx<>+248(SB)/8, $0x0000000700000007
+GLOBL smidx<>(SB), RODATA|NOPTR, $256

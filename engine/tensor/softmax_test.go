@@ -193,3 +193,75 @@ func TestSoftmaxFactors8(t *testing.T) {
 		}
 	})
 }
+
+// TestSoftmaxMadHeads8 holds the fused eight-head softmax and value sums
+// to SoftmaxFactors and MadRowsF16 one head at a time in pure Go, bit for
+// bit, at every level: scores that raise the maximum often and rarely,
+// infinities, NaNs and exponentials that underflow; heads sharing value
+// rows and apart.
+func TestSoftmaxMadHeads8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(37, 8))
+	kinds := []func(p int) float32{
+		func(int) float32 { return float32(rng.NormFloat64()) },
+		func(int) float32 { return float32(rng.NormFloat64() * 40) },
+		func(p int) float32 { return float32(p) * 0.37 },
+		func(p int) float32 { return -float32(p) * 3.1 },
+		func(int) float32 { return -87 - float32(rng.Float64())*18 },
+		func(int) float32 {
+			switch rng.IntN(8) {
+			case 0:
+				return float32(math.Inf(1))
+			case 1:
+				return float32(math.Inf(-1))
+			case 2:
+				return math.Float32frombits(0x7fc01234)
+			}
+			return float32(rng.NormFloat64() * 1e3)
+		},
+	}
+	half := func() uint16 { return floatToHalf(float32(rng.NormFloat64())) }
+	forLevels(t, func(t *testing.T, lvl string) {
+		for _, n := range []int{1, 2, 9, 37} {
+			for k := range kinds {
+				for _, offs := range [][8]int{{0, 0, 8, 8, 16, 16, 24, 24}, {24, 0, 16, 8, 8, 16, 0, 24}} {
+					const stride = 40
+					sc := make([]float32, 8*n)
+					for h := 0; h < 8; h++ {
+						kind := kinds[(k+h)%len(kinds)]
+						if h%2 == 0 {
+							kind = kinds[k]
+						}
+						for p := 0; p < n; p++ {
+							sc[h*n+p] = kind(p)
+						}
+					}
+					vals := make([]uint16, n*stride)
+					for i := range vals {
+						vals[i] = half()
+					}
+					acc := make([]uint16, 64)
+					for i := range acc {
+						acc[i] = half()
+					}
+					want := append([]uint16(nil), acc...)
+					scale := float32(0.35)
+					ms, vs := make([]float32, 8*n), make([]float32, 8*n)
+					sums := SoftmaxMadHeads8(acc, vals, stride, offs, sc, scale, 0, ms, vs)
+					for h := 0; h < 8; h++ {
+						hm, hv := make([]float32, n), make([]float32, n)
+						wsum := SoftmaxFactors(sc[h*n:(h+1)*n], scale, 0, hm, hv, 1)
+						if math.Float32bits(sums[h]) != math.Float32bits(wsum) && !(sums[h] != sums[h] && wsum != wsum) {
+							t.Fatalf("n %d kind %d head %d: sum %v, want %v", n, k, h, sums[h], wsum)
+						}
+						vecAt[levelGo].madRowsF16(want[h*8:(h+1)*8], vals[offs[h]:], stride, hm, hv)
+					}
+					for i := range acc {
+						if acc[i] != want[i] && !(halfToFloat(acc[i]) != halfToFloat(acc[i]) && halfToFloat(want[i]) != halfToFloat(want[i])) {
+							t.Fatalf("n %d kind %d offsets %v: head %d acc[%d] = %#x, want %#x", n, k, offs, i/8, i%8, acc[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -28,6 +28,8 @@ type vecFuncs struct {
 	// scoresHeads8 says ScoresF16Heads8 runs scoresF16Heads8AVX512 for
 	// heads under 64 values, a multiple of 8 (called directly, as above).
 	scoresHeads8 bool
+	// softmaxMad8 says SoftmaxMadHeads8 runs softmaxMadHeads8AVX512.
+	softmaxMad8 bool
 	// softmax4 serves SoftmaxFactors4 without a softcap, n > 0; nil
 	// where four SoftmaxFactors calls serve.
 	softmax4 func(sc []float32, n int, scale float32, ms, vs []float32) [4]float32
