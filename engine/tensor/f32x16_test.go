@@ -40,6 +40,12 @@ func checkPackedF32(t *testing.T, rows, cols, threads int) {
 	wf(2%rows, 0, float32(math.Inf(-1)))
 	wf(2%rows, cols-1, float32(math.Inf(1)))
 	wf(rows-1, cols/2, float32(math.NaN()))
+	// A row of -0 weights: against token 1's zero activations every
+	// product is -0, which ggml's first step (a fused multiply-add into a
+	// zeroed sum) turns to +0 and a plain multiply would keep.
+	for c := 0; c < cols; c++ {
+		wf(3%rows, c, float32(math.Copysign(0, -1)))
+	}
 	pm := packMatrix(m)
 	if !pm.Packed {
 		t.Fatal("not packed")
@@ -49,6 +55,7 @@ func checkPackedF32(t *testing.T, rows, cols, threads int) {
 	}
 	x := randomAct(rng, nTok*cols, false)
 	x[0] = 1e30 // 3e38 * 1e30 overflows
+	clear(x[cols : 2*cols])
 	p := NewPool(threads)
 	defer p.Close()
 
