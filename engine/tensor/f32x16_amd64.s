@@ -67,6 +67,57 @@
 	PAIRSTEP(DI, SI, o4, o64); \
 	PAIRADD(U)
 
+// For rows of one step of 64 and several tokens, lane pair by lane pair:
+// PAIRW loads the pair's eight weight vectors (Z24-Z31) once for all the
+// tokens, where PAIR1 loads them again for each token (512-bit loads,
+// one a cycle, were the bound: eight of them beside eight broadcasts for
+// every eight multiplies). PAIRT is PAIR1 for the token at DI with those
+// weights: each sum a single product fused into a zeroed sum, as ggml's
+// first step, the activation broadcast from memory, then PAIRADD.
+#define PAIRW(o64) \
+	VMOVUPS o64+0(SI), Z24; \
+	VMOVUPS o64+512(SI), Z25; \
+	VMOVUPS o64+1024(SI), Z26; \
+	VMOVUPS o64+1536(SI), Z27; \
+	VMOVUPS o64+2048(SI), Z28; \
+	VMOVUPS o64+2560(SI), Z29; \
+	VMOVUPS o64+3072(SI), Z30; \
+	VMOVUPS o64+3584(SI), Z31
+
+#define PAIRT(o4, U) \
+	VXORPS Z0, Z0, Z0; \
+	VFMADD231PS.BCST o4+0(DI), Z24, Z0; \
+	VXORPS Z4, Z4, Z4; \
+	VFMADD231PS.BCST o4+32(DI), Z25, Z4; \
+	VXORPS Z1, Z1, Z1; \
+	VFMADD231PS.BCST o4+64(DI), Z26, Z1; \
+	VXORPS Z5, Z5, Z5; \
+	VFMADD231PS.BCST o4+96(DI), Z27, Z5; \
+	VXORPS Z2, Z2, Z2; \
+	VFMADD231PS.BCST o4+128(DI), Z28, Z2; \
+	VXORPS Z6, Z6, Z6; \
+	VFMADD231PS.BCST o4+160(DI), Z29, Z6; \
+	VXORPS Z3, Z3, Z3; \
+	VFMADD231PS.BCST o4+192(DI), Z30, Z3; \
+	VXORPS Z7, Z7, Z7; \
+	VFMADD231PS.BCST o4+224(DI), Z31, Z7; \
+	PAIRADD(U)
+
+// PAIRTOKENS is lane pair i (o4 = 4i, o64 = 64i) for every token: its t8
+// to the token's slot i, slot (t, i) at 768+512t+64i on the stack.
+#define PAIRTOKENS(o4, o64, loop) \
+	PAIRW(o64); \
+	MOVQ a+32(FP), DI; \
+	LEAQ (768+o4*16)(SP), R15; \
+	MOVQ T+64(FP), BX; \
+loop: \
+	PAIRT(o4, Z8); \
+	VMOVUPS Z8, (R15); \
+	ADDQ $512, R15; \
+	ADDQ aStride+40(FP), DI; \
+	DECQ BX; \
+	JNZ  loop
+
 // func f32x16VecAVX512(w unsafe.Pointer, gStride uintptr, nRows, n int, a unsafe.Pointer, aStride uintptr, out unsafe.Pointer, oStride uintptr, T int)
 //
 // ggml_vec_dot_f32's order (vecDotF32): for each of the eight lane pairs
@@ -78,8 +129,9 @@
 // once): runs of eight added product by product, then the last n%8 fused.
 //
 // Frame: 0-511 the eight t8 vectors of the current token, 512-767 the
-// tokens' results before the leftovers.
-TEXT ·f32x16VecAVX512(SB), 0, $768-72
+// tokens' results before the leftovers, 768-2815 the t8 vectors of every
+// token for rows of one step (PAIRTOKENS).
+TEXT ·f32x16VecAVX512(SB), 0, $2816-72
 	MOVQ w+0(FP), SI
 	MOVQ nRows+16(FP), R9
 	MOVQ out+48(FP), R10
@@ -88,6 +140,10 @@ TEXT ·f32x16VecAVX512(SB), 0, $768-72
 
 vgroup:
 	GROUPMASK
+	MOVQ n+24(FP), AX
+	SHRQ $6, AX
+	CMPQ AX, $1
+	JEQ  vone
 	// The main part of each token.
 	XORQ BX, BX                // token
 	MOVQ a+32(FP), DI          // token's activations
@@ -157,6 +213,47 @@ vstoreres:
 	CMPQ BX, T+64(FP)
 	JNE  vtoken
 
+	JMP  vleftovers
+
+vone:
+	// One step (rows of 64 to 127 values), lane pair by lane pair for
+	// all the tokens, then each token's t8 added as PAIR1's path adds
+	// them, its result to 512+64t.
+	PAIRTOKENS(0, 0, vone0)
+	PAIRTOKENS(4, 64, vone1)
+	PAIRTOKENS(8, 128, vone2)
+	PAIRTOKENS(12, 192, vone3)
+	PAIRTOKENS(16, 256, vone4)
+	PAIRTOKENS(20, 320, vone5)
+	PAIRTOKENS(24, 384, vone6)
+	PAIRTOKENS(28, 448, vone7)
+	XORQ BX, BX
+	LEAQ 768(SP), R15
+vonetree:
+	VMOVUPS 0(R15), Z16
+	VMOVUPS 64(R15), Z17
+	VMOVUPS 128(R15), Z18
+	VMOVUPS 192(R15), Z19
+	VMOVUPS 256(R15), Z20
+	VMOVUPS 320(R15), Z21
+	VMOVUPS 384(R15), Z22
+	VMOVUPS 448(R15), Z23
+	VADDPS Z16, Z20, Z16
+	VADDPS Z17, Z21, Z17
+	VADDPS Z18, Z22, Z18
+	VADDPS Z19, Z23, Z19
+	VADDPS Z18, Z16, Z16
+	VADDPS Z19, Z17, Z17
+	VADDPS Z17, Z16, Z16
+	MOVQ BX, CX
+	SHLQ $6, CX
+	VMOVUPS Z16, 512(SP)(CX*1)
+	ADDQ $512, R15
+	INCQ BX
+	CMPQ BX, T+64(FP)
+	JNE  vonetree
+
+vleftovers:
 	// Leftovers, the tokens side by side. Tokens past T repeat token 0.
 	MOVQ n+24(FP), CX
 	MOVQ CX, AX
