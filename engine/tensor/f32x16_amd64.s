@@ -60,19 +60,12 @@
 	VADDPS Z5, Z4, Z4; \
 	VADDPS Z0, Z4, U
 
-// PAIR1 is a whole lane pair for a row of exactly one step of 64 (SI the
-// group's weights, DI the token's activations).
-#define PAIR1(o4, o64, U) \
-	PAIRZERO; \
-	PAIRSTEP(DI, SI, o4, o64); \
-	PAIRADD(U)
-
-// For rows of one step of 64 and several tokens, lane pair by lane pair:
-// PAIRW loads the pair's eight weight vectors (Z24-Z31) once for all the
-// tokens, where PAIR1 loads them again for each token (512-bit loads,
-// one a cycle, were the bound: eight of them beside eight broadcasts for
-// every eight multiplies). PAIRT is PAIR1 for the token at DI with those
-// weights: each sum a single product fused into a zeroed sum, as ggml's
+// For rows of one step of 64, lane pair by lane pair for all the tokens:
+// PAIRW loads the pair's eight weight vectors (Z24-Z31) once for them all,
+// where PAIRSTEP loads them again for each token (512-bit loads, one a
+// cycle, were the bound: eight of them beside eight broadcasts for every
+// eight multiplies). PAIRT is PAIRZERO, PAIRSTEP and PAIRADD for the token
+// at DI with those weights: each sum a single product fused into a zeroed sum, as ggml's
 // first step, the activation broadcast from memory, then PAIRADD.
 #define PAIRW(o64) \
 	VMOVUPS o64+0(SI), Z24; \
@@ -102,6 +95,22 @@
 	VXORPS Z7, Z7, Z7; \
 	VFMADD231PS.BCST o4+224(DI), Z31, Z7; \
 	PAIRADD(U)
+
+// T8TREE adds the eight t8 vectors at register base (t8_i at 64i(base)) as the rest
+// of _mm512_reduce_add_ps's tree: t4_i = t8_i+4 + t8_i, then (t4_0 +
+// t4_2) + (t4_1 + t4_3), to Z16. Clobbers Z17-Z19.
+#define T8TREE(base) \
+	VMOVUPS 256(base), Z16; \
+	VMOVUPS 320(base), Z17; \
+	VMOVUPS 384(base), Z18; \
+	VMOVUPS 448(base), Z19; \
+	VADDPS 0(base), Z16, Z16; \
+	VADDPS 64(base), Z17, Z17; \
+	VADDPS 128(base), Z18, Z18; \
+	VADDPS 192(base), Z19, Z19; \
+	VADDPS Z18, Z16, Z16; \
+	VADDPS Z19, Z17, Z17; \
+	VADDPS Z17, Z16, Z16
 
 // PAIRTOKENS is lane pair i (o4 = 4i, o64 = 64i) for every token: its t8
 // to the token's slot i, slot (t, i) at 768+512t+64i on the stack.
@@ -152,27 +161,7 @@ vtoken:
 	SHRQ $6, AX                // steps of 64
 	VXORPS Z16, Z16, Z16
 	JZ   vstoreres
-	CMPQ AX, $1
-	JNE  vsteps
-	// One step (rows of 64 to 127 values): straight-line, the eight t8
-	// in registers.
-	PAIR1(0, 0, Z16)
-	PAIR1(4, 64, Z17)
-	PAIR1(8, 128, Z18)
-	PAIR1(12, 192, Z19)
-	PAIR1(16, 256, Z20)
-	PAIR1(20, 320, Z21)
-	PAIR1(24, 384, Z22)
-	PAIR1(28, 448, Z23)
-	VADDPS Z16, Z20, Z16
-	VADDPS Z17, Z21, Z17
-	VADDPS Z18, Z22, Z18
-	VADDPS Z19, Z23, Z19
-	VADDPS Z18, Z16, Z16
-	VADDPS Z19, Z17, Z17
-	VADDPS Z17, Z16, Z16
-	JMP  vstoreres
-vsteps:
+	// Two steps or more (one went to vone).
 	XORQ R15, R15              // 64*i: lane pair i, t8 slot
 vpair:
 	LEAQ (SI)(R15*1), R14      // weights of column i
@@ -192,18 +181,7 @@ vstep:
 	ADDQ $64, R15
 	CMPQ R15, $512
 	JNE  vpair
-	// t4_i = t8_i+4 + t8_i; (t4_0 + t4_2) + (t4_1 + t4_3).
-	VMOVUPS 256(SP), Z16
-	VMOVUPS 320(SP), Z17
-	VMOVUPS 384(SP), Z18
-	VMOVUPS 448(SP), Z19
-	VADDPS 0(SP), Z16, Z16
-	VADDPS 64(SP), Z17, Z17
-	VADDPS 128(SP), Z18, Z18
-	VADDPS 192(SP), Z19, Z19
-	VADDPS Z18, Z16, Z16
-	VADDPS Z19, Z17, Z17
-	VADDPS Z17, Z16, Z16
+	T8TREE(SP)
 vstoreres:
 	MOVQ BX, CX
 	SHLQ $6, CX
@@ -217,8 +195,8 @@ vstoreres:
 
 vone:
 	// One step (rows of 64 to 127 values), lane pair by lane pair for
-	// all the tokens, then each token's t8 added as PAIR1's path adds
-	// them, its result to 512+64t.
+	// all the tokens, then each token's t8 added (T8TREE), its result to
+	// 512+64t.
 	PAIRTOKENS(0, 0, vone0)
 	PAIRTOKENS(4, 64, vone1)
 	PAIRTOKENS(8, 128, vone2)
@@ -230,21 +208,7 @@ vone:
 	XORQ BX, BX
 	LEAQ 768(SP), R15
 vonetree:
-	VMOVUPS 0(R15), Z16
-	VMOVUPS 64(R15), Z17
-	VMOVUPS 128(R15), Z18
-	VMOVUPS 192(R15), Z19
-	VMOVUPS 256(R15), Z20
-	VMOVUPS 320(R15), Z21
-	VMOVUPS 384(R15), Z22
-	VMOVUPS 448(R15), Z23
-	VADDPS Z16, Z20, Z16
-	VADDPS Z17, Z21, Z17
-	VADDPS Z18, Z22, Z18
-	VADDPS Z19, Z23, Z19
-	VADDPS Z18, Z16, Z16
-	VADDPS Z19, Z17, Z17
-	VADDPS Z17, Z16, Z16
+	T8TREE(R15)
 	MOVQ BX, CX
 	SHLQ $6, CX
 	VMOVUPS Z16, 512(SP)(CX*1)
