@@ -17,12 +17,9 @@ func SplitPath(prefix string, idx, n int) string {
 }
 
 // openParts opens parts 2..n of the split model whose first part f was
-// opened from path, adding their tensors to f; Close closes them too.
-func (f *File) openParts(path string, n int) error { return f.openPartsWith(path, n, false) }
-
-// openPartsWith is openParts, reading the parts into memory when resident
-// is set (Load).
-func (f *File) openPartsWith(path string, n int, resident bool) error {
+// opened from path, adding their tensors to f (each read into memory when
+// resident is set, as Load does); Close closes them too.
+func (f *File) openParts(path string, n int, resident bool) error {
 	if no, err := f.Uint("split.no"); err == nil && no != 0 {
 		return fmt.Errorf("gguf: %s is part %d of a split model of %d: open the first part", path, no+1, n)
 	}
@@ -32,7 +29,7 @@ func (f *File) openPartsWith(path string, n int, resident bool) error {
 	}
 	for idx := 2; idx <= n; idx++ {
 		p := SplitPath(prefix, idx, n)
-		part, err := openOneWith(p, resident)
+		part, err := openOne(p, resident)
 		if err != nil {
 			return fmt.Errorf("gguf: part %d of %d of %s: %w", idx, n, path, err)
 		}
