@@ -13,7 +13,7 @@ func rmsSums8AVX512(x *float32, d int, sums *[8]float64) { panic("tensor: no AVX
 
 // scoresF16Heads8AVX512 is never called here (vecFuncs.scoresHeads8 is
 // false).
-func scoresF16Heads8AVX512(out *float32, ostride uintptr, keys *uint16, stride uintptr, np8 int, q *uint16, q32 *float32, n int, offs *[8]uintptr, rem int) {
+func scoresF16Heads8AVX512(out *float32, ostride uintptr, keys *uint16, stride uintptr, np8 int, q *uint16, n int, offs *[8]uintptr, rem int) {
 	panic("tensor: no AVX-512")
 }
 

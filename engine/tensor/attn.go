@@ -50,12 +50,8 @@ func ScoresF16Heads8(out []float32, keys []uint16, stride int, offs [8]int, q []
 			far = max(far, o+(n8+7)*stride+n)
 		}
 		if rem == 0 || cap(keys) >= far {
-			var b [8]uintptr
-			for h, o := range offs {
-				b[h] = uintptr(2 * o)
-			}
-			var q32 [8 * 56]float32
-			scoresF16Heads8AVX512(&out[0], uintptr(4*np), &keys[0], uintptr(2*stride), n8/8, &q[0], &q32[0], n, &b, rem)
+			b := byteOffsets8(offs)
+			scoresF16Heads8AVX512(&out[0], uintptr(4*np), &keys[0], uintptr(2*stride), n8/8, &q[0], n, &b, rem)
 			return
 		}
 	}
@@ -127,10 +123,7 @@ func MadRowsF16Heads8(acc []uint16, vals []uint16, stride int, offs [8]int, ms, 
 		}
 	}
 	if v := vecs(); v.heads8 != nil && v.heads8(n) && np > 0 {
-		var b [8]uintptr
-		for h, o := range offs {
-			b[h] = uintptr(2 * o)
-		}
+		b := byteOffsets8(offs)
 		madRowsF16Heads8AVX512(&acc[0], &vals[0], uintptr(2*stride), n, &b, &ms[0], &vs[0], np)
 		return
 	}
@@ -181,4 +174,13 @@ func madRowsHeads4With(scale func(y []uint16, v float32), mad func(y, x []uint16
 			}
 		}
 	}
+}
+
+// byteOffsets8 turns eight heads' offsets, in F16 values, into the byte
+// offsets the eight-head kernels take.
+func byteOffsets8(offs [8]int) (b [8]uintptr) {
+	for h, o := range offs {
+		b[h] = uintptr(2 * o)
+	}
+	return b
 }

@@ -15,9 +15,6 @@ func madRowsF16Heads4AVX512(acc, vals *uint16, stride uintptr, n int, ms, vs *fl
 func madRowsF16Heads4ApartAVX512(acc, vals *uint16, stride uintptr, n int, offs *[4]uintptr, ms, vs *float32, np int)
 
 //go:noescape
-func madRowsF16Heads8AVX512(acc, vals *uint16, stride uintptr, n int, offs *[8]uintptr, ms, vs *float32, np int)
-
-//go:noescape
 func madRowsF16AVX2x8(acc, vals *uint16, stride uintptr, n int, ms, vs *float32, np int)
 
 //go:noescape
@@ -25,9 +22,6 @@ func madRowsF16Heads4x8AVX2(acc, vals *uint16, stride uintptr, n int, offs *[4]u
 
 //go:noescape
 func scoresF16Small8AVX512(out *float32, keys *uint16, stride uintptr, np8 int, q *uint16, n int, rem int)
-
-//go:noescape
-func scoresF16Heads8AVX512(out *float32, ostride uintptr, keys *uint16, stride uintptr, np8 int, q *uint16, q32 *float32, n int, offs *[8]uintptr, rem int)
 
 //go:noescape
 func scoresF16SmallAVX2(out *float32, keys *uint16, stride uintptr, np int, q *uint16, n int)

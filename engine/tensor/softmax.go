@@ -92,10 +92,7 @@ func SoftmaxMadHeads8(acc, vals []uint16, stride int, offs [8]int, sc []float32,
 		}
 	}
 	if v := vecs(); n > 0 && softcap == 0 && v.softmaxMad8 {
-		var b [8]uintptr
-		for h, o := range offs {
-			b[h] = uintptr(2 * o)
-		}
+		b := byteOffsets8(offs)
 		var sums [8]float32
 		softmaxMadHeads8AVX512(&acc[0], &vals[0], uintptr(2*stride), &b, &sc[0], uintptr(4*n), n, scale, &sums, libm.ExpfVectorData())
 		return sums

@@ -6,12 +6,6 @@ import "github.com/llmsql/llmsql/engine/libm"
 func softmax4AVX512(sc *float32, hstride uintptr, np int, scale float32, ms, vs *float32, sums *[4]float32, ev *libm.ExpfVector)
 
 //go:noescape
-func softmax8AVX512(sc *float32, hstride uintptr, np int, scale float32, ms, vs *float32, sums *[8]float32, ev *libm.ExpfVector)
-
-//go:noescape
-func softmaxMadHeads8AVX512(acc, vals *uint16, stride uintptr, offs *[8]uintptr, sc *float32, hstride uintptr, np int, scale float32, sums *[8]float32, ev *libm.ExpfVector)
-
-//go:noescape
 func softmax4AVX2(sc *float32, hstride uintptr, np int, scale float32, ms, vs *float32, sums *[4]float32, ev *libm.ExpfVector)
 
 // softmax4AVX2With is SoftmaxFactors4's AVX2 kernel behind the vecFuncs
@@ -27,12 +21,5 @@ func softmax4AVX2With(sc []float32, n int, scale float32, ms, vs []float32) (sum
 // signature.
 func softmax4With(sc []float32, n int, scale float32, ms, vs []float32) (sums [4]float32) {
 	softmax4AVX512(&sc[0], uintptr(4*n), n, scale, &ms[0], &vs[0], &sums, libm.ExpfVectorData())
-	return sums
-}
-
-// softmax8With is SoftmaxFactors8's AVX-512 kernel behind the vecFuncs
-// signature.
-func softmax8With(sc []float32, n int, scale float32, ms, vs []float32) (sums [8]float32) {
-	softmax8AVX512(&sc[0], uintptr(4*n), n, scale, &ms[0], &vs[0], &sums, libm.ExpfVectorData())
 	return sums
 }

@@ -49,3 +49,17 @@
 	VADDPD Z18, Z17, Z17; \
 	VCVTPS2PD Y15, Z18; \
 	VADDPD Z18, Z17, Z17
+
+// CVTROWS8 widens the first eight F16 values of eight rows into Y0-Y7 (row
+// i in Yi): the rows at base, BX bytes apart, with R12 = 3*BX, R13 = 5*BX
+// and R10 = 7*BX (TRANSPOSE8's input in scoresF16Small8AVX512 and
+// scoresF16Heads8AVX512).
+#define CVTROWS8(base) \
+	VCVTPH2PS (base), Y0; \
+	VCVTPH2PS (base)(BX*1), Y1; \
+	VCVTPH2PS (base)(BX*2), Y2; \
+	VCVTPH2PS (base)(R12*1), Y3; \
+	VCVTPH2PS (base)(BX*4), Y4; \
+	VCVTPH2PS (base)(R13*1), Y5; \
+	VCVTPH2PS (base)(R12*2), Y6; \
+	VCVTPH2PS (base)(R10*1), Y7
