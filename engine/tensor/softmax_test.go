@@ -43,16 +43,13 @@ func TestSoftmaxSumMatchesFmaf(t *testing.T) {
 	}
 }
 
-// TestSoftmaxFactors4 holds the four-head online softmax to four
-// SoftmaxFactors calls bit for bit at every level: factors, weights and
-// sums, over scores of every kind attention can give it (a few positions
-// and hundreds, falling, rising so that the maximum moves at every
-// position, spreads that push the exponentials' arguments through
-// Expf's subnormal and underflow ranges) and some it should never (Inf,
-// NaN), with a softcap (which takes the scalar path) and without.
-func TestSoftmaxFactors4(t *testing.T) {
-	rng := rand.New(rand.NewPCG(23, 5))
-	kinds := []func(p int) float32{
+// softmaxScoreKinds are the scores the softmax tests give their kernels:
+// every kind attention can give them (gaussian, wide, rising so that the
+// maximum moves at every position, falling, spreads that push the
+// exponentials' arguments through Expf's subnormal and underflow ranges)
+// and some it should never (Inf, NaN, the largest float).
+func softmaxScoreKinds(rng *rand.Rand) []func(p int) float32 {
+	return []func(p int) float32{
 		func(int) float32 { return float32(rng.NormFloat64()) },
 		func(int) float32 { return float32(rng.NormFloat64() * 40) },
 		func(p int) float32 { return float32(p) * 0.37 },             // rising: a new maximum every time
@@ -73,88 +70,26 @@ func TestSoftmaxFactors4(t *testing.T) {
 			return float32(rng.NormFloat64() * 1e3)
 		},
 	}
-	forLevels(t, func(t *testing.T, lvl string) {
-		for _, n := range []int{1, 2, 3, 7, 24, 61, 300} {
-			for k := range kinds {
-				for _, softcap := range []float32{0, 30} {
-					sc := make([]float32, 4*n)
-					for h := 0; h < 4; h++ {
-						kind := kinds[(k+h)%len(kinds)]
-						if h == 1 && k%2 == 0 {
-							kind = kinds[k] // not only mixes: all four of one kind too
-						}
-						for p := 0; p < n; p++ {
-							sc[h*n+p] = kind(p)
-						}
-					}
-					if k == 4 || k == 5 {
-						// Put the maximum first so that every later
-						// argument is the spread itself.
-						for h := 0; h < 4; h++ {
-							sc[h*n] = 0
-						}
-					}
-					scale := float32(1)
-					if k == 0 {
-						scale = 0.125
-					}
-					ms, vs := make([]float32, 4*n), make([]float32, 4*n)
-					sums := SoftmaxFactors4(sc, n, scale, softcap, ms, vs)
-					for h := 0; h < 4; h++ {
-						wm, wv := make([]float32, 4*n), make([]float32, 4*n)
-						want := SoftmaxFactors(sc[h*n:(h+1)*n], scale, softcap, wm[h:], wv[h:], 4)
-						if math.Float32bits(sums[h]) != math.Float32bits(want) {
-							t.Fatalf("n %d kind %d softcap %g head %d: sum %v (%#x), want %v (%#x)", n, k, softcap, h, sums[h], math.Float32bits(sums[h]), want, math.Float32bits(want))
-						}
-						for p := 0; p < n; p++ {
-							i := 4*p + h
-							if math.Float32bits(ms[i]) != math.Float32bits(wm[i]) || math.Float32bits(vs[i]) != math.Float32bits(wv[i]) {
-								t.Fatalf("n %d kind %d softcap %g head %d position %d (score %v): factors %v, %v, want %v, %v", n, k, softcap, h, p, sc[h*n+p], ms[i], vs[i], wm[i], wv[i])
-							}
-						}
-					}
-				}
-			}
-		}
-	})
 }
 
-// TestSoftmaxFactors8 holds the eight-head online softmax to eight
-// SoftmaxFactors calls, bit for bit, at every level, over the same kinds
-// of scores as TestSoftmaxFactors4, each head's factors where
-// MadRowsF16Heads8 reads them.
-func TestSoftmaxFactors8(t *testing.T) {
-	rng := rand.New(rand.NewPCG(29, 6))
-	kinds := []func(p int) float32{
-		func(int) float32 { return float32(rng.NormFloat64()) },
-		func(int) float32 { return float32(rng.NormFloat64() * 40) },
-		func(p int) float32 { return float32(p) * 0.37 },             // rising: a new maximum every time
-		func(p int) float32 { return -float32(p) * 3.1 },             // falling
-		func(int) float32 { return -87 - float32(rng.Float64())*18 }, // arguments through [-105, -87]
-		func(p int) float32 { return -103.1 - float32(p)*0.003 },     // and densely over Expf's last subnormal
-		func(int) float32 {
-			switch rng.IntN(8) {
-			case 0:
-				return float32(math.Inf(1))
-			case 1:
-				return float32(math.Inf(-1))
-			case 2:
-				return math.Float32frombits(0x7fc01234 | uint32(rng.IntN(2))<<31) // a NaN with a payload
-			case 3:
-				return math.MaxFloat32
-			}
-			return float32(rng.NormFloat64() * 1e3)
-		},
-	}
+// checkSoftmaxHeads holds a many-head online softmax (run, over heads
+// heads of n scores one head after another) to SoftmaxFactors one head at
+// a time, bit for bit, at every level: factors, weights and sums, over
+// softmaxScoreKinds from a few positions to hundreds, with a softcap
+// (which takes the scalar path) and without. Each four heads' factors
+// are interleaved by position (ms[4p+h]), the second four after the
+// first's (MadRowsF16Heads4's and MadRowsF16Heads8's layouts).
+func checkSoftmaxHeads(t *testing.T, rng *rand.Rand, heads int, run func(sc []float32, n int, scale, softcap float32, ms, vs []float32) []float32) {
+	kinds := softmaxScoreKinds(rng)
 	forLevels(t, func(t *testing.T, lvl string) {
 		for _, n := range []int{1, 2, 3, 7, 24, 61, 300} {
 			for k := range kinds {
 				for _, softcap := range []float32{0, 30} {
-					sc := make([]float32, 8*n)
-					for h := 0; h < 8; h++ {
+					sc := make([]float32, heads*n)
+					for h := 0; h < heads; h++ {
 						kind := kinds[(k+h)%len(kinds)]
 						if h == 1 && k%2 == 0 {
-							kind = kinds[k] // not only mixes: all of one kind too
+							kind = kinds[k] // not only mixes: two heads of one kind too
 						}
 						for p := 0; p < n; p++ {
 							sc[h*n+p] = kind(p)
@@ -163,7 +98,7 @@ func TestSoftmaxFactors8(t *testing.T) {
 					if k == 4 || k == 5 {
 						// Put the maximum first so that every later
 						// argument is the spread itself.
-						for h := 0; h < 8; h++ {
+						for h := 0; h < heads; h++ {
 							sc[h*n] = 0
 						}
 					}
@@ -171,12 +106,11 @@ func TestSoftmaxFactors8(t *testing.T) {
 					if k == 0 {
 						scale = 0.125
 					}
-					ms, vs := make([]float32, 8*n), make([]float32, 8*n)
-					sums := SoftmaxFactors8(sc, n, scale, softcap, ms, vs)
-					for h := 0; h < 8; h++ {
-						// Heads 4-7's factors follow heads 0-3's.
-						base := h / 4 * 4 * n
-						wm, wv := make([]float32, 8*n), make([]float32, 8*n)
+					ms, vs := make([]float32, heads*n), make([]float32, heads*n)
+					sums := run(sc, n, scale, softcap, ms, vs)
+					for h := 0; h < heads; h++ {
+						base := h / 4 * 4 * n // the first of the head's four's factors
+						wm, wv := make([]float32, heads*n), make([]float32, heads*n)
 						want := SoftmaxFactors(sc[h*n:(h+1)*n], scale, softcap, wm[base+h%4:], wv[base+h%4:], 4)
 						if math.Float32bits(sums[h]) != math.Float32bits(want) {
 							t.Fatalf("n %d kind %d softcap %g head %d: sum %v (%#x), want %v (%#x)", n, k, softcap, h, sums[h], math.Float32bits(sums[h]), want, math.Float32bits(want))
@@ -194,31 +128,32 @@ func TestSoftmaxFactors8(t *testing.T) {
 	})
 }
 
+// TestSoftmaxFactors4 holds the four-head online softmax to four
+// SoftmaxFactors calls (checkSoftmaxHeads).
+func TestSoftmaxFactors4(t *testing.T) {
+	checkSoftmaxHeads(t, rand.New(rand.NewPCG(23, 5)), 4, func(sc []float32, n int, scale, softcap float32, ms, vs []float32) []float32 {
+		sums := SoftmaxFactors4(sc, n, scale, softcap, ms, vs)
+		return sums[:]
+	})
+}
+
+// TestSoftmaxFactors8 holds the eight-head online softmax to eight
+// SoftmaxFactors calls (checkSoftmaxHeads), each head's factors where
+// MadRowsF16Heads8 reads them.
+func TestSoftmaxFactors8(t *testing.T) {
+	checkSoftmaxHeads(t, rand.New(rand.NewPCG(29, 6)), 8, func(sc []float32, n int, scale, softcap float32, ms, vs []float32) []float32 {
+		sums := SoftmaxFactors8(sc, n, scale, softcap, ms, vs)
+		return sums[:]
+	})
+}
+
 // TestSoftmaxMadHeads8 holds the fused eight-head softmax and value sums
 // to SoftmaxFactors and MadRowsF16 one head at a time in pure Go, bit for
-// bit, at every level: scores that raise the maximum often and rarely,
-// infinities, NaNs and exponentials that underflow; heads sharing value
-// rows and apart.
+// bit, at every level, over softmaxScoreKinds; heads sharing value rows
+// and apart.
 func TestSoftmaxMadHeads8(t *testing.T) {
 	rng := rand.New(rand.NewPCG(37, 8))
-	kinds := []func(p int) float32{
-		func(int) float32 { return float32(rng.NormFloat64()) },
-		func(int) float32 { return float32(rng.NormFloat64() * 40) },
-		func(p int) float32 { return float32(p) * 0.37 },
-		func(p int) float32 { return -float32(p) * 3.1 },
-		func(int) float32 { return -87 - float32(rng.Float64())*18 },
-		func(int) float32 {
-			switch rng.IntN(8) {
-			case 0:
-				return float32(math.Inf(1))
-			case 1:
-				return float32(math.Inf(-1))
-			case 2:
-				return math.Float32frombits(0x7fc01234)
-			}
-			return float32(rng.NormFloat64() * 1e3)
-		},
-	}
+	kinds := softmaxScoreKinds(rng)
 	half := func() uint16 { return floatToHalf(float32(rng.NormFloat64())) }
 	forLevels(t, func(t *testing.T, lvl string) {
 		for _, n := range []int{1, 2, 9, 37} {
