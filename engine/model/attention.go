@@ -152,15 +152,7 @@ func (s *State) attnHeads4(scr *attnScratch, layer, i, h, window int, scale, sof
 	acc := s.acc16[i*qd+h*hd:][:4*hd]
 	clear(acc)
 	tensor.MadRowsF16Heads4(acc, vals, kvd, offs, ms4, vs4)
-	for j, sum := range sums {
-		scr.inv[j] = 0
-		if sum != 0 {
-			scr.inv[j] = 1 / sum
-		}
-	}
-	// Widen and scale in one step: a vector call to scale values just
-	// widened one by one would stall on reading them.
-	tensor.WidenScaleHeads(s.attOut[i*qd+h*hd:][:4*hd], acc, scr.inv[:4])
+	s.finishHeads(scr, i, h, acc, sums[:])
 }
 
 // attnHeads8 is attnHeads4 for query heads h..h+7 of token i: each head's
@@ -190,13 +182,22 @@ func (s *State) attnHeads8(scr *attnScratch, layer, i, h, window int, scale, sof
 		sums = tensor.SoftmaxFactors8(sc8, n, scale, softcap, ms8, vs8)
 		tensor.MadRowsF16Heads8(acc, vals, kvd, offs, ms8, vs8)
 	}
+	s.finishHeads(scr, i, h, acc, sums[:])
+}
+
+// finishHeads writes query heads h.. of token i's attention output, one
+// per sum: each head's F16 sum of values widened and divided by its
+// softmax sum (times 0 where that is 0), in one step (a vector call to
+// scale values just widened one by one would stall on reading them).
+func (s *State) finishHeads(scr *attnScratch, i, h int, acc []uint16, sums []float32) {
 	for j, sum := range sums {
 		scr.inv[j] = 0
 		if sum != 0 {
 			scr.inv[j] = 1 / sum
 		}
 	}
-	tensor.WidenScaleHeads(s.attOut[i*qd+h*hd:][:8*hd], acc, scr.inv[:8])
+	qd, hd := s.m.Heads*s.m.HeadDim, s.m.HeadDim
+	tensor.WidenScaleHeads(s.attOut[i*qd+h*hd:][:len(sums)*hd], acc, scr.inv[:len(sums)])
 }
 
 // windowStart is the first of np keys (in position order, the last the
