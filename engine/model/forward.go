@@ -94,6 +94,18 @@ type State struct {
 	poolScratch []float32
 
 	moe moeScratch // a mixture of experts' routing and rows (moe.go)
+
+	// A pass split by sequence (split.go): splitBelow (splitBytes; tests
+	// change it) bounds the weights of a model that splits, parts are the
+	// members' shares, part each token's member, logitRow each token's
+	// row of logits.
+	splitBelow  int64
+	parts       []splitPart
+	part        []int32
+	seqSeen     []bool
+	logitRow    []int
+	splitPasses int                           // passes split, for tests
+	partFn      func(i int, w *tensor.Worker) // s.runPart, bound once
 }
 
 // aloneBytes: a pass whose tokens times weight bytes is below this runs
@@ -109,8 +121,8 @@ const aloneBytes = 4 << 20
 func NewState(m *Model, pool *tensor.Pool) *State {
 	s := &State{m: m, pool: pool, lastPos: map[int32]int32{}}
 	s.attnScratch = make([]attnScratch, pool.Threads())
-	s.passFn = s.pass
-	s.aloneBelow = aloneBytes
+	s.passFn, s.partFn = s.pass, s.runPart
+	s.aloneBelow, s.splitBelow = aloneBytes, splitBytes
 	return s
 }
 
@@ -163,30 +175,20 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 	if err := s.checkBatch(b, kv); err != nil {
 		return nil, err
 	}
-	s.grow(n)
-	s.outputRows(b)
-	nl := s.nLogits
+	nl := s.prepare(b)
 	if nl > 0 && !m.CanGenerate() {
 		return nil, fmt.Errorf("model: %s has no output head: it embeds text but cannot predict tokens", m.Arch)
 	}
-	// The prompt tokens' runs: consecutive tokens of one sequence (a
-	// text to embed is a run of its own).
-	s.runs = s.runs[:0]
-	for i := b.Decode; i < n; i++ {
-		if i > b.Decode && b.Seq[i] == b.Seq[i-1] && s.spanOf[i] == s.spanOf[i-1] {
-			s.runs[len(s.runs)-1]++
-		} else {
-			s.runs = append(s.runs, 1)
-		}
-	}
-	if cap(s.logits) < nl*m.Vocab {
-		s.logits = make([]float32, nl*m.Vocab)
-	}
 
 	s.b, s.kv = b, kv
-	if int64(n)*m.WeightBytes < s.aloneBelow {
+	switch {
+	case int64(n)*m.WeightBytes < s.aloneBelow:
 		s.pool.RunAlone(s.passFn)
-	} else {
+	case s.split(b, kv):
+		s.logitRows(b)
+		s.pool.RunEach(s.partFn)
+		s.splitPasses++
+	default:
 		s.pool.Run(s.passFn)
 	}
 	if len(b.Embed) > 0 {
@@ -208,6 +210,29 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 		return nil, nil
 	}
 	return s.logits[:nl*m.Vocab], nil
+}
+
+// prepare sizes the scratch for b and lists its output rows and prompt
+// runs, returning how many rows want logits.
+func (s *State) prepare(b *Batch) int {
+	m := s.m
+	n := b.Len()
+	s.grow(n)
+	s.outputRows(b)
+	// The prompt tokens' runs: consecutive tokens of one sequence (a
+	// text to embed is a run of its own).
+	s.runs = s.runs[:0]
+	for i := b.Decode; i < n; i++ {
+		if i > b.Decode && b.Seq[i] == b.Seq[i-1] && s.spanOf[i] == s.spanOf[i-1] {
+			s.runs[len(s.runs)-1]++
+		} else {
+			s.runs = append(s.runs, 1)
+		}
+	}
+	if cap(s.logits) < s.nLogits*m.Vocab {
+		s.logits = make([]float32, s.nLogits*m.Vocab)
+	}
+	return s.nLogits
 }
 
 // pass is the forward pass as every member of the team runs it: the same

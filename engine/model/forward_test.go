@@ -53,6 +53,7 @@ func openCtx(t testing.TB, path string, threads, slots, ctx int, kvF32 bool, opt
 	pool := tensor.NewPool(threads)
 	r := &runner{m: m, st: NewState(m, pool), kv: kv, pool: pool}
 	r.st.aloneBelow = 0 // the team even for a tiny model's single token
+	r.st.splitBelow = 0 // and for every pass (split_test.go tests splitting)
 	r.close = func() { pool.Close(); f.Close() }
 	t.Cleanup(r.close)
 	return r

@@ -83,7 +83,7 @@ func (w *Worker) MatMulRuns(x []float32, nTok, nDecode int, runs []int, ps ...Pr
 		}
 	}
 	w.reserveAct(pl.actBytes)
-	pl.bind(w.p.act)
+	pl.bind(*w.actScratch())
 
 	// Convert the activations: items are (buffer, token, segment).
 	if pl.quantItems > 0 {
@@ -108,14 +108,24 @@ func (w *Worker) MatMulRuns(x []float32, nTok, nDecode int, runs []int, ps ...Pr
 // two more.
 func (w *Worker) reserveAct(n int) {
 	n += 64
-	if cap(w.p.act) >= n {
+	act := w.actScratch()
+	if cap(*act) >= n {
 		return
 	}
 	w.Sync()
 	if w.id == 0 {
-		w.p.act = make([]byte, n)
+		*act = make([]byte, n)
 	}
 	w.Sync()
+}
+
+// actScratch is where w's MatMul converts activations: the Pool's,
+// shared by a team, or a solo worker's own.
+func (w *Worker) actScratch() *[]byte {
+	if w.solo {
+		return &w.act
+	}
+	return &w.p.act
 }
 
 // maxProducts bounds the products of one MatMul (plans are fixed arrays).

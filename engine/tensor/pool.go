@@ -55,6 +55,12 @@ type Pool struct {
 	legacyFn func(w *Worker)
 	single   singleMatMul
 	singleFn func(w *Worker)
+
+	// RunEach's function, the method value that runs it, and the teams of
+	// one it hands each member.
+	each   func(i int, w *Worker)
+	eachFn func(w *Worker)
+	solos  []*Worker
 }
 
 type paddedCounter struct {
@@ -68,8 +74,13 @@ type Worker struct {
 	p     *Pool
 	seq   uint64 // dynamically claimed ops seen (see Pool.ctr)
 	park  parker
-	plan  mmPlan   // the current MatMul
-	_     [64]byte // keep members' hot fields on separate lines
+	plan  mmPlan // the current MatMul
+	// solo marks a team of one that runs beside others (RunEach): its
+	// MatMul converts activations into act, its own, where a team
+	// shares the Pool's.
+	solo bool
+	act  []byte
+	_    [64]byte // keep members' hot fields on separate lines
 }
 
 // ID is the member's index, 0 for the caller of Run.
@@ -154,10 +165,11 @@ func NewPool(threads int) *Pool {
 		threads = runtime.NumCPU()
 	}
 	p := &Pool{threads: threads, shares: make([]share, threads)}
-	p.legacyFn, p.singleFn = p.runLegacy, p.runSingle
+	p.legacyFn, p.singleFn, p.eachFn = p.runLegacy, p.runSingle, p.runEach
 	for i := 0; i < threads; i++ {
 		w := &Worker{id: i, n: threads, p: p, park: parker{ch: make(chan struct{}, 1)}}
 		p.members = append(p.members, w)
+		p.solos = append(p.solos, &Worker{n: 1, p: p, solo: true})
 		if i > 0 {
 			go p.member(w)
 		}
@@ -241,6 +253,40 @@ func (p *Pool) RunAlone(fn func(w *Worker)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.runAlone(fn)
+}
+
+// RunEach calls fn(i, w) on every member i at once, the caller being
+// member 0, and returns when all have returned: each w a team of one
+// (ID 0, N 1: Sync returns at once, Chunks and MatMul do all the work on
+// the calling thread), so the members share nothing and never wait for
+// one another. It is for work that splits into independent parts, each
+// part's data staying on one core: on this project's 2-vCPU machine a
+// cache line goes from one core to the other in about half a
+// microsecond, so ops that hand small matrices between members at every
+// barrier spend more time moving them than computing (see
+// model.State.Forward). A panic in any member is re-raised here once
+// all have returned, as in Run.
+func (p *Pool) RunEach(fn func(i int, w *Worker)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.each = fn
+	defer func() { p.each = nil }()
+	if p.closed || p.threads == 1 {
+		for i := range p.threads {
+			p.runSolo(i)
+		}
+		return
+	}
+	p.run(p.eachFn)
+}
+
+func (p *Pool) runEach(w *Worker) { p.runSolo(w.id) }
+
+// runSolo runs RunEach's function for member i on its team of one.
+func (p *Pool) runSolo(i int) {
+	sw := p.solos[i]
+	sw.seq = 0
+	p.each(i, sw)
 }
 
 // runAlone runs fn on the caller as a team of one: no barriers, counters
