@@ -100,9 +100,16 @@ type parker struct {
 }
 
 // spinRounds bounds how long a waiting member polls before parking: about
-// 10-40 us, longer than an op's imbalance in a step, shorter than the
-// pause between steps when the caller samples and the database runs.
-const spinRounds = 4096
+// 400 us idle (each 256th round yields the P to the database's
+// goroutines, so they run meanwhile), longer than the pause between
+// steps when the caller samples and the database runs. At 4,096 rounds
+// (25 us) a member parked between almost every two steps of a batched
+// SELECT on stories260K, and the next step's wake reached it through the
+// Go scheduler 150 us late on average (0.36 s over 2,300 steps), while
+// the caller ran its part and then waited; at 65,536 the delay fell to
+// 60 us and the statement from 84 to 66 ms. An idle pool parks after
+// one such spin.
+const spinRounds = 1 << 16
 
 // syncSpinRounds bounds the polling at a barrier inside a run instead
 // (Sync): about 75 us. The 20 us of spinRounds were too short there: on
