@@ -14,8 +14,8 @@ import (
 // bit, and leaves the same cache: for decode steps beside prompts of
 // several lengths (runs of four and single tokens), a scored prompt
 // token, weight types whose kernels group tokens differently (packed
-// F32, Q8_0, Q4_0, Q4_K's gemm and gemv orders), both cache types, and
-// the eight-head attention kernels.
+// F32, Q8_0, Q4_0, Q4_K's gemm and gemv orders), both cache types, the
+// eight-head attention kernels, Gemma 2 and a mixture of experts.
 func TestSplitMatchesTeam(t *testing.T) {
 	eight := synth.Tiny()
 	eight.Heads, eight.KVHeads = 8, 4
@@ -33,6 +33,9 @@ func TestSplitMatchesTeam(t *testing.T) {
 		{"f16", withType(synth.Tiny(), gguf.TypeF16), false},
 		{"q4_k", kq, false},
 		{"eight-heads", eight, false},
+		// Sliding windows and soft caps; a mixture of experts.
+		{"gemma2", synth.Goldens[synth.GoldenName("gemma2", gguf.TypeF32)].Spec, false},
+		{"qwen3moe", synth.Goldens[synth.GoldenName("qwen3moe", gguf.TypeQ8_0)].Spec, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
