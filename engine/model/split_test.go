@@ -171,3 +171,36 @@ func TestSplitParts(t *testing.T) {
 		t.Error("split a pass with a text to embed")
 	}
 }
+
+// TestSplitAllocatesNothing: once its parts' buffers have grown, a split
+// decode step allocates nothing.
+func TestSplitAllocatesNothing(t *testing.T) {
+	const seqs = 6
+	r := openWith(t, writeSynth(t, synth.Tiny()), 2, seqs, false, Options{})
+	r.st.splitBelow = math.MaxInt64
+	pos := make([]int32, seqs)
+	for slot := range seqs {
+		r.prompt(t, slot, []int32{1, int32(30 + slot), 7})
+		pos[slot] = 3
+	}
+	var b Batch
+	step := func() {
+		b.Reset()
+		for slot := range seqs {
+			b.Add(int32(50+slot), pos[slot], int32(slot), true)
+			pos[slot]++
+		}
+		b.Decode = seqs
+		if _, err := r.st.Forward(&b, r.kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step() // the parts' buffers grow
+	before := r.st.splitPasses
+	if a := testing.AllocsPerRun(50, step); a != 0 {
+		t.Fatalf("%v allocations a split step", a)
+	}
+	if r.st.splitPasses-before < 50 {
+		t.Fatalf("only %d of the steps split", r.st.splitPasses-before)
+	}
+}
