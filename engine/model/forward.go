@@ -157,6 +157,11 @@ func (s *State) grow(n int) {
 // Forward runs b through the model, writing keys and values into kv, and
 // returns the logits of the tokens that asked for them, in batch order:
 // Vocab floats each. The returned slice is reused by the next call.
+//
+// The pass runs one of three ways, with the same results: on the caller
+// alone when it is tiny (aloneBytes), split by sequence with each member
+// running its own sequences' whole pass when the model is small and the
+// batch holds several (split.go), or on the team, every op shared.
 func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 	m := s.m
 	n := b.Len()
