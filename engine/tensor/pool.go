@@ -268,10 +268,10 @@ func (p *Pool) RunAlone(fn func(w *Worker)) {
 // the calling thread), so the members share nothing and never wait for
 // one another. It is for work that splits into independent parts, each
 // part's data staying on one core: on this project's 2-vCPU machine a
-// cache line goes from one core to the other in about half a
-// microsecond, so ops that hand small matrices between members at every
-// barrier spend more time moving them than computing (see
-// model.State.Forward). A panic in any member is re-raised here once
+// cache line's round trip between the cores takes 0.2-1 us (the host
+// places the vCPUs), so ops that hand small matrices between members at
+// every barrier can spend more time moving them than computing (see
+// engine/model/split.go). A panic in any member is re-raised here once
 // all have returned, as in Run.
 func (p *Pool) RunEach(fn func(i int, w *Worker)) {
 	p.mu.Lock()
