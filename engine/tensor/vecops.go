@@ -48,6 +48,7 @@ type vecFuncs struct {
 	ropePairs  func(x []float32, heads, stride int, cs, sn []float32)
 	ropeHalves func(x []float32, heads, stride int, cs, sn []float32)
 	scaleMul   func(y, x, w []float32, scale float32)
+	argMax     func(x []float32) int
 	// rmsSums8 says RMSNorm's sums of squares go eight rows at a time
 	// (rmsSums8AVX512, called directly: through a function value the
 	// sums would escape to the heap).
@@ -64,6 +65,7 @@ var vecAt = [numLevels]*vecFuncs{levelGo: {
 	ropePairs:        ropePairsGo,
 	ropeHalves:       ropeHalvesGo,
 	scaleMul:         scaleMulGo,
+	argMax:           argMaxGo,
 }}
 
 // FloatsToHalves rounds src to halves in dst (len(dst) >= len(src)), to

@@ -80,6 +80,7 @@ func registerVecAMD64() {
 		ropePairs:  ropePairsVec,
 		ropeHalves: ropeHalvesVec,
 		scaleMul:   scaleMulVec,
+		argMax:     argMaxVec,
 		roundF16: func(dst []byte, x []float32) {
 			n := len(x) &^ 7
 			_ = dst[4*len(x)-1]
