@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"testing"
 )
 
@@ -243,5 +244,53 @@ func BenchmarkMaskedGreedy(b *testing.B) {
 				applyMask(dst, logits, mask)
 			}
 		})
+	}
+}
+
+// TestSortByLogit: the radix sort gives the order of a comparison sort by
+// logit, highest first, then id: with ties, -0 beside +0, infinities,
+// subnormals and both signs, at lengths around its byte passes and a
+// real vocabulary's; NaNs go last, in id order.
+func TestSortByLogit(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	negZero := float32(math.Copysign(0, -1))
+	vals := func(kind int) float32 {
+		switch kind {
+		case 0:
+			return float32(r.NormFloat64() * 4)
+		case 1:
+			return float32(r.IntN(5) - 2) // ties
+		case 2:
+			return []float32{0, negZero, float32(math.Inf(1)), float32(math.Inf(-1)), 1e-45, -1e-45, math.MaxFloat32, -math.MaxFloat32}[r.IntN(8)]
+		}
+		return math.Float32frombits(r.Uint32()&^(0xff<<23) | uint32(r.IntN(254)+1)<<23) // any finite
+	}
+	var scr sortScratch
+	for kind := 0; kind < 4; kind++ {
+		for _, n := range []int{1, 2, 3, 17, 256, 257, 1000, 151936} {
+			c := make([]candidate, n)
+			for i := range c {
+				c[i] = candidate{id: int32(i), logit: vals(kind)}
+			}
+			want := append([]candidate(nil), c...)
+			sort.Slice(want, func(i, j int) bool {
+				if want[i].logit != want[j].logit {
+					return want[i].logit > want[j].logit
+				}
+				return want[i].id < want[j].id
+			})
+			sortByLogit(c, &scr)
+			for i := range c {
+				if c[i].id != want[i].id {
+					t.Fatalf("kind %d, %d values: position %d holds %d (%v), want %d (%v)", kind, n, i, c[i].id, c[i].logit, want[i].id, want[i].logit)
+				}
+			}
+		}
+	}
+	nan := float32(math.NaN())
+	c := []candidate{{0, nan, 0}, {1, 2, 0}, {2, nan, 0}, {3, -1, 0}}
+	sortByLogit(c, &sortScratch{})
+	if got := [4]int32{c[0].id, c[1].id, c[2].id, c[3].id}; got != [4]int32{1, 3, 0, 2} {
+		t.Fatalf("with NaNs: %v", got)
 	}
 }
