@@ -108,6 +108,9 @@ type State struct {
 	partFn      func(i int, w *tensor.Worker) // s.runPart, bound once
 }
 
+// Pool is the team s's passes run on.
+func (s *State) Pool() *tensor.Pool { return s.pool }
+
 // aloneBytes: a pass whose tokens times weight bytes is below this runs
 // on the calling thread alone. Waking the team and meeting it at each
 // op's barrier costs a few microseconds a pass, which a model of a

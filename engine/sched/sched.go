@@ -31,6 +31,7 @@ import (
 	"github.com/llmsql/llmsql/engine/kvcache"
 	"github.com/llmsql/llmsql/engine/model"
 	"github.com/llmsql/llmsql/engine/sample"
+	"github.com/llmsql/llmsql/engine/tensor"
 )
 
 // Config sizes the scheduler.
@@ -47,7 +48,10 @@ type Config struct {
 type Request struct {
 	Prompt    []int32
 	MaxTokens int
-	Sampler   *sample.Sampler
+	// Sampler draws the tokens. It is the request's own: the scheduler
+	// may call it on any of the pool's threads, beside other requests'
+	// samplers (never two calls at once on one).
+	Sampler *sample.Sampler
 	// Stop reports whether tok ends the sequence before it is emitted
 	// (end-of-generation tokens); nil never stops.
 	Stop func(tok int32) bool
@@ -128,6 +132,19 @@ type Scheduler struct {
 	logitRows []*seq
 	embedRows []*seq  // the Embed requests of the pass, in span order
 	scorePos  []int32 // for each logits row: the position a scoring row is for, -1 for a sampling row
+	// Each logits row's result, worked out before the rows are taken in
+	// order (rows.go): a sampling row's token and error, a scoring row's
+	// log-probability.
+	rowTok    []int32
+	rowErr    []error
+	rowLP     []float64
+	rowLogits []float32
+	rowsFn    func(i int, w *tensor.Worker) // s.rowsPart, bound once
+	// rowsApart: passes whose rows times vocabulary reach this work out
+	// their rows on every member of the pool (rowsApartValues; tests
+	// change it).
+	rowsApart       int
+	rowsApartPasses atomic.Int64 // passes whose rows went apart, for tests
 
 	stats struct{ passes, prompt, reused, generated, embedded atomic.Int64 }
 	limit atomic.Int64 // PassLimit's limit; -1: none
@@ -148,6 +165,7 @@ func New(st *model.State, kv *kvcache.Cache, vocab int, cfg Config) *Scheduler {
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), exit: make(chan struct{}),
 		slotToks: make([][]int32, slots), slotBusy: make([]bool, slots)}
 	s.limit.Store(-1)
+	s.rowsFn, s.rowsApart = s.rowsPart, rowsApartValues
 	for i := range s.slotToks {
 		// A slot holds at most a context of tokens: room for all of them
 		// now, so that recording a step's tokens never allocates.
@@ -534,17 +552,19 @@ func (s *Scheduler) step() error {
 		q.pos += q.inPass
 	}
 
-	// Sample each sequence that got logits.
+	// Sample each sequence that got logits, and score each scored token:
+	// the rows' work first (rows.go), then their effects in order.
+	s.workRows(logits)
 	for row, q := range s.logitRows {
 		l := logits[row*s.vocab : (row+1)*s.vocab]
 		if pos := s.scorePos[row]; pos >= 0 {
-			q.res.LogProbs = append(q.res.LogProbs, logProb(l, q.req.Prompt[pos+1]))
+			q.res.LogProbs = append(q.res.LogProbs, s.rowLP[row])
 			continue
 		}
 		if q.req.WantLogits && q.res.PromptLogits == nil {
 			q.res.PromptLogits = append([]float32(nil), l...)
 		}
-		if s.advance(q, l) {
+		if s.advance(q, s.rowTok[row], s.rowErr[row]) {
 			s.finish(q)
 			q.slot = -2 // finished; removed below
 			ended = true
@@ -575,13 +595,13 @@ func logProb(l []float32, tok int32) float64 {
 	return float64(l[tok]) - maxL - math.Log(sum)
 }
 
-// advance samples q's next token from l; it reports whether q is done.
-func (s *Scheduler) advance(q *seq, l []float32) bool {
+// advance takes q's next token, tok as its sampler drew it (or err) from
+// q's logits (see sampleRow); it reports whether q is done.
+func (s *Scheduler) advance(q *seq, tok int32, err error) bool {
 	if q.res.Generated >= q.req.MaxTokens {
 		q.res.Reason = "length"
 		return true
 	}
-	tok, err := q.req.Sampler.Sample(l)
 	if err != nil {
 		q.res.Err = err
 		return true
