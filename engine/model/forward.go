@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/llmsql/llmsql/engine/kvcache"
 	"github.com/llmsql/llmsql/engine/libm"
@@ -105,7 +106,8 @@ type State struct {
 	seqSeen     []bool
 	logitRow    []int
 	splitPasses int                           // passes split, for tests
-	partFn      func(i int, w *tensor.Worker) // s.runPart, bound once
+	partsTaken  atomic.Int64                  // parts run by a member not their own, for tests
+	partFn      func(i int, w *tensor.Worker) // s.runParts, bound once
 }
 
 // Pool is the team s's passes run on.
@@ -124,7 +126,7 @@ const aloneBytes = 4 << 20
 func NewState(m *Model, pool *tensor.Pool) *State {
 	s := &State{m: m, pool: pool, lastPos: map[int32]int32{}}
 	s.attnScratch = make([]attnScratch, pool.Threads())
-	s.passFn, s.partFn = s.pass, s.runPart
+	s.passFn, s.partFn = s.pass, s.runParts
 	s.aloneBelow, s.splitBelow = aloneBytes, splitBytes
 	return s
 }

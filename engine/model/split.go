@@ -1,6 +1,8 @@
 package model
 
 import (
+	"sync/atomic"
+
 	"github.com/llmsql/llmsql/engine/kvcache"
 	"github.com/llmsql/llmsql/engine/tensor"
 )
@@ -64,6 +66,7 @@ func (s *State) split(b *Batch, kv *kvcache.Cache) bool {
 	parts := s.parts[:w]
 	for i := range parts {
 		parts[i].tokens = 0
+		parts[i].claimed.Store(false)
 	}
 	// Sequences in batch order, each to the member with the fewest
 	// tokens so far (the first among equals): decode steps alternate, and
@@ -131,6 +134,27 @@ type splitPart struct {
 	b      Batch
 	from   []int // b's token i is the whole batch's token from[i]
 	tokens int
+	// claimed is set by the member that runs the part: its own, or, when
+	// it has finished that, another's not yet begun (see runParts).
+	claimed atomic.Bool
+}
+
+// runParts runs member i's part of a split pass on w, then any other part
+// no member has begun. Members wake and reach the pass at different
+// times: the caller at once, another when the Go scheduler runs it (60 us
+// later on average here, but sometimes later than the caller's whole
+// part, when the host has taken its vCPU); a part its owner has not
+// begun by then is done by the caller rather than waited for.
+func (s *State) runParts(i int, w *tensor.Worker) {
+	if s.parts[i].claimed.CompareAndSwap(false, true) {
+		s.runPart(i, w)
+	}
+	for j := range s.parts[:s.pool.Threads()] {
+		if j != i && s.parts[j].claimed.CompareAndSwap(false, true) {
+			s.runPart(j, w)
+			s.partsTaken.Add(1)
+		}
+	}
 }
 
 // runPart runs member i's part of a split pass on w, a team of one, and

@@ -45,8 +45,13 @@ func TestSplitMatchesTeam(t *testing.T) {
 			split := openWith(t, path, 2, slots, c.kvF32, Options{})
 			split.st.splitBelow = math.MaxInt64
 			alone := openWith(t, path, 1, slots, c.kvF32, Options{})
-			runners := []*runner{team, split, alone}
-			names := []string{"team", "split", "one thread"}
+			// Split on a closed pool: RunEach runs the members one after
+			// the other, so the first takes every part (runParts).
+			caller := openWith(t, path, 2, slots, c.kvF32, Options{})
+			caller.st.splitBelow = math.MaxInt64
+			caller.pool.Close()
+			runners := []*runner{team, split, alone, caller}
+			names := []string{"team", "split", "one thread", "split, all parts on the caller"}
 
 			// Cached prompts for slots 0-3, one sequence a pass.
 			cached := [][]int32{{1, 40, 41, 42, 43}, {1, 50, 51}, {1, 60, 61, 62, 63, 64, 65, 66, 67}, {1}}
@@ -87,8 +92,11 @@ func TestSplitMatchesTeam(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if split := r.st.splitPasses > before; split != (r == runners[1]) {
-						t.Fatalf("pass %d: %s split the pass: %v", k, names[i], split)
+					if didSplit := r.st.splitPasses > before; didSplit != (r == split || r == caller) {
+						t.Fatalf("pass %d: %s split the pass: %v", k, names[i], didSplit)
+					}
+					if r == caller && caller.st.partsTaken.Load() != int64(k+1) {
+						t.Fatalf("pass %d: the caller took %d parts not its own, want %d", k, caller.st.partsTaken.Load(), k+1)
 					}
 					if i == 0 {
 						want = append([]float32(nil), got...)
