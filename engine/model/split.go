@@ -157,7 +157,7 @@ func (s *State) runParts(i int, w *tensor.Worker) {
 	}
 }
 
-// runPart runs member i's part of a split pass on w, a team of one, and
+// runPart runs part i of a split pass on w, a team of one, and
 // copies its logits to their rows of the whole batch's.
 func (s *State) runPart(i int, w *tensor.Worker) {
 	p := &s.parts[i]
