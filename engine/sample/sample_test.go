@@ -294,3 +294,82 @@ func TestSortByLogit(t *testing.T) {
 		t.Fatalf("with NaNs: %v", got)
 	}
 }
+
+// TestTopK: topK keeps the candidates the full selection keeps, in the
+// same order: the k best by logit, ties to the lower id, for ties, NaNs
+// and k from 1 to past half the vocabulary.
+func TestTopK(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	nan := float32(math.NaN())
+	for _, n := range []int{2, 10, 100, 1000, 151936} {
+		for _, k := range []int{1, 2, 40, n / 2, n - 1} {
+			if k < 1 || k >= n {
+				continue
+			}
+			for kind := 0; kind < 3; kind++ {
+				logits := make([]float32, n)
+				for i := range logits {
+					switch kind {
+					case 0:
+						logits[i] = float32(r.NormFloat64())
+					case 1:
+						logits[i] = float32(r.IntN(6)) // ties
+					default:
+						logits[i] = []float32{nan, 1, 2, float32(r.NormFloat64())}[r.IntN(4)]
+					}
+				}
+				got := topK(logits, k, nil)
+				want := topKAll(logits, k)
+				for i := range want {
+					if got[i].id != want[i].id {
+						t.Fatalf("n %d, k %d, kind %d: position %d holds %d, want %d", n, k, kind, i, got[i].id, want[i].id)
+					}
+				}
+			}
+		}
+	}
+}
+
+// topKAll is the selection over a candidate made for every logit, as
+// topK was before it read the logits directly.
+func topKAll(logits []float32, k int) []candidate {
+	less := func(a, b candidate) bool {
+		if a.logit != b.logit {
+			return a.logit < b.logit
+		}
+		return a.id > b.id
+	}
+	c := make([]candidate, len(logits))
+	for i, l := range logits {
+		c[i] = candidate{id: int32(i), logit: l}
+	}
+	h := c[:k]
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= k {
+				return
+			}
+			m := l
+			if r := l + 1; r < k && less(h[r], h[l]) {
+				m = r
+			}
+			if !less(h[m], h[i]) {
+				return
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
+	}
+	for i := k/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for _, x := range c[k:] {
+		if less(h[0], x) {
+			h[0] = x
+			down(0)
+		}
+	}
+	sort.Slice(h, func(i, j int) bool { return less(h[j], h[i]) })
+	return h
+}
