@@ -311,8 +311,9 @@ func Greedy(logits []float32) int32 {
 	return int32(tensor.ArgMax(logits))
 }
 
-// topK returns the k highest candidates sorted, using a partial selection
-// so a 150k vocabulary costs O(n log k), not a full sort.
+// topK returns the k highest of logits as candidates, highest first (ties:
+// lower id first), in buf's memory: a partial selection, so a 150k
+// vocabulary costs O(n log k), not a full sort.
 func topK(logits []float32, k int, buf []candidate) []candidate {
 	less := func(a, b candidate) bool { // a ranks below b
 		if a.logit != b.logit {
