@@ -65,3 +65,27 @@ func TestRowsApartMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedSamplerRefused: a generation whose sampler another sequence
+// in flight draws with is refused with ErrSamplerShared (two threads
+// would draw with it at once), while the first runs; once that one has
+// ended the sampler serves the next.
+func TestSharedSamplerRefused(t *testing.T) {
+	f := newFixtureThreads(t, 4, 2, 256, Config{})
+	smp := sample.New(sample.Params{})
+	other := sample.New(sample.Params{})
+	res := f.s.RunAll(context.Background(), []Request{
+		{Prompt: prompts[0], MaxTokens: 4, Sampler: smp},
+		{Prompt: prompts[1], MaxTokens: 4, Sampler: other},
+		{Prompt: prompts[2], MaxTokens: 4, Sampler: smp},
+	})
+	if res[0].Err != nil || res[1].Err != nil || res[0].Generated != 4 {
+		t.Fatalf("the first two: %+v, %+v", res[0], res[1])
+	}
+	if res[2].Err != ErrSamplerShared {
+		t.Fatalf("the third, sharing the first's sampler: %v", res[2].Err)
+	}
+	if r := f.s.Run(context.Background(), Request{Prompt: prompts[2], MaxTokens: 4, Sampler: smp}); r.Err != nil || r.Generated != 4 {
+		t.Fatalf("the sampler after its sequence ended: %+v", r)
+	}
+}

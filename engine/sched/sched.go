@@ -344,6 +344,8 @@ func (s *Scheduler) admit() {
 			q.done <- Result{Err: q.ctx.Err()}
 		case q.req.Embed:
 			s.active = append(s.active, q)
+		case q.req.MaxTokens > 0 && s.samplerInFlight(q.req.Sampler):
+			q.done <- Result{Err: ErrSamplerShared}
 		case !full && s.place(q):
 			s.active = append(s.active, q)
 		default:
@@ -353,6 +355,21 @@ func (s *Scheduler) admit() {
 	}
 	clear(s.waiting[len(kept):])
 	s.waiting = kept
+}
+
+// ErrSamplerShared is returned for a generation whose sampler a sequence
+// in flight already draws with: a pass draws its rows' tokens on several
+// threads at once (rows.go), and a sampler holds its own state.
+var ErrSamplerShared = errors.New("sched: the request's sampler is in use by another sequence in flight")
+
+// samplerInFlight reports whether an active generation draws with smp.
+func (s *Scheduler) samplerInFlight(smp *sample.Sampler) bool {
+	for _, q := range s.active {
+		if !q.req.Embed && q.req.MaxTokens > 0 && q.req.Sampler == smp {
+			return true
+		}
+	}
+	return false
 }
 
 // place picks a slot for q: a free slot whose cache already starts with q's
