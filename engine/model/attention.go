@@ -109,10 +109,8 @@ func (s *State) attnRange(id, layer, lo, hi int, eights bool) {
 				qh := s.q16[i*qd+h*hd:][:hd]
 				acc := s.acc16[i*qd+h*hd:][:hd]
 				clear(acc)
-				keys, vals, np := s.keys16(layer, i)
-				start := windowStart(np, window)
-				keys, vals = keys[start*kvd:], vals[start*kvd:]
-				sc, ms, vs := scr.grow(np-start, kv.Config().Context)
+				keys, vals, n := s.visibleKV16(layer, i, window)
+				sc, ms, vs := scr.grow(n, kv.Config().Context)
 				tensor.ScoresF16(sc, keys[kvh*hd:], kvd, qh)
 				sum = tensor.SoftmaxFactors(sc, scale, softcap, ms, vs, 1)
 				tensor.MadRowsF16(acc, vals[kvh*hd:], kvd, ms, vs)
@@ -138,11 +136,8 @@ func (s *State) attnHeads4(scr *attnScratch, layer, i, h, window int, scale, sof
 	c := s.m.Config
 	qd, kvd, hd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim, c.HeadDim
 	group := c.Heads / c.KVHeads
-	keys, vals, np := s.keys16(layer, i)
-	start := windowStart(np, window)
-	keys, vals = keys[start*kvd:], vals[start*kvd:]
-	n := np - start
-	sc4, ms4, vs4 := scr.grow4(n, s.kv.Config().Context)
+	keys, vals, n := s.visibleKV16(layer, i, window)
+	sc4, ms4, vs4 := scr.growHeads(4, n, s.kv.Config().Context)
 	var offs [4]int
 	for j := range offs {
 		offs[j] = (h + j) / group * hd
@@ -162,11 +157,8 @@ func (s *State) attnHeads8(scr *attnScratch, layer, i, h, window int, scale, sof
 	c := s.m.Config
 	qd, kvd, hd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim, c.HeadDim
 	group := c.Heads / c.KVHeads
-	keys, vals, np := s.keys16(layer, i)
-	start := windowStart(np, window)
-	keys, vals = keys[start*kvd:], vals[start*kvd:]
-	n := np - start
-	sc8, ms8, vs8 := scr.grow8(n, s.kv.Config().Context)
+	keys, vals, n := s.visibleKV16(layer, i, window)
+	sc8, ms8, vs8 := scr.growHeads(8, n, s.kv.Config().Context)
 	var offs [8]int
 	for j := range offs {
 		offs[j] = (h + j) / group * hd
@@ -200,6 +192,15 @@ func (s *State) finishHeads(scr *attnScratch, i, h int, acc []uint16, sums []flo
 	tensor.WidenScaleHeads(s.attOut[i*qd+h*hd:][:len(sums)*hd], acc, scr.inv[:len(sums)])
 }
 
+// visibleKV16 is keys16 from the first position the window leaves token
+// i's query: its n keys' and values' rows.
+func (s *State) visibleKV16(layer, i, window int) (keys, vals []uint16, n int) {
+	kvd := s.m.KVHeads * s.m.HeadDim
+	keys, vals, np := s.keys16(layer, i)
+	start := windowStart(np, window)
+	return keys[start*kvd:], vals[start*kvd:], np - start
+}
+
 // windowStart is the first of np keys (in position order, the last the
 // query's own) that a sliding window of the given size leaves visible: a
 // query at position p sees p-window+1 .. p. llama.cpp's flash attention
@@ -221,22 +222,14 @@ type attnScratch struct {
 	_                         [64]byte   // members write inv: no line shared with the next's
 }
 
-// grow4 returns room for four heads' scores and factors of n positions.
-func (a *attnScratch) grow4(n, context int) (sc4, ms4, vs4 []float32) {
-	if cap(a.ms4) < 4*n {
-		c := 8 * max(n, context) // room for attnHeads8 too
+// growHeads returns room for the scores and factors of k heads (4 or 8)
+// over n positions.
+func (a *attnScratch) growHeads(k, n, context int) (sc, ms, vs []float32) {
+	if cap(a.ms4) < k*n {
+		c := 8 * max(n, context) // room for eight heads
 		a.sc4, a.ms4, a.vs4 = make([]float32, c), make([]float32, c), make([]float32, c)
 	}
-	return a.sc4[:4*n], a.ms4[:4*n], a.vs4[:4*n]
-}
-
-// grow8 returns room for eight heads' scores and factors of n positions.
-func (a *attnScratch) grow8(n, context int) (sc8, ms8, vs8 []float32) {
-	if cap(a.ms4) < 8*n {
-		c := 8 * max(n, context)
-		a.sc4, a.ms4, a.vs4 = make([]float32, c), make([]float32, c), make([]float32, c)
-	}
-	return a.sc4[:8*n], a.ms4[:8*n], a.vs4[:8*n]
+	return a.sc4[:k*n], a.ms4[:k*n], a.vs4[:k*n]
 }
 
 // grow returns room for n positions; context is the most there can be.
