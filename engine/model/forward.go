@@ -185,7 +185,7 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 	if err := s.checkBatch(b, kv); err != nil {
 		return nil, err
 	}
-	nl := s.prepare(b)
+	nl := s.outputs(b)
 	if nl > 0 && !m.CanGenerate() {
 		return nil, fmt.Errorf("model: %s has no output head: it embeds text but cannot predict tokens", m.Arch)
 	}
@@ -193,12 +193,15 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 	s.b, s.kv = b, kv
 	switch {
 	case int64(n)*m.WeightBytes < s.aloneBelow:
+		s.scratch(b)
 		s.pool.RunAlone(s.passFn)
 	case s.split(b, kv):
+		// Each part sizes its own scratch (runPart).
 		s.logitRows(b)
 		s.pool.RunEach(s.partFn)
 		s.splitPasses++
 	default:
+		s.scratch(b)
 		s.pool.Run(s.passFn)
 	}
 	if len(b.Embed) > 0 {
@@ -222,15 +225,22 @@ func (s *State) Forward(b *Batch, kv *kvcache.Cache) ([]float32, error) {
 	return s.logits[:nl*m.Vocab], nil
 }
 
-// prepare sizes the scratch for b and lists its output rows and prompt
-// runs, returning how many rows want logits.
-func (s *State) prepare(b *Batch) int {
-	m := s.m
+// outputs lists b's output rows and makes room for their logits,
+// returning how many rows want logits.
+func (s *State) outputs(b *Batch) int {
+	s.outputRows(b)
+	if need := s.nLogits * s.m.Vocab; cap(s.logits) < need {
+		s.logits = make([]float32, need)
+	}
+	return s.nLogits
+}
+
+// scratch sizes the pass's buffers for b and lists its prompt tokens'
+// runs: consecutive tokens of one sequence (a text to embed is a run of
+// its own).
+func (s *State) scratch(b *Batch) {
 	n := b.Len()
 	s.grow(n)
-	s.outputRows(b)
-	// The prompt tokens' runs: consecutive tokens of one sequence (a
-	// text to embed is a run of its own).
 	s.runs = s.runs[:0]
 	for i := b.Decode; i < n; i++ {
 		if i > b.Decode && b.Seq[i] == b.Seq[i-1] && s.spanOf[i] == s.spanOf[i-1] {
@@ -239,10 +249,6 @@ func (s *State) prepare(b *Batch) int {
 			s.runs = append(s.runs, 1)
 		}
 	}
-	if cap(s.logits) < s.nLogits*m.Vocab {
-		s.logits = make([]float32, s.nLogits*m.Vocab)
-	}
-	return s.nLogits
 }
 
 // pass is the forward pass as every member of the team runs it: the same

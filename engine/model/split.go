@@ -171,7 +171,8 @@ func (s *State) runPart(i int, w *tensor.Worker) {
 	if err := st.checkSpans(&p.b, s.kv); err != nil {
 		panic(err) // b passed these checks whole
 	}
-	st.prepare(&p.b)
+	st.outputs(&p.b)
+	st.scratch(&p.b)
 	st.b, st.kv = &p.b, s.kv
 	st.pass(w)
 	st.b, st.kv = nil, nil
